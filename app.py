@@ -1,0 +1,179 @@
+"""Shared Deals: the application factory (`flask --app app run` finds `create_app`)."""
+
+import fcntl
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import config
+import models  # noqa: F401 - registers the tables with the metadata
+from extensions import csrf, db, login_manager, migrate
+from services import accounts
+
+HTMX_VERSION = "2.0.11"
+# Scripts only from our own origin; no inline script or eval anywhere.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+# Endpoints reachable without logging in.
+PUBLIC_ENDPOINTS = {"auth.login", "static"}
+SETUP_COMMANDS = {"seed-demo", "db"}
+
+
+def create_app(config_overrides: dict | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, CLI, error pages."""
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(config.load(app.instance_path))
+    app.config.from_mapping(config_overrides or {})
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path)
+    app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
+    if app.config["TRUST_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.user_loader(accounts.load_user)
+
+    from blueprints import auth, deal_page, deals, settings
+    from blueprints.htmx import htmx_redirect_to_login
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(deals.bp)
+    app.register_blueprint(deal_page.bp)
+    app.register_blueprint(settings.bp)
+    login_manager.unauthorized_handler(htmx_redirect_to_login)
+
+    import cli
+
+    cli.register(app)
+    _register_hooks(app)
+    _register_error_pages(app)
+
+    if app.config["AUTO_SETUP"] and not _running_setup_command():
+        _setup_embedded_database(app)
+    return app
+
+
+def _register_hooks(app: Flask) -> None:
+    @app.context_processor
+    def layout_context():
+        return {"htmx_version": HTMX_VERSION}
+
+    @app.before_request
+    def require_login():
+        # Every page needs a login, except the login page itself.
+        if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+class SecureCookiesOverHttps:
+    """Over HTTPS, mark every cookie we set Secure (session and remember-me alike)."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)
+
+        def secure_start_response(status, headers, exc_info=None):
+            headers = [
+                (name, value + "; Secure")
+                if name.lower() == "set-cookie" and "; secure" not in value.lower()
+                else (name, value)
+                for name, value in headers
+            ]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, secure_start_response)
+
+
+def _register_error_pages(app: Flask) -> None:
+    def page(status: int, title: str, message: str):
+        return render_template(
+            "errors/error.html", status=status, title=title, message=message
+        ), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return page(400, "Form expired", "The form was stale or incomplete. Reload and try again.")
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return page(400, "Bad request", getattr(error, "description", "") or "Bad request.")
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return page(403, "Not allowed", "Only account admins can open this page.")
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return page(404, "Not found", "There is nothing here, or it is not yours to see.")
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        return page(405, "Not allowed", "That action is not available here.")
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return page(500, "Something went wrong", "The error was logged. Please try again.")
+
+    @app.get("/")
+    def home():
+        return redirect(url_for("deals.index"))
+
+
+def _running_setup_command() -> bool:
+    # `flask seed-demo` and `flask db …` manage the database themselves.
+    return any(arg in SETUP_COMMANDS for arg in sys.argv[1:])
+
+
+def _setup_embedded_database(app: Flask) -> None:
+    """Migrate the embedded database, and load demo data into an empty one."""
+    from flask_migrate import upgrade
+
+    from services import demo
+
+    lock_path = Path(app.instance_path) / "setup.lock"
+    with app.app_context(), open(lock_path, "w") as lock:
+        # Several workers may start at once; one migrates, the others wait.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        upgrade()
+        if demo.is_empty():
+            demo.seed()
+            click.echo(demo_logins_text())
+
+
+def demo_logins_text() -> str:
+    """The demo logins, as printed on first start and by `flask seed-demo`."""
+    from services.demo import DEMO_PASSWORD, USERS
+
+    lines = [f"Demo data loaded. Log in with any of these (password: {DEMO_PASSWORD}):"]
+    lines += [f"  {email:<28} {name} ({role}, {account})" for account, name, email, role in USERS]
+    return "\n".join(lines)

@@ -1,0 +1,69 @@
+"""Command-line tools: `flask create-account`, `flask create-user`, `flask seed-demo`."""
+
+import time
+
+import click
+from flask import Flask
+
+from services import accounts, bulk_seed, demo
+from services.errors import Invalid
+
+
+def register(app: Flask) -> None:
+    """Attach the commands to `app`."""
+
+    @app.cli.command("create-account")
+    @click.argument("name")
+    @click.option("--kind", type=click.Choice(["partner", "vendor"]), required=True)
+    def create_account(name, kind):
+        """Create a partner or vendor account with a default pipeline."""
+        try:
+            account = accounts.create_account(name, kind)
+        except Invalid as error:
+            raise click.ClickException(error.message) from error
+        click.echo(f"Created {kind} account {account.name!r} (id {account.id}).")
+
+    @app.cli.command("create-user")
+    @click.option("--account", "account_name", required=True, help="Account name.")
+    @click.option("--email", required=True)
+    @click.option("--name", "full_name", required=True, help="Full name.")
+    @click.option("--role", type=click.Choice(["admin", "member"]), default="member")
+    @click.password_option(help="Prompted for when not given.")
+    def create_user(account_name, email, full_name, role, password):
+        """Create a user in an existing account."""
+        account = accounts.account_by_name(account_name)
+        if account is None:
+            raise click.ClickException(f"No account named {account_name!r}.")
+        try:
+            user = accounts.create_user(account, email, full_name, password, role)
+        except Invalid as error:
+            raise click.ClickException(error.message) from error
+        click.echo(f"Created {role} {user.email} in {account.name}.")
+
+    @app.cli.command("seed-demo")
+    @click.option("--reset", is_flag=True, help="Delete all data first.")
+    @click.option(
+        "--deals",
+        "extra_deals",
+        type=click.IntRange(min=0),
+        default=0,
+        help="Also add N generated deals per partner (for benchmarks).",
+    )
+    def seed_demo(reset, extra_deals):
+        """Load the demo accounts, users and deals (refuses a non-empty database)."""
+        from app import demo_logins_text
+
+        if not demo.is_empty():
+            if not reset and not extra_deals:
+                raise click.ClickException(
+                    "The database is not empty. Use --reset to delete everything and reload."
+                )
+            if reset:
+                demo.reset()
+        if demo.is_empty():
+            demo.seed()
+            click.echo(demo_logins_text())
+        if extra_deals:
+            started = time.perf_counter()
+            added = bulk_seed.add_generated_deals(extra_deals)
+            click.echo(f"Added {added:,} generated deals in {time.perf_counter() - started:.1f} s.")

@@ -1,0 +1,357 @@
+"""The tables. Domain rules live in services/; these classes only keep data honest."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+
+ACCOUNT_KINDS = ("partner", "vendor")
+ROLES = ("admin", "member")
+VIEW_VISIBILITIES = ("private", "account")
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now; stored as naive UTC so SQLite and PostgreSQL agree."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Account(db.Model):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (sa.CheckConstraint("kind IN ('partner', 'vendor')", name="kind"),)
+
+    @property
+    def is_vendor(self) -> bool:
+        return self.kind == "vendor"
+
+    def __repr__(self) -> str:
+        return f"<Account {self.name}>"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(10), default="member")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
+
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('admin', 'member')", name="role"),
+        # Target of composite foreign keys: "a user of *this* account".
+        sa.UniqueConstraint("account_id", "id", name="uq_users_account_id_id"),
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class Pipeline(db.Model):
+    __tablename__ = "pipelines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+    name: Mapped[str] = mapped_column(sa.String(120))
+    position: Mapped[int] = mapped_column(default=0)
+
+    stages: Mapped[list[Stage]] = relationship(
+        order_by="Stage.position", back_populates="pipeline", lazy="raise"
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("account_id", "name", name="uq_pipelines_account_id_name"),
+        sa.UniqueConstraint("account_id", "id", name="uq_pipelines_account_id_id"),
+    )
+
+
+class Stage(db.Model):
+    __tablename__ = "stages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pipeline_id: Mapped[int] = mapped_column(sa.ForeignKey("pipelines.id"))
+    name: Mapped[str] = mapped_column(sa.String(120))
+    position: Mapped[int] = mapped_column(default=0)
+
+    pipeline: Mapped[Pipeline] = relationship(back_populates="stages", lazy="raise")
+
+    __table_args__ = (
+        sa.UniqueConstraint("pipeline_id", "name", name="uq_stages_pipeline_id_name"),
+        sa.UniqueConstraint("pipeline_id", "id", name="uq_stages_pipeline_id_id"),
+    )
+
+
+class AccountSettings(db.Model):
+    """Per-account settings; one row per account."""
+
+    __tablename__ = "account_settings"
+
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), primary_key=True)
+    referred_pipeline_id: Mapped[int | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        # The referred deals pipeline must be one of the account's own pipelines.
+        sa.ForeignKeyConstraint(
+            ["account_id", "referred_pipeline_id"],
+            ["pipelines.account_id", "pipelines.id"],
+            name="fk_account_settings_referred_pipeline",
+        ),
+    )
+
+
+class Product(db.Model):
+    """The vendor's catalogue: what "Product interest" picks from."""
+
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor_account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    position: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        sa.UniqueConstraint("vendor_account_id", "name", name="uq_products_vendor_name"),
+    )
+
+
+class Deal(db.Model):
+    """A deal in one account's CRM."""
+
+    __tablename__ = "deals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    company_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
+    close_date: Mapped[date | None] = mapped_column()
+    pipeline_id: Mapped[int] = mapped_column()
+    stage_id: Mapped[int] = mapped_column()
+    owner_id: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    pipeline: Mapped[Pipeline] = relationship(
+        foreign_keys=[pipeline_id], primaryjoin="Deal.pipeline_id == Pipeline.id", lazy="raise"
+    )
+    stage: Mapped[Stage] = relationship(
+        foreign_keys=[stage_id], primaryjoin="Deal.stage_id == Stage.id", lazy="raise"
+    )
+    owner: Mapped[User | None] = relationship(
+        foreign_keys=[owner_id], primaryjoin="Deal.owner_id == User.id", lazy="raise"
+    )
+
+    __table_args__ = (
+        # A deal's pipeline belongs to its account, its stage to its pipeline,
+        # and its owner is a user of its account.
+        sa.ForeignKeyConstraint(
+            ["account_id", "pipeline_id"],
+            ["pipelines.account_id", "pipelines.id"],
+            name="fk_deals_account_pipeline",
+        ),
+        sa.ForeignKeyConstraint(
+            ["pipeline_id", "stage_id"],
+            ["stages.pipeline_id", "stages.id"],
+            name="fk_deals_pipeline_stage",
+        ),
+        sa.ForeignKeyConstraint(
+            ["account_id", "owner_id"],
+            ["users.account_id", "users.id"],
+            name="fk_deals_account_owner",
+        ),
+        sa.UniqueConstraint("account_id", "id", name="uq_deals_account_id_id"),
+        # The deals index always filters by account, then sorts by one of these.
+        sa.Index("ix_deals_account_created", "account_id", "created_at", "id"),
+        sa.Index("ix_deals_account_amount", "account_id", "amount", "id"),
+        sa.Index("ix_deals_account_close_date", "account_id", "close_date", "id"),
+        sa.Index("ix_deals_account_name", "account_id", "name", "id"),
+        sa.Index("ix_deals_account_stage", "account_id", "stage_id", "id"),
+        sa.Index("ix_deals_account_pipeline", "account_id", "pipeline_id", "id"),
+        sa.Index("ix_deals_account_owner", "account_id", "owner_id", "id"),
+    )
+
+
+class SharedDeal(db.Model):
+    """Links a partner's deal and the vendor's deal, and holds what they share."""
+
+    __tablename__ = "shared_deals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+    vendor_account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+    partner_deal_id: Mapped[int] = mapped_column(unique=True)
+    vendor_deal_id: Mapped[int] = mapped_column(unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    intro_note: Mapped[str] = mapped_column(sa.Text, default="")
+    pain_or_opportunity: Mapped[str] = mapped_column(sa.Text, default="")
+    next_steps: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    partner_deal: Mapped[Deal] = relationship(
+        foreign_keys=[partner_deal_id],
+        primaryjoin="SharedDeal.partner_deal_id == Deal.id",
+        lazy="raise",
+    )
+    vendor_deal: Mapped[Deal] = relationship(
+        foreign_keys=[vendor_deal_id],
+        primaryjoin="SharedDeal.vendor_deal_id == Deal.id",
+        lazy="raise",
+    )
+
+    __table_args__ = (
+        # Each side's deal lives in that side's account.
+        sa.ForeignKeyConstraint(
+            ["partner_account_id", "partner_deal_id"],
+            ["deals.account_id", "deals.id"],
+            name="fk_shared_deals_partner_deal",
+        ),
+        sa.ForeignKeyConstraint(
+            ["vendor_account_id", "vendor_deal_id"],
+            ["deals.account_id", "deals.id"],
+            name="fk_shared_deals_vendor_deal",
+        ),
+        sa.CheckConstraint("partner_account_id <> vendor_account_id", name="two_parties"),
+        sa.Index("ix_shared_deals_partner_account", "partner_account_id"),
+        sa.Index("ix_shared_deals_vendor_account", "vendor_account_id"),
+    )
+
+
+class DealTeamMember(db.Model):
+    __tablename__ = "deal_team_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shared_deal_id: Mapped[int] = mapped_column(sa.ForeignKey("shared_deals.id"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="raise")
+
+    __table_args__ = (
+        sa.UniqueConstraint("shared_deal_id", "user_id", name="uq_deal_team_members_member"),
+    )
+
+
+class ProductInterest(db.Model):
+    __tablename__ = "product_interests"
+
+    shared_deal_id: Mapped[int] = mapped_column(sa.ForeignKey("shared_deals.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("products.id"), primary_key=True, index=True
+    )
+
+
+class DealRegistration(db.Model):
+    """Made by a vendor rep for the partner. Active until expired or deregistered."""
+
+    __tablename__ = "deal_registrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shared_deal_id: Mapped[int] = mapped_column(sa.ForeignKey("shared_deals.id"))
+    registered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_on: Mapped[date | None] = mapped_column()
+    deregistered_at: Mapped[datetime | None] = mapped_column()
+    deregistered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    __table_args__ = (
+        sa.Index("ix_deal_registrations_active", "shared_deal_id", "deregistered_at", "expires_on"),
+    )
+
+    def status_on(self, today: date) -> str:
+        """'active', 'expired' or 'deregistered' as of `today`."""
+        if self.deregistered_at is not None:
+            return "deregistered"
+        if self.expires_on is not None and self.expires_on < today:
+            return "expired"
+        return "active"
+
+
+class Activity(db.Model):
+    """Append-only history of a shared deal: who did what, when, before -> after."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shared_deal_id: Mapped[int] = mapped_column(sa.ForeignKey("shared_deals.id"))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    summary: Mapped[str] = mapped_column(sa.String(300))
+    before: Mapped[str | None] = mapped_column(sa.Text)
+    after: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    actor: Mapped[User | None] = relationship(lazy="raise")
+
+    __table_args__ = (sa.Index("ix_activities_shared_deal", "shared_deal_id", "id"),)
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    activity_id: Mapped[int] = mapped_column(sa.ForeignKey("activities.id"))
+    read_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    activity: Mapped[Activity] = relationship(lazy="raise")
+
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "activity_id", name="uq_notifications_user_activity"),
+        sa.Index("ix_notifications_user_unread", "user_id", "read_at", "id"),
+    )
+
+
+class SavedView(db.Model):
+    """A named deals-index filter: the index's query string, owned by a user."""
+
+    __tablename__ = "saved_views"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
+    owner_id: Mapped[int] = mapped_column()
+    name: Mapped[str] = mapped_column(sa.String(80))
+    visibility: Mapped[str] = mapped_column(sa.String(10), default="private")
+    query: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[User] = relationship(
+        foreign_keys=[owner_id], primaryjoin="SavedView.owner_id == User.id", lazy="raise"
+    )
+
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["account_id", "owner_id"],
+            ["users.account_id", "users.id"],
+            name="fk_saved_views_account_owner",
+        ),
+        sa.CheckConstraint("visibility IN ('private', 'account')", name="visibility"),
+        sa.Index("ix_saved_views_account", "account_id", "visibility"),
+    )

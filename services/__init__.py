@@ -1,0 +1,1 @@
+"""The domain: one module per capability. No request objects, no HTML."""

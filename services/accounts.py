@@ -1,0 +1,107 @@
+"""Accounts and users: creation and login."""
+
+import sqlalchemy as sa
+
+from extensions import db
+from models import ACCOUNT_KINDS, ROLES, Account, AccountSettings, Pipeline, Stage, User
+from services.errors import Invalid
+from services.passwords import hash_password, needs_rehash, verify_password
+
+DEFAULT_STAGES = (
+    "Appointment scheduled",
+    "Qualified to buy",
+    "Presentation scheduled",
+    "Decision maker bought-in",
+    "Contract sent",
+    "Closed won",
+    "Closed lost",
+)
+MIN_PASSWORD_LENGTH = 10
+
+
+def normalize_email(email: str) -> str:
+    """Emails compare case-insensitively; we store them lower-cased."""
+    return (email or "").strip().lower()
+
+
+def add_pipeline(account: Account, name: str, stage_names, position: int = 0) -> Pipeline:
+    """Add a pipeline with its ordered stages to `account` (no commit)."""
+    pipeline = Pipeline(account_id=account.id, name=name, position=position)
+    db.session.add(pipeline)
+    db.session.flush()
+    for index, stage_name in enumerate(stage_names):
+        db.session.add(Stage(pipeline_id=pipeline.id, name=stage_name, position=index))
+    db.session.flush()
+    return pipeline
+
+
+def create_account(name: str, kind: str) -> Account:
+    """Create an account with a default "Sales pipeline" that also receives referred deals."""
+    name = (name or "").strip()
+    if not name:
+        raise Invalid("Give the account a name.", "name")
+    if kind not in ACCOUNT_KINDS:
+        raise Invalid("Kind must be partner or vendor.", "kind")
+    if db.session.scalar(sa.select(Account.id).where(Account.name == name)):
+        raise Invalid(f"An account named {name!r} already exists.", "name")
+    account = Account(name=name, kind=kind)
+    db.session.add(account)
+    db.session.flush()
+    pipeline = add_pipeline(account, "Sales pipeline", DEFAULT_STAGES)
+    db.session.add(AccountSettings(account_id=account.id, referred_pipeline_id=pipeline.id))
+    db.session.commit()
+    return account
+
+
+def create_user(
+    account: Account, email: str, full_name: str, password: str, role: str = "member"
+) -> User:
+    """Create a user of `account`; the password is stored only as an argon2id hash."""
+    email = normalize_email(email)
+    if "@" not in email:
+        raise Invalid("Enter a valid email address.", "email")
+    if not (full_name or "").strip():
+        raise Invalid("Enter the user's full name.", "full_name")
+    if role not in ROLES:
+        raise Invalid("Role must be admin or member.", "role")
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.", "password")
+    if db.session.scalar(sa.select(User.id).where(User.email == email)):
+        raise Invalid(f"A user with the email {email} already exists.", "email")
+    user = User(
+        account_id=account.id,
+        email=email,
+        full_name=full_name.strip(),
+        password_hash=hash_password(password),
+        role=role,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def account_by_name(name: str) -> Account | None:
+    """The account called `name`, if any."""
+    return db.session.scalar(sa.select(Account).where(Account.name == name))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None (same work either way)."""
+    user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+    if not verify_password(user.password_hash if user else None, password):
+        return None
+    if user is None or not user.active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        db.session.commit()
+    return user
+
+
+def load_user(user_id: str) -> User | None:
+    """The user behind a session id, if it still exists and is active."""
+    try:
+        user = db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.active else None

@@ -1,0 +1,59 @@
+"""Account settings: the referred deals pipeline."""
+
+import sqlalchemy as sa
+
+from extensions import db
+from models import Account, AccountSettings, Pipeline, User
+from services.errors import Forbidden, Invalid
+
+CHOOSE_PIPELINE = "Choose one of your account's pipelines."
+
+
+def pipelines_of(account: Account) -> list[Pipeline]:
+    """The account's own pipelines, in display order."""
+    return list(
+        db.session.scalars(
+            sa.select(Pipeline)
+            .where(Pipeline.account_id == account.id)
+            .order_by(Pipeline.position, Pipeline.id)
+        )
+    )
+
+
+def _settings_of(account_id: int) -> AccountSettings:
+    settings = db.session.get(AccountSettings, account_id)
+    if settings is None:
+        settings = AccountSettings(account_id=account_id)
+        db.session.add(settings)
+    return settings
+
+
+def referred_pipeline_for(account: Account) -> Pipeline:
+    """The pipeline where shared deals created by the other party land for `account`.
+
+    Falls back to the account's first pipeline when the setting was never made.
+    """
+    settings = db.session.get(AccountSettings, account.id)
+    if settings is not None and settings.referred_pipeline_id is not None:
+        pipeline = db.session.get(Pipeline, settings.referred_pipeline_id)
+        if pipeline is not None:
+            return pipeline
+    pipelines = pipelines_of(account)
+    if not pipelines:
+        raise Invalid(f"{account.name} has no pipeline to receive shared deals.")
+    return pipelines[0]
+
+
+def set_referred_pipeline(actor: User, pipeline_id: int) -> Pipeline:
+    """Make `pipeline_id` the actor's account's referred deals pipeline (admins only).
+
+    Existing deals stay where they are: only deals created afterwards use it.
+    """
+    if not actor.is_admin:
+        raise Forbidden("Only account admins may change the referred deals pipeline.")
+    pipeline = db.session.get(Pipeline, pipeline_id) if isinstance(pipeline_id, int) else None
+    if pipeline is None or pipeline.account_id != actor.account_id:
+        raise Invalid(CHOOSE_PIPELINE, "pipeline")
+    _settings_of(actor.account_id).referred_pipeline_id = pipeline.id
+    db.session.commit()
+    return pipeline

@@ -1,0 +1,116 @@
+"""Settings › Partners › Shared deals: the referred deals pipeline."""
+
+import pytest
+import sqlalchemy as sa
+
+from models import Deal, Pipeline
+from services import settings
+from services.errors import Forbidden, Invalid
+
+URL = "/settings/partners/shared-deals"
+
+
+def pipeline(db_session, account, name):
+    return db_session.scalar(
+        sa.select(Pipeline).where(Pipeline.account_id == account.id, Pipeline.name == name)
+    )
+
+
+def test_admin_sees_the_form(client, login_as, demo):
+    login_as(demo.alice)
+    page = client.get(URL).get_data(as_text=True)
+    assert "<h1>Shared deals</h1>" in page
+    assert '<label for="pipeline">Referred deals pipeline</label>' in page
+    assert ">Sales pipeline</option>" in page and ">Partner referrals</option>" in page
+    assert ">Save</button>" in page
+
+
+def test_form_lists_only_the_accounts_own_pipelines(client, login_as, demo, db_session):
+    login_as(demo.alice)
+    page = client.get(URL).get_data(as_text=True)
+    assert ">Partner deals</option>" not in page  # Northwind's pipeline
+
+
+def test_settings_link_redirects_to_the_form(client, login_as, demo):
+    login_as(demo.alice)
+    assert client.get("/settings/").headers["Location"].endswith(URL)
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_members_are_forbidden(client, login_as, demo, db_session, method):
+    login_as(demo.bob)
+    target = pipeline(db_session, demo.brightside, "Partner referrals")
+    r = getattr(client, method)(URL, data={"pipeline": target.id})
+    assert r.status_code == 403
+    assert settings.referred_pipeline_for(demo.brightside).name == "Sales pipeline"
+
+
+def test_admin_saves_and_sees_it_saved(client, login_as, demo, db_session):
+    login_as(demo.alice)
+    target = pipeline(db_session, demo.brightside, "Partner referrals")
+    r = client.post(URL, data={"pipeline": target.id})
+    assert r.status_code == 303 and r.headers["Location"].endswith(URL)
+    page = client.get(URL).get_data(as_text=True)
+    assert "saved" in page
+    assert f'<option selected value="{target.id}">Partner referrals</option>' in page
+    assert settings.referred_pipeline_for(demo.brightside).id == target.id
+
+
+def test_changing_the_setting_moves_no_deal(client, login_as, demo, db_session):
+    before = dict(db_session.execute(sa.select(Deal.id, Deal.pipeline_id)).all())
+    login_as(demo.alice)
+    client.post(
+        URL, data={"pipeline": pipeline(db_session, demo.brightside, "Partner referrals").id}
+    )
+    assert dict(db_session.execute(sa.select(Deal.id, Deal.pipeline_id)).all()) == before
+
+
+@pytest.mark.parametrize("value", ["foreign", "999999", "abc", "", "1.5"])
+def test_bad_pipeline_is_rejected_and_changes_nothing(client, login_as, demo, db_session, value):
+    if value == "foreign":
+        value = str(pipeline(db_session, demo.northwind, "Sales pipeline").id)
+    login_as(demo.alice)
+    r = client.post(URL, data={"pipeline": value})
+    assert r.status_code == 422
+    assert "Choose one of your account&#39;s pipelines." in r.get_data(as_text=True)
+    assert settings.referred_pipeline_for(demo.brightside).name == "Sales pipeline"
+
+
+def test_missing_field_is_rejected(client, login_as, demo):
+    login_as(demo.alice)
+    r = client.post(URL, data={})
+    assert r.status_code == 422
+    assert settings.referred_pipeline_for(demo.brightside).name == "Sales pipeline"
+
+
+def test_missing_csrf_token_is_400(client, login_as, demo, db_session, csrf_enabled):
+    login_as(demo.alice)
+    target = pipeline(db_session, demo.brightside, "Partner referrals")
+    r = client.post(URL, data={"pipeline": target.id})
+    assert r.status_code == 400
+    assert settings.referred_pipeline_for(demo.brightside).name == "Sales pipeline"
+
+
+def test_vendor_admin_has_the_setting_too(client, login_as, demo):
+    login_as(demo.rita)
+    page = client.get(URL).get_data(as_text=True)
+    assert "selected value" in page and ">Partner deals</option>" in page
+
+
+def test_service_refuses_members_and_foreign_pipelines(demo, db_session):
+    with pytest.raises(Forbidden):
+        settings.set_referred_pipeline(
+            demo.bob, pipeline(db_session, demo.brightside, "Partner referrals").id
+        )
+    with pytest.raises(Invalid):
+        settings.set_referred_pipeline(
+            demo.alice, pipeline(db_session, demo.harbor, "Sales pipeline").id
+        )
+
+
+def test_referred_pipeline_falls_back_to_the_first_pipeline(demo, db_session):
+    from models import AccountSettings
+
+    db_session.delete(db_session.get(AccountSettings, demo.harbor.id))
+    db_session.commit()
+    assert settings.referred_pipeline_for(demo.harbor).name == "Sales pipeline"
