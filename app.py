@@ -1,6 +1,7 @@
 """Shared Deals: the application factory (`flask --app app run` finds `create_app`)."""
 
 import fcntl
+import os
 import sys
 from pathlib import Path
 
@@ -48,19 +49,28 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     login_manager.login_message = "Please log in to see that page."
     login_manager.user_loader(accounts.load_user)
 
-    from blueprints import auth, deal_page, deals, settings
+    from blueprints import auth, deal_page, deals, notifications, settings, shared_deals
     from blueprints.htmx import htmx_redirect_to_login
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(deals.bp)
     app.register_blueprint(deal_page.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(shared_deals.bp)
+    app.register_blueprint(notifications.bp)
     login_manager.unauthorized_handler(htmx_redirect_to_login)
+    public_endpoints = set(PUBLIC_ENDPOINTS)
+    # bench/run.py only (BENCH_FLOORS=1): the two login-free floors it measures against.
+    if app.config.get("BENCH_FLOORS", os.environ.get("BENCH_FLOORS") == "1"):
+        from bench import floors
+
+        app.register_blueprint(floors.bp)
+        public_endpoints |= floors.PUBLIC_ENDPOINTS
 
     import cli
 
     cli.register(app)
-    _register_hooks(app)
+    _register_hooks(app, public_endpoints)
     _register_error_pages(app)
 
     if app.config["AUTO_SETUP"] and not _running_setup_command():
@@ -68,7 +78,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     return app
 
 
-def _register_hooks(app: Flask) -> None:
+def _register_hooks(app: Flask, public_endpoints: set[str]) -> None:
     @app.context_processor
     def layout_context():
         return {"htmx_version": HTMX_VERSION}
@@ -76,7 +86,7 @@ def _register_hooks(app: Flask) -> None:
     @app.before_request
     def require_login():
         # Every page needs a login, except the login page itself.
-        if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+        if request.endpoint not in public_endpoints and not current_user.is_authenticated:
             return login_manager.unauthorized()
         return None
 

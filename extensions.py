@@ -50,12 +50,19 @@ def _sqlite_begin(connection):
 
 
 def begin_write() -> None:
-    """Start the session's transaction as a writer, before reading what it will change.
+    """Make the session's transaction a writer's, before a service reads what it will change.
 
     On SQLite a deferred transaction that reads and then writes fails with
-    "database is locked" when another writer got in between; BEGIN IMMEDIATE
-    waits its turn instead. PostgreSQL needs nothing here (row locks do the work).
-    Call it first thing in a service that reads, then writes.
+    "database is locked" when another writer got in between; BEGIN IMMEDIATE waits
+    its turn instead. A view has usually read through the session already (to find
+    the deal), so a transaction that has only read is ended first; objects reload
+    on access. PostgreSQL needs none of this: row locks and constraints do the work.
     """
-    if not db.session.in_transaction():
-        db.session.connection(execution_options={"sqlite_immediate": True})
+    session = db.session()  # the request's Session; the scoped proxy lacks in_transaction()
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            return  # already writing: the first flush took the write lock
+        session.commit()
+    session.connection(execution_options={"sqlite_immediate": True})

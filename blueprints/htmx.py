@@ -4,13 +4,26 @@ from flask import make_response, redirect, render_template, request, url_for
 
 
 def is_htmx() -> bool:
-    """True for a request htmx made (not a boosted page load, which wants the page)."""
-    return request.headers.get("HX-Request") == "true"
+    """True for a request htmx made to swap a fragment.
+
+    htmx restoring history after a cache miss also says HX-Request, but wants the
+    whole page: that one is not a fragment request.
+    """
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
-def render_page_or_fragment(page: str, fragment: str, **context):
-    """The whole page for a normal request, only `fragment` for htmx; one URL, two renderings."""
-    response = make_response(render_template(fragment if is_htmx() else page, **context))
+def render_page_or_fragment(page: str, fragment: str, status: int = 200, **context):
+    """The whole page for a normal request, only `fragment` for htmx; one URL, two renderings.
+
+    `status` is the page's; a fragment is always 200, since htmx 2 does not swap 4xx bodies.
+    """
+    htmx = is_htmx()
+    response = make_response(
+        render_template(fragment if htmx else page, **context), 200 if htmx else status
+    )
     response.vary.add("HX-Request")
     return response
 

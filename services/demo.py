@@ -10,11 +10,9 @@ from extensions import db
 from models import (
     Account,
     AccountSettings,
-    Activity,
     Deal,
     DealRegistration,
     DealTeamMember,
-    Notification,
     Product,
     ProductInterest,
     SharedDeal,
@@ -22,6 +20,7 @@ from models import (
     User,
     utcnow,
 )
+from services import activity
 from services.accounts import add_pipeline
 from services.passwords import hash_password
 
@@ -276,7 +275,10 @@ def seed(today: date | None = None) -> dict[str, Account]:
             partner_deal_id=partner_deal.id,
             vendor_deal_id=vendor_deal.id,
             created_by_id=owner.id,
-            intro_note=f"{_company(deal_name)} asked us for help with their {deal_name.lower()}.",
+            intro_note=(
+                f"{_company(deal_name)} asked us for help with their "
+                f"{deal_name.removeprefix(_company(deal_name)).strip()}."
+            ),
             pain_or_opportunity="Their current tools do not talk to each other.",
             next_steps="Book a joint discovery call.",
             created_at=partner_deal.created_at,
@@ -361,17 +363,6 @@ def _demo_history(shared, registration, team, users, products, interest, today):
                     "deregistered",
                 )
             )
+    db.session.flush()  # the team is in place, so record() notifies it
     for actor, action, summary, before, after in events:
-        activity = Activity(
-            shared_deal_id=shared.id,
-            actor_id=actor.id,
-            action=action,
-            summary=summary,
-            before=before,
-            after=after,
-        )
-        db.session.add(activity)
-        db.session.flush()
-        for member in team:
-            if member.id != actor.id:
-                db.session.add(Notification(user_id=member.id, activity_id=activity.id))
+        activity.record(shared, actor, action, summary, before, after)

@@ -5,11 +5,16 @@ any) is today or later. An expired registration stops counting on the day after
 its expiry date, with no write to anything.
 """
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
-from models import Deal, DealRegistration, SharedDeal
+from extensions import db
+from models import Activity, Deal, DealRegistration, SharedDeal, User, utcnow
+from services import activity, team
+from services.errors import Forbidden, Invalid, NotFound
 
 
 def active_condition(today: date):
@@ -35,4 +40,198 @@ def active_count_for_deal(today: date):
         )
         .correlate(Deal)
         .scalar_subquery()
+    )
+
+
+NOT_VENDOR = "Only the vendor's users can register or deregister a shared deal."
+EXPIRY_IN_PAST = "The expiry date cannot be in the past."
+EXPIRED_ACTION = "registration_expired"
+
+
+@dataclass(frozen=True)
+class RegistrationRow:
+    """One registration as the card shows it."""
+
+    id: int
+    status: str
+    registered_by: str
+    registered_at: datetime
+    expires_on: date | None
+    deregistered_at: datetime | None
+    deregistered_by: str
+
+
+def rows_for(shared: SharedDeal, today: date) -> list[RegistrationRow]:
+    """The shared deal's registrations with their status on `today`, newest first."""
+    registered_by = aliased(User)
+    deregistered_by = aliased(User)
+    rows = db.session.execute(
+        sa.select(DealRegistration, registered_by.full_name, deregistered_by.full_name)
+        .outerjoin(registered_by, registered_by.id == DealRegistration.registered_by_id)
+        .outerjoin(deregistered_by, deregistered_by.id == DealRegistration.deregistered_by_id)
+        .where(DealRegistration.shared_deal_id == shared.id)
+        .order_by(DealRegistration.registered_at.desc(), DealRegistration.id.desc())
+    )
+    return [
+        RegistrationRow(
+            id=reg.id,
+            status=reg.status_on(today),
+            registered_by=by or "",
+            registered_at=reg.registered_at,
+            expires_on=reg.expires_on,
+            deregistered_at=reg.deregistered_at,
+            deregistered_by=deregistered or "",
+        )
+        for reg, by, deregistered in rows
+    ]
+
+
+def active_count(shared: SharedDeal, today: date) -> int:
+    """How many of the shared deal's registrations are active on `today`."""
+    return db.session.scalar(
+        sa.select(sa.func.count(DealRegistration.id)).where(
+            DealRegistration.shared_deal_id == shared.id, active_condition(today)
+        )
+    )
+
+
+def _check_vendor(shared: SharedDeal, actor: User) -> None:
+    if actor.account_id != shared.vendor_account_id:
+        raise Forbidden(NOT_VENDOR)
+
+
+def _describe(expires_on: date | None) -> str:
+    return f"expires {expires_on.isoformat()}" if expires_on else "no expiry"
+
+
+def add(
+    shared: SharedDeal, actor: User, expires_on: date | None, today: date | None = None
+) -> DealRegistration:
+    """Register the shared deal for the partner (vendor users only). Commits.
+
+    `expires_on` is optional and may not be before `today`. Writes one activity row
+    that notifies the team, in the same transaction.
+    """
+    today = today or date.today()
+    _check_vendor(shared, actor)
+    if expires_on is not None and expires_on < today:
+        raise Invalid(EXPIRY_IN_PAST, "expires_on")
+    try:
+        team.lock(shared)
+        registration = DealRegistration(
+            shared_deal_id=shared.id, registered_by_id=actor.id, expires_on=expires_on
+        )
+        db.session.add(registration)
+        db.session.flush()
+        activity.record(
+            shared,
+            actor,
+            "registration_added",
+            "registered the deal",
+            after=_describe(expires_on),
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return registration
+
+
+def deregister(
+    shared: SharedDeal, actor: User, registration_id: int, today: date | None = None
+) -> bool:
+    """Deregister one of the shared deal's registrations (vendor users only). Commits.
+
+    A registration of another shared deal is NotFound. Deregistering one already
+    deregistered changes nothing and returns False.
+    """
+    today = today or date.today()
+    _check_vendor(shared, actor)
+    try:
+        team.lock(shared)
+        registration = db.session.scalar(
+            sa.select(DealRegistration).where(
+                DealRegistration.id == registration_id,
+                DealRegistration.shared_deal_id == shared.id,
+            )
+        )
+        if registration is None:
+            raise NotFound(f"No registration {registration_id} on this shared deal.")
+        if registration.deregistered_at is not None:
+            db.session.rollback()
+            return False
+        before = registration.status_on(today)
+        registration.deregistered_at = utcnow()
+        registration.deregistered_by_id = actor.id
+        db.session.flush()
+        activity.record(
+            shared,
+            actor,
+            "registration_deregistered",
+            "deregistered the deal",
+            before=before,
+            after="deregistered",
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return True
+
+
+def _expired_summary(registration_id: int) -> str:
+    # The registration id in the summary is what tells one expiry record from another.
+    return f"registration #{registration_id} expired"
+
+
+def record_expiries(shared: SharedDeal, today: date | None = None) -> int:
+    """Write the "expired" activity of registrations that expired since last looked at.
+
+    Expiry happens by itself (no write is needed for the count to drop); the history
+    learns of it lazily, the first time the shared deal is viewed after the expiry
+    date. Each expired registration is recorded once; the activity has no actor.
+    Commits only when there is something to record; returns how many were recorded.
+    """
+    today = today or date.today()
+    candidates = _unrecorded_expiries(shared, today)
+    if not candidates:
+        return 0
+    try:
+        team.lock(shared)
+        # Checked again under the lock: another viewer may have recorded them meanwhile.
+        candidates = _unrecorded_expiries(shared, today)
+        for registration in candidates:
+            activity.record(
+                shared,
+                None,
+                EXPIRED_ACTION,
+                _expired_summary(registration.id),
+                before="active",
+                after=f"expired {registration.expires_on.isoformat()}",
+            )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return len(candidates)
+
+
+def _unrecorded_expiries(shared: SharedDeal, today: date) -> list[DealRegistration]:
+    recorded = sa.select(Activity.id).where(
+        Activity.shared_deal_id == shared.id,
+        Activity.action == EXPIRED_ACTION,
+        Activity.summary
+        == sa.literal("registration #") + sa.cast(DealRegistration.id, sa.String) + " expired",
+    )
+    return list(
+        db.session.scalars(
+            sa.select(DealRegistration)
+            .where(
+                DealRegistration.shared_deal_id == shared.id,
+                DealRegistration.deregistered_at.is_(None),
+                DealRegistration.expires_on < today,
+                ~recorded.exists(),
+            )
+            .order_by(DealRegistration.id)
+        )
     )

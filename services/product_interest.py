@@ -1,0 +1,109 @@
+"""Product interest: the set of the vendor's products a shared deal is about.
+
+Both parties may edit it. Like the deal team, a save carries what this user
+changed (added and removed relative to what their form showed), applied to the
+set as it is now, so two people saving together both keep their changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from extensions import db
+from models import Product, ProductInterest, SharedDeal, User
+from services import activity, team
+from services.errors import Forbidden, Invalid
+
+CHOOSE_PRODUCTS = "Choose products from the vendor's catalogue."
+
+
+def catalogue_for(shared: SharedDeal) -> list[Product]:
+    """The vendor's products, in catalogue order: what the multi-select offers."""
+    return list(
+        db.session.scalars(
+            sa.select(Product)
+            .where(Product.vendor_account_id == shared.vendor_account_id)
+            .order_by(Product.position, Product.name)
+        )
+    )
+
+
+def products_of(shared: SharedDeal) -> list[Product]:
+    """The products the shared deal is interested in, in catalogue order."""
+    return list(
+        db.session.scalars(
+            sa.select(Product)
+            .join(ProductInterest, ProductInterest.product_id == Product.id)
+            .where(ProductInterest.shared_deal_id == shared.id)
+            .order_by(Product.position, Product.name)
+        )
+    )
+
+
+def _names(shared: SharedDeal) -> str:
+    return ", ".join(p.name for p in products_of(shared)) or "none"
+
+
+def apply_changes(
+    shared: SharedDeal, actor: User, added: Iterable[int], removed: Iterable[int]
+) -> bool:
+    """Add and remove products of interest, in one transaction. Commits.
+
+    Every id must be a product of the shared deal's vendor (`Invalid` otherwise, and
+    nothing changes). Adding a product already there or removing one already gone
+    does nothing. Writes one activity row that notifies the team. Returns whether
+    the product interest changed.
+    """
+    added, removed = set(added), set(removed)
+    if actor.account_id not in (shared.partner_account_id, shared.vendor_account_id):
+        raise Forbidden("Only the two parties of a shared deal may change its product interest.")
+    try:
+        team.lock(shared)
+        catalogue = {p.id for p in catalogue_for(shared)}
+        if not (added | removed) <= catalogue or added & removed:
+            raise Invalid(CHOOSE_PRODUCTS, "products")
+        current = set(
+            db.session.scalars(
+                sa.select(ProductInterest.product_id).where(
+                    ProductInterest.shared_deal_id == shared.id
+                )
+            )
+        )
+        to_add, to_remove = added - current, removed & current
+        if not to_add and not to_remove:
+            db.session.rollback()
+            return False
+        before = _names(shared)
+        db.session.add_all(
+            ProductInterest(shared_deal_id=shared.id, product_id=pid) for pid in sorted(to_add)
+        )
+        if to_remove:
+            db.session.execute(
+                sa.delete(ProductInterest).where(
+                    ProductInterest.shared_deal_id == shared.id,
+                    ProductInterest.product_id.in_(to_remove),
+                )
+            )
+        db.session.flush()
+        activity.record(
+            shared,
+            actor,
+            "products",
+            "changed the product interest",
+            before=before,
+            after=_names(shared),
+        )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return True
+
+
+def set_products(shared: SharedDeal, actor: User, product_ids: Iterable[int]) -> bool:
+    """Make the product interest exactly `product_ids` (a form that did not say what it showed)."""
+    wanted = set(product_ids)
+    current = {p.id for p in products_of(shared)}
+    return apply_changes(shared, actor, wanted - current, current - wanted)

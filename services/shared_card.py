@@ -1,0 +1,106 @@
+"""What the deal page shows of a shared deal: the parties, team, products, registrations, notes.
+
+Everything is read through the viewer's own deal (`services.deals.get_deal_for`), so a
+shared deal is reachable only from the deal id of one of its two parties.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from extensions import db
+from models import Account, Activity, Deal, SharedDeal, User
+from services import deals, product_interest, registrations, team
+from services.errors import NotFound
+
+ACTIVITY_PAGE_SIZE = 50
+
+
+@dataclass
+class SharedCard:
+    """The "Shared deal" card as one viewer sees it."""
+
+    shared: SharedDeal
+    viewer: User
+    own_account: Account
+    other_account: Account
+    members: list[team.Member]
+    products: list
+    registrations: list[registrations.RegistrationRow]
+
+    @property
+    def viewer_is_vendor(self) -> bool:
+        return self.own_account.kind == "vendor"
+
+    @property
+    def other_party_label(self) -> str:
+        """The other party's field label: "Partner" for vendor users, "Vendor" for partners."""
+        return "Vendor" if self.other_account.kind == "vendor" else "Partner"
+
+
+def shared_deal_of(deal: Deal) -> SharedDeal | None:
+    """The shared deal `deal` belongs to (on either side), or None for an unshared deal."""
+    return db.session.scalar(
+        sa.select(SharedDeal).where(
+            sa.or_(SharedDeal.partner_deal_id == deal.id, SharedDeal.vendor_deal_id == deal.id)
+        )
+    )
+
+
+def shared_deal_for(user: User, deal_id: int) -> tuple[Deal, SharedDeal]:
+    """The user's own deal `deal_id` and its shared deal.
+
+    Raises NotFound for another account's deal, a missing one, or an unshared one.
+    """
+    deal = deals.get_deal_for(user, deal_id)
+    shared = shared_deal_of(deal)
+    if shared is None:
+        raise NotFound(f"Deal {deal_id} is not shared.")
+    return deal, shared
+
+
+def card_for(user: User, shared: SharedDeal, today: date | None = None) -> SharedCard:
+    """Load everything the card shows, in a handful of queries (no lazy loads)."""
+    today = today or date.today()
+    other_id = (
+        shared.vendor_account_id
+        if user.account_id == shared.partner_account_id
+        else shared.partner_account_id
+    )
+    accounts = {
+        a.id: a
+        for a in db.session.scalars(
+            sa.select(Account).where(Account.id.in_([user.account_id, other_id]))
+        )
+    }
+    return SharedCard(
+        shared=shared,
+        viewer=user,
+        own_account=accounts[user.account_id],
+        other_account=accounts[other_id],
+        members=team.members_of(shared),
+        products=product_interest.products_of(shared),
+        registrations=registrations.rows_for(shared, today),
+    )
+
+
+def activity_for(shared: SharedDeal, before_id: int | None = None, limit: int = ACTIVITY_PAGE_SIZE):
+    """The shared deal's history, newest first: up to `limit` rows older than `before_id`.
+
+    Returns (rows, has_more).
+    """
+    query = (
+        sa.select(Activity)
+        .where(Activity.shared_deal_id == shared.id)
+        .options(joinedload(Activity.actor))
+        .order_by(Activity.id.desc())
+        .limit(limit + 1)
+    )
+    if before_id is not None:
+        query = query.where(Activity.id < before_id)
+    rows = list(db.session.scalars(query))
+    return rows[:limit], len(rows) > limit

@@ -1,0 +1,146 @@
+"""Flows 4 and 5, and the deal's own fields: click-to-edit on the deal page."""
+
+import re
+from datetime import date, timedelta
+
+from playwright.sync_api import expect
+
+from tests.e2e.deal_helpers import acme_url
+
+
+def test_product_interest_is_edited_by_the_partner_then_the_vendor(
+    page, live_server, fresh_app, log_in, browser
+):
+    log_in("alice@brightside.example")
+    page.goto(acme_url(live_server, fresh_app))
+    field = page.locator("#shared-products")
+    page.get_by_text("Product interest", exact=True).hover()
+    page.get_by_role("button", name="Edit product interest").click()
+    select = page.get_by_label("Edit product interests")
+    expect(select).to_be_focused()
+    expect(select.locator("option")).to_have_text(
+        ["Marketing Suite", "Sales Suite", "Service Suite", "Content Suite", "Operations Suite"]
+    )
+    select.select_option(["Marketing Suite", "Sales Suite"])
+    page.get_by_role("button", name="Edit product").click()
+    expect(page.get_by_label("Edit product interests")).to_have_count(0)
+    expect(field.get_by_role("listitem")).to_have_text(["Marketing Suite", "Sales Suite"])
+    expect(page.locator("#activity")).to_contain_text("changed the product interest")
+
+    rita = browser.new_context().new_page()
+    log_in("rita@northwind.example", rita)
+    rita.goto(acme_url(live_server, fresh_app, "Northwind Cloud"))
+    rita.get_by_text("Product interest", exact=True).hover()
+    rita.get_by_role("button", name="Edit product interest").click()
+    rita.get_by_label("Edit product interests").select_option(["Service Suite"])
+    rita.get_by_role("button", name="Edit product").click()
+    expect(rita.locator("#shared-products").get_by_role("listitem")).to_have_text(["Service Suite"])
+    rita.context.close()
+
+
+def test_product_interest_without_javascript(no_js_page, live_server, fresh_app, log_in):
+    page = no_js_page
+    log_in("alice@brightside.example", page)
+    page.goto(acme_url(live_server, fresh_app))
+    page.get_by_role("link", name="Edit product interest").click()
+    page.get_by_label("Edit product interests").select_option(["Content Suite"])
+    page.get_by_role("button", name="Edit product").click()
+    expect(page.locator("#shared-products").get_by_role("listitem")).to_have_text(["Content Suite"])
+
+
+def test_vendor_registers_and_deregisters_partner_reads(
+    page, live_server, fresh_app, log_in, browser
+):
+    log_in("rita@northwind.example")
+    page.goto(acme_url(live_server, fresh_app, "Northwind Cloud"))
+    section = page.locator("#shared-registrations")
+    expect(section).to_contain_text("1 active")
+    expiry = date.today() + timedelta(days=60)
+    page.get_by_label("Expiry date (optional)").fill(expiry.isoformat())
+    page.get_by_role("button", name="Add registration").click()
+    expect(section).to_contain_text("2 active")
+    expect(section.get_by_role("row")).to_have_count(3)
+    expect(section).to_contain_text(expiry.strftime("%-d %b %Y"))
+    section.get_by_role("button", name=re.compile("^Deregister")).first.click()
+    expect(section).to_contain_text("1 active")
+    expect(section).to_contain_text("Deregistered")
+    expect(page.locator("#activity")).to_contain_text("deregistered the deal")
+
+    alice = browser.new_context().new_page()
+    log_in("alice@brightside.example", alice)
+    alice.goto(acme_url(live_server, fresh_app))
+    registrations = alice.locator("#shared-registrations")
+    expect(registrations).to_contain_text("1 active")
+    expect(registrations).to_contain_text("Deregistered")
+    expect(registrations.get_by_role("button")).to_have_count(0)
+    alice.context.close()
+
+
+def test_a_past_expiry_gets_a_message(page, live_server, fresh_app, log_in):
+    log_in("victor@northwind.example")
+    page.goto(acme_url(live_server, fresh_app, "Northwind Cloud"))
+    field = page.get_by_label("Expiry date (optional)")
+    # The date picker's min stops a person; a typed-in past date still gets a clear message.
+    field.evaluate("el => el.removeAttribute('min')")
+    field.fill((date.today() - timedelta(days=2)).isoformat())
+    page.get_by_role("button", name="Add registration").click()
+    expect(page.get_by_role("alert")).to_have_text("The expiry date cannot be in the past.")
+    expect(page.locator("#shared-registrations")).to_contain_text("1 active")
+
+
+def test_inline_edit_of_the_amount_and_escape_cancels(page, live_server, fresh_app, log_in):
+    log_in("alice@brightside.example")
+    page.goto(acme_url(live_server, fresh_app))
+    row = page.locator("#field-amount")
+    expect(row.get_by_role("textbox")).to_have_count(0)  # plain text until Edit
+    page.get_by_text("Amount", exact=True).hover()
+    page.get_by_role("button", name="Edit Amount").click()
+    box = page.get_by_label("Amount", exact=True)
+    expect(box).to_be_focused()
+    box.fill("42,000")
+    page.keyboard.press("Escape")
+    expect(row.get_by_role("textbox")).to_have_count(0)
+    expect(page.get_by_role("button", name="Edit Amount")).to_be_focused()
+    page.get_by_role("button", name="Edit Amount").click()
+    page.get_by_label("Amount", exact=True).fill("42,000")
+    row.get_by_role("button", name="Save").click()
+    expect(row.locator("dd").first).to_have_text("42,000.00")
+
+
+def test_pipeline_editor_offers_the_chosen_pipelines_stages(page, live_server, fresh_app, log_in):
+    log_in("alice@brightside.example")
+    page.goto(acme_url(live_server, fresh_app))
+    page.get_by_text("Pipeline", exact=True).hover()
+    page.get_by_role("button", name="Edit Pipeline").click()
+    page.get_by_label("Pipeline", exact=True).select_option(label="Partner referrals")
+    stage = page.locator("#field-pipeline").get_by_label("Deal stage")
+    expect(stage.locator("option:checked")).to_have_text("New referral")
+    stage.select_option(label="Contacted")
+    page.locator("#field-pipeline").get_by_role("button", name="Save").click()
+    expect(page.locator("#field-pipeline dd").first).to_have_text("Partner referrals")
+    expect(page.locator("#field-stage dd").first).to_have_text("Contacted")
+
+
+def test_conflict_is_shown_not_overwritten(page, live_server, fresh_app, log_in, browser):
+    log_in("alice@brightside.example")
+    page.goto(acme_url(live_server, fresh_app))
+    page.get_by_text("Company", exact=True).hover()
+    page.get_by_role("button", name="Edit Company").click()
+    page.get_by_label("Company", exact=True).fill("Acme (Alice)")
+
+    bob = browser.new_context().new_page()
+    log_in("bob@brightside.example", bob)
+    bob.goto(acme_url(live_server, fresh_app))
+    bob.get_by_text("Company", exact=True).hover()
+    bob.get_by_role("button", name="Edit Company").click()
+    bob.get_by_label("Company", exact=True).fill("Acme (Bob)")
+    bob.locator("#field-company").get_by_role("button", name="Save").click()
+    expect(bob.locator("#field-company dd").first).to_have_text("Acme (Bob)")
+    bob.context.close()
+
+    page.locator("#field-company").get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Someone else changed Company to “Acme (Bob)”"
+    )
+    page.reload()
+    expect(page.locator("#field-company dd").first).to_have_text("Acme (Bob)")
