@@ -15,6 +15,21 @@ ACCOUNT_KINDS = ("partner", "vendor")
 ROLES = ("admin", "member")
 VIEW_VISIBILITIES = ("private", "account")
 
+# The free-text search indexes (migration 0002, read by services/search.py) are not
+# in the metadata: an FTS5 table and its shadow tables on SQLite, pg_trgm indexes on
+# PostgreSQL. Alembic's autogenerate and compare skip them through this hook.
+SEARCH_INDEX_TABLE = "deals_fts"
+SEARCH_INDEX_NAMES = ("ix_deals_name_trgm", "ix_deals_company_name_trgm")
+
+
+def include_in_autogenerate(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic `include_name` hook: False for the search index objects, else True."""
+    if type_ == "table":
+        return not (name or "").startswith(SEARCH_INDEX_TABLE)
+    if type_ == "index":
+        return name not in SEARCH_INDEX_NAMES
+    return True
+
 
 def utcnow() -> datetime:
     """Timezone-aware now; stored as naive UTC so SQLite and PostgreSQL agree."""

@@ -1,14 +1,264 @@
-"""The deals index."""
+"""The deals index: filters, search, sort, pages, saved views and the CSV export.
 
-from flask import Blueprint, render_template
+The URL is the state (see services/deal_filters.py). A plain request gets the
+whole page; htmx gets the results fragment and the canonical URL to push. A
+plain form submission that went well is redirected to its canonical URL, so
+the address bar, reload and bookmarks show what the page shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 
-from services import deals
+from blueprints.htmx import is_htmx, render_page_or_fragment
+from services import deal_filters, deals, export, saved_views
+from services.deal_filters import (
+    COLUMNS,
+    COUNT_CAP,
+    OPERATORS_BY_TYPE,
+    PROPERTIES,
+    TYPE_LABELS,
+    IndexState,
+    Scope,
+)
+from services.errors import Forbidden, Invalid, NotFound
 
 bp = Blueprint("deals", __name__)
 
 
+@bp.context_processor
+def filter_registry():
+    """The registry's names, for the filter bar (on the page and in htmx fragments)."""
+    return {
+        "properties_list": list(PROPERTIES.values()),
+        "operator_groups": [
+            (TYPE_LABELS[kind], operators) for kind, operators in OPERATORS_BY_TYPE.items()
+        ],
+        "visibility_labels": saved_views.VISIBILITY_LABELS,
+    }
+
+
+def _scope() -> Scope:
+    return Scope.of(current_user, date.today())
+
+
+def _index_url(state: IndexState) -> str:
+    query = state.query()
+    return url_for("deals.index") + (f"?{query}" if query else "")
+
+
+def _current_tab(reference: deals.IndexReference, key: str) -> deals.ViewTab:
+    """The tab the state names; a view id the user may not see is a 404."""
+    tab = reference.view(key or "all")
+    if tab is None:
+        abort(404)
+    return tab
+
+
+def _render_index(reference, parsed, *, status: int = 200, view_error=None, **extra):
+    state = parsed.state
+    results = deals.index_page(_scope(), state, reference.choices)
+    state = replace(state, page=results.page)
+    tab = _current_tab(reference, state.view)
+    context = {
+        "state": state,
+        "results": results,
+        "reference": reference,
+        "choices": reference.choices,
+        "tab": tab,
+        "own_view": tab.owner_id == current_user.id,
+        "errors": parsed.errors,
+        "controls": _controls(parsed.draft),
+        "view_error": view_error,
+        "columns": [COLUMNS[key] for key in state.columns],
+        "all_columns": COLUMNS.values(),
+        "count_cap": COUNT_CAP,
+        # The bell's count came with the reference statement: no query of its own.
+        "unread_notification_count": lambda: reference.unread_notifications,
+        **extra,
+    }
+    response = render_page_or_fragment(
+        "deals/index.html", "deals/_results_fragment.html", status=status, **context
+    )
+    if is_htmx():
+        response.headers["HX-Push-Url"] = _index_url(state)
+    return response
+
+
+def _controls(draft: deal_filters.Draft) -> dict:
+    """What the filter bar's Property / Operator / Value controls show."""
+    prop = PROPERTIES.get(draft.property_key)
+    op = prop.operator(draft.operator_key) if prop else None
+    if prop and op is None:
+        op = prop.operators[0]
+    return {"prop": prop, "op": op, "values": draft.values}
+
+
 @bp.get("/deals")
 def index():
-    rows = deals.latest_deals(current_user.account)
-    return render_template("deals/index.html", deals=rows)
+    reference = deals.index_reference(current_user)
+    parsed = deal_filters.parse(request.args, reference.choices)
+    _current_tab(reference, parsed.state.view)
+    if parsed.needs_redirect and not is_htmx():
+        return redirect(_index_url(parsed.state), code=303)
+    return _render_index(
+        reference,
+        parsed,
+        applied=parsed.applied and is_htmx(),
+        from_form=parsed.from_form,
+    )
+
+
+@bp.get("/deals/filter-controls")
+def filter_controls():
+    """htmx: the Operator and Value controls that fit the chosen property."""
+    reference = deals.index_reference(current_user)
+    draft = deal_filters.Draft(
+        property_key=request.args.get("property", ""),
+        operator_key=request.args.get("operator", ""),
+        values=[v for v in request.args.getlist("value") if v.strip()],
+    )
+    return render_template(
+        "deals/_filter_controls.html", controls=_controls(draft), choices=reference.choices
+    )
+
+
+@bp.get("/deals/export.csv")
+def export_csv():
+    """Every deal of the current view (all pages), as CSV, streamed."""
+    reference = deals.index_reference(current_user)
+    parsed = deal_filters.parse(request.args, reference.choices)
+    if parsed.errors:
+        # Never export something other than what the view shows.
+        abort(400, description=" ".join(parsed.errors))
+    lines = export.csv_lines(_scope(), parsed.state, reference.choices)
+    filename = f"deals-{date.today().isoformat()}.csv"
+    return Response(
+        stream_with_context(lines),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# ---------------------------------------------------------------- saved views
+
+
+def _view_response(view) -> Response:
+    query = "&".join(part for part in (f"view={view.id}", view.query) if part)
+    return redirect(f"{url_for('deals.index')}?{query}", code=303)
+
+
+def _form_state(reference, view_key: str = "") -> deal_filters.Parsed:
+    """The index state a view form was posted from: its hidden `query`, else the view's."""
+    tab = reference.view(request.form.get("view", view_key))
+    query = request.form.get("query", tab.query if tab else "")
+    parsed = deal_filters.parse_query(query, reference.choices)
+    parsed.state = replace(parsed.state, view=tab.key if tab and tab.key != "all" else "")
+    parsed.errors = []
+    return parsed
+
+
+def _refused(error: Forbidden):
+    return render_template(
+        "errors/error.html", status=403, title="Not allowed", message=str(error)
+    ), 403
+
+
+@bp.post("/deals/views")
+def create_view():
+    form = request.form
+    try:
+        view = saved_views.create(
+            current_user, form.get("name", ""), form.get("visibility", ""), form.get("query", "")
+        )
+    except Invalid as error:
+        reference = deals.index_reference(current_user)
+        return _render_index(
+            reference, _form_state(reference), status=422, view_error=("save", error)
+        )
+    flash(f"View “{view.name}” saved.")
+    return _view_response(view)
+
+
+@bp.post("/deals/views/<int:view_id>")
+def update_view(view_id):
+    try:
+        view = saved_views.update_query(current_user, view_id, request.form.get("query", ""))
+    except NotFound:
+        abort(404)
+    except Forbidden as error:
+        return _refused(error)
+    except Invalid as error:
+        flash(error.message)
+        return redirect(url_for("deals.index", view=view_id), code=303)
+    flash(f"View “{view.name}” updated.")
+    return _view_response(view)
+
+
+@bp.post("/deals/views/<int:view_id>/rename")
+def rename_view(view_id):
+    form = request.form
+    try:
+        view = saved_views.rename(
+            current_user, view_id, form.get("name", ""), form.get("visibility") or None
+        )
+    except NotFound:
+        abort(404)
+    except Forbidden as error:
+        return _refused(error)
+    except Invalid as error:
+        reference = deals.index_reference(current_user)
+        return _render_index(
+            reference,
+            _form_state(reference, str(view_id)),
+            status=422,
+            view_error=("rename", error),
+        )
+    flash(f"View renamed to “{view.name}”.")
+    return _view_response(view)
+
+
+@bp.post("/deals/views/<int:view_id>/delete")
+def delete_view(view_id):
+    try:
+        name = saved_views.delete(current_user, view_id)
+    except NotFound:
+        abort(404)
+    except Forbidden as error:
+        return _refused(error)
+    flash(f"View “{name}” deleted.")
+    return redirect(url_for("deals.index"), code=303)
+
+
+# ---------------------------------------------------------------- formatting
+
+
+@bp.app_template_filter("deal_amount")
+def deal_amount(amount: Decimal | None) -> str:
+    """125000 -> "125,000"; 99.5 -> "99.50"; blank -> "—"."""
+    if amount is None:
+        return "—"
+    return f"{amount:,.0f}" if amount == amount.to_integral() else f"{amount:,.2f}"
+
+
+@bp.app_template_filter("deal_date")
+def deal_date(value) -> str:
+    """A date (or timestamp) as "Mar 1, 2026"; blank -> "—"."""
+    if value is None:
+        return "—"
+    return f"{value:%b} {value.day}, {value.year}"

@@ -1,0 +1,565 @@
+#!/usr/bin/env python3
+"""Benchmark the deals index under gunicorn; see bench/README.md.
+
+For each size: make a temporary database (SQLite, or a new database on the
+PostgreSQL server of DATABASE_URL), migrate it, `flask seed-demo --deals N`,
+serve it with `gunicorn -w 2 'app:create_app()'` on a free port of 127.0.0.1
+(BENCH_FLOORS=1 adds the two floors), log in as Alice and send a fixed number of
+requests per endpoint over 2 connections, in rounds. Then keep sending the mix
+until the workers have served --soak requests, and read their memory (PSS).
+Every request goes to 127.0.0.1 only; counts and time are bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import os
+import platform
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests import databases  # noqa: E402 - the same scratch databases the tests use
+
+EMAIL = "alice@brightside.example"
+PASSWORD = "shared-deals-demo"  # noqa: S105 - the documented demo login
+CONNECTIONS = 2  # = gunicorn workers
+HOST = "127.0.0.1"
+SEARCH_TERM = "#98765"  # a deal number: 1 match at 100,000 deals, 11 at 1,000,000
+COMMON_TERM = "relaunch"  # in 1 deal name of 16: shown, but not one of the issue's targets
+
+
+def app_env(url: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=url,
+        SECRET_KEY="bench-" + uuid.uuid4().hex,
+        SHARED_DEALS_AUTO_SETUP="0",
+        BENCH_FLOORS="1",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def flask(env: dict, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def lookups(url: str) -> dict:
+    """Ids the endpoints need, read straight from the database."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as c:
+
+        def one(sql, **params):
+            return c.execute(sa.text(sql), params).scalar()
+
+        account = one("SELECT id FROM accounts WHERE name = 'Brightside Agency'")
+        shared_deal, team_deal = c.execute(
+            sa.text(
+                "SELECT id, partner_deal_id FROM shared_deals WHERE partner_account_id = :a "
+                "ORDER BY id DESC LIMIT 1"
+            ),
+            {"a": account},
+        ).one()
+        values = {
+            "deal": one(
+                "SELECT id FROM deals WHERE account_id = :a AND name = :n",
+                a=account,
+                n="Acme Corp website relaunch",
+            ),
+            "stage": one(
+                "SELECT s.id FROM stages s JOIN pipelines p ON p.id = s.pipeline_id "
+                "WHERE p.account_id = :a ORDER BY p.position, s.position LIMIT 1 OFFSET 1",
+                a=account,
+            ),
+            "team_deal": team_deal,
+            "team": sorted(
+                c.execute(
+                    sa.text("SELECT user_id FROM deal_team_members WHERE shared_deal_id = :s"),
+                    {"s": shared_deal},
+                ).scalars()
+            ),
+            "togglers": list(
+                c.execute(
+                    sa.text(
+                        "SELECT id FROM users WHERE email IN "
+                        "('bob@brightside.example', 'carol@brightside.example') ORDER BY email"
+                    )
+                ).scalars()
+            ),
+        }
+    engine.dispose()
+    return values
+
+
+# ---------------------------------------------------------------- the server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, env: dict, log_path: Path):
+        self.port = free_port()
+        self.log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                str(CONNECTIONS),
+                "-b",
+                f"{HOST}:{self.port}",
+                "app:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited; see {log_path}")
+            try:
+                if request(self.port, "GET", "/bench/hello")[0] == 200 and len(self.workers()) == 2:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise SystemExit(f"gunicorn did not answer in 60 s; see {log_path}")
+
+    def workers(self) -> list[int]:
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()]
+
+    def pss_mb(self) -> list[float]:
+        sizes = []
+        for pid in self.workers():
+            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            kib = int(re.search(r"^Pss:\s+(\d+) kB", text, re.M).group(1))
+            sizes.append(round(kib / 1024, 1))
+        return sizes
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+# ---------------------------------------------------------------- the client
+
+
+def request(port, method, path, headers=None, body=None, timeout=30.0):
+    """One request on a fresh connection (gunicorn's sync workers close each one)."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        data = response.read()
+        return response.status, data, response.getheaders()
+    finally:
+        connection.close()
+
+
+class Session:
+    """Alice, logged in: a cookie and a CSRF token."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookies: dict[str, str] = {}
+        status, body, headers = self.get("/login")
+        token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body).group(1).decode()
+        form = urlencode({"email": EMAIL, "password": PASSWORD, "csrf_token": token})
+        status, body, headers = self.send(
+            "POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        if status != 303:
+            raise SystemExit(f"login failed: {status}")
+        status, body, headers = self.get("/deals")
+        match = re.search(rb'"X-CSRFToken": "([^"]+)"', body)
+        self.csrf = match.group(1).decode() if match else ""
+
+    def header(self) -> dict:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+
+    def send(self, method, path, body=None, headers=None):
+        status, data, response_headers = request(
+            self.port, method, path, {**self.header(), **(headers or {})}, body
+        )
+        for name, value in response_headers:
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key] = rest.split(";", 1)[0]
+        return status, data, response_headers
+
+    def get(self, path):
+        return self.send("GET", path)
+
+
+class Endpoint:
+    def __init__(self, name, path, htmx=False, method="GET", body=None, login=True):
+        self.name, self.path, self.htmx, self.method = name, path, htmx, method
+        self.body, self.login = body, login
+
+    def call(self, session: Session, worker: int, state: dict):
+        headers = session.header() if self.login else {}
+        if self.htmx:
+            headers["HX-Request"] = "true"
+        body = None
+        if self.method == "POST":
+            headers["X-CSRFToken"] = session.csrf
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            body = self.body(worker, state)
+        started = time.perf_counter()
+        status, data, _ = request(session.port, self.method, self.path, headers, body)
+        elapsed = (time.perf_counter() - started) * 1000
+        if self.method == "POST" and status in (200, 303):
+            state[worker] = not state.get(worker, False)
+        return status, len(data), elapsed
+
+
+def endpoints(ids: dict) -> list[Endpoint]:
+    def index(query):
+        return "/deals" + ("?" + urlencode(query) if query else "")
+
+    pages = [
+        ("index", index({})),
+        ("registered deals", index({"f": "active_registrations:gt:0"})),
+        ("text filter (name contains)", index({"f": "name:contains:relaunch"})),
+        ("number filter (amount >)", index({"f": "amount:gt:900000"})),
+        ("date filter (close next 30 d)", index({"f": "close_date:next_days:30"})),
+        ("choice filter (stage any of)", index({"f": f"stage:any_of:{ids['stage']}"})),
+        (f"free text ({SEARCH_TERM})", index({"q": SEARCH_TERM})),
+        (f"common word ({COMMON_TERM})", index({"q": COMMON_TERM})),
+        ("sort by amount", index({"sort": "-amount"})),
+        ("deep page (page 400)", index({"page": "400"})),
+    ]
+    result = []
+    for name, path in pages:
+        result.append(Endpoint(f"{name} — page", path))
+        result.append(Endpoint(f"{name} — fragment", path, htmx=True))
+
+    def team_body(worker, state):
+        # Each connection adds, then removes, its own user (Bob or Carol): the
+        # contract applies added/removed to the current team, so both can run at once.
+        user = ids["togglers"][worker % len(ids["togglers"])]
+        base = [u for u in ids["team"] if u not in ids["togglers"]]
+        with_user = base + [user]
+        has = state.get(worker, False)
+        members, original = (base, with_user) if has else (with_user, base)
+        return urlencode(
+            [("members", m) for m in members] + [("original_members", m) for m in original]
+        )
+
+    result.append(Endpoint("deal page", f"/deals/{ids['deal']}"))
+    result.append(
+        Endpoint(
+            "team save (POST, htmx)",
+            f"/deals/{ids['team_deal']}/team",
+            htmx=True,
+            method="POST",
+            body=team_body,
+        )
+    )
+    result.append(Endpoint("floor 1: /hello", "/bench/hello", login=False))
+    result.append(
+        Endpoint("floor 2: 1 row + template", f"/bench/row?id={ids['deal']}", login=False)
+    )
+    return result
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def drive(session: Session, endpoint: Endpoint, count: int, deadline: float, state: dict):
+    """`count` requests over CONNECTIONS connections; (latencies, sizes, statuses)."""
+    latencies, sizes, statuses = [], [], Counter()
+    lock = threading.Lock()
+    remaining = [count]
+
+    def worker(number):
+        while time.monotonic() < deadline:
+            with lock:
+                if remaining[0] <= 0:
+                    return
+                remaining[0] -= 1
+            status, size, elapsed = endpoint.call(session, number, state)
+            with lock:
+                latencies.append(elapsed)
+                sizes.append(size)
+                statuses[status] += 1
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, sizes, statuses
+
+
+# ---------------------------------------------------------------- one size
+
+
+def run_size(args, deals: int, workdir: Path) -> dict:
+    url = databases.create(args.database_url, workdir)
+    backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+    env = app_env(url)
+    server = None
+    try:
+        print(f"\n## {backend}, {deals:,} deals per partner", flush=True)
+        flask(env, "db", "upgrade")
+        started = time.perf_counter()
+        out = flask(env, "seed-demo", "--deals", str(deals))
+        seed_seconds = time.perf_counter() - started
+        print(f"seed-demo --deals {deals}: {seed_seconds:.1f} s ({out.strip().splitlines()[-1]})")
+        ids = lookups(url)
+        server = Server(env, workdir / f"gunicorn-{backend}-{deals}.log")
+        session = Session(server.port)
+        plan = endpoints(ids)
+        state: dict = {}
+        # "At start": once both workers have booted and answered a few requests.
+        drive(session, plan[-2], 20, time.monotonic() + 60, state)
+        pss_start = server.pss_mb()
+        served = 3 + 20
+        rounds: dict[str, list] = {e.name: [] for e in plan}
+        began = time.monotonic()
+        for number in range(args.rounds):
+            for endpoint in plan:
+                drive(session, endpoint, args.warmup, time.monotonic() + 60, state)
+                lat, sizes, statuses = drive(
+                    session, endpoint, args.requests, time.monotonic() + args.max_seconds, state
+                )
+                served += args.warmup + len(lat)
+                rounds[endpoint.name].append(
+                    {
+                        "p50": percentile(lat, 50),
+                        "p95": percentile(lat, 95),
+                        "bytes": statistics.median(sizes),
+                        "n": len(lat),
+                        "statuses": dict(statuses),
+                    }
+                )
+            print(
+                f"round {number + 1}/{args.rounds} done ({served:,} requests, "
+                f"{time.monotonic() - began:.0f} s)",
+                flush=True,
+            )
+        pss_rounds = server.pss_mb()
+        # The soak: the same mix until the workers have served args.soak requests.
+        soak_deadline = time.monotonic() + args.soak_seconds
+        while served < args.soak and time.monotonic() < soak_deadline:
+            for endpoint in plan:
+                lat, _, _ = drive(session, endpoint, 20, soak_deadline, state)
+                served += len(lat)
+        pss_end = server.pss_mb()
+        results = summarise(rounds)
+        return {
+            "backend": backend,
+            "deals_per_partner": deals,
+            "seed_seconds": round(seed_seconds, 1),
+            "requests_per_endpoint": args.requests,
+            "rounds": args.rounds,
+            "served": served,
+            "pss_mb": {"start": pss_start, "after_rounds": pss_rounds, "end": pss_end},
+            "endpoints": results,
+        }
+    finally:
+        if server:
+            server.stop()
+        if not args.keep:
+            databases.drop(url)
+
+
+def summarise(rounds: dict) -> list[dict]:
+    floor = statistics.median(r["p95"] for r in rounds["floor 2: 1 row + template"])
+    table = []
+    for name, runs in rounds.items():
+        statuses = Counter()
+        for r in runs:
+            statuses.update(r["statuses"])
+        p95 = statistics.median(r["p95"] for r in runs)
+        table.append(
+            {
+                "endpoint": name,
+                "p50_ms": round(statistics.median(r["p50"] for r in runs), 1),
+                "p95_ms": round(p95, 1),
+                "bytes": int(statistics.median(r["bytes"] for r in runs)),
+                "x_floor": round(p95 / floor, 1),
+                "statuses": {str(k): v for k, v in sorted(statuses.items())},
+            }
+        )
+    return table
+
+
+def markdown(result: dict) -> str:
+    pss = result["pss_mb"]
+    lines = [
+        f"### {result['backend']}, {result['deals_per_partner']:,} deals per partner",
+        "",
+        f"seed: {result['seed_seconds']} s; {result['rounds']} rounds of "
+        f"{result['requests_per_endpoint']} requests per endpoint over {CONNECTIONS} "
+        f"connections; {result['served']:,} requests served in all.",
+        f"PSS per worker (MB): start {pss['start']}, after the rounds {pss['after_rounds']}, "
+        f"after {result['served']:,} requests {pss['end']}.",
+        "",
+        "| endpoint | p50 ms | p95 ms | bytes | p95 × floor 2 | status |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for row in result["endpoints"]:
+        codes = row["statuses"]
+        if set(codes) == {"404"} and "team save" in row["endpoint"]:
+            lines.append(f"| {row['endpoint']} | n/a (404) | | | | |")
+            continue
+        status = ", ".join(f"{k}×{v}" for k, v in codes.items())
+        lines.append(
+            f"| {row['endpoint']} | {row['p50_ms']} | {row['p95_ms']} | {row['bytes']:,} | "
+            f"{row['x_floor']} | {status} |"
+        )
+    return "\n".join(lines)
+
+
+def targets(result: dict) -> str:
+    """The issue's targets against this result (p95 multiples of floor 2)."""
+    rows = {r["endpoint"]: r for r in result["endpoints"]}
+
+    def worst(names):
+        name = max(names, key=lambda n: rows[n]["x_floor"])
+        return f"{rows[name]['x_floor']}× ({name})"
+
+    fragments = [
+        n for n in rows if n.endswith("fragment") and not n.startswith(("free text", "common word"))
+    ]
+    pages = [
+        n for n in rows if n.endswith("— page") and not n.startswith(("free text", "common word"))
+    ]
+    free_text = [n for n in rows if n.startswith("free text")]
+    per_row = max(rows[n]["bytes"] / 25 for n in fragments)
+    share = max(rows[n]["bytes"] / rows[n.replace("fragment", "page")]["bytes"] for n in fragments)
+    pss = result["pss_mb"]
+    team = rows["team save (POST, htmx)"]
+    team_x = "n/a (404)" if set(team["statuses"]) == {"404"} else f"{team['x_floor']}×"
+    return "\n".join(
+        [
+            "| target | goal | measured |",
+            "|---|---|---|",
+            f"| index fragment p95, any filter but free text | ≤ 4× | worst {worst(fragments)} |",
+            f"| free-text search p95 | ≤ 8× | worst {worst(free_text)} |",
+            f"| full page p95 | ≤ 6× | worst {worst(pages)} |",
+            f"| deal page p95 | ≤ 2× | {rows['deal page']['x_floor']}× |",
+            f"| team save (small POST) p95 | ≤ 2× | {team_x} |",
+            f"| fragment bytes per row (25 rows) | ≤ 250 B | {per_row:.0f} B |",
+            f"| fragment / full page | ≤ 40% | {share:.0%} |",
+            f"| PSS per worker after {result['served']:,} requests | ≤ 80 MB, flat | "
+            f"{max(pss['end'])} MB (after the rounds {max(pss['after_rounds'])} MB) |",
+        ]
+    )
+
+
+def code_fingerprint() -> str:
+    """A short hash of the app's code as measured (the work tree may be ahead of git)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(
+        [*ROOT.glob("*.py"), *ROOT.glob("[bst]*/**/*.py"), *ROOT.glob("templates/**/*")]
+    ):
+        if path.is_file() and "tests" not in path.parts and "bench" not in path.parts:
+            digest.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--deals", default="100000,1000000", help="deals per partner, comma-separated sizes"
+    )
+    parser.add_argument("--requests", type=int, default=200, help="per endpoint and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=4, help="unmeasured requests first")
+    parser.add_argument("--soak", type=int, default=20_000, help="requests before the last PSS")
+    parser.add_argument("--soak-seconds", type=float, default=900, help="time bound of the soak")
+    parser.add_argument("--max-seconds", type=float, default=120, help="bound per endpoint")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL"),
+        help="a PostgreSQL server to make the temporary database on (default: SQLite)",
+    )
+    parser.add_argument("--out", type=Path, help="write the results as JSON here")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary database")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        nargs="+",
+        help="print the tables of earlier --out files; run nothing",
+    )
+    args = parser.parse_args(argv)
+    if args.report:
+        for path in args.report:
+            for result in json.loads(path.read_text())["results"]:
+                print(markdown(result) + "\n\n" + targets(result) + "\n")
+        return 0
+    # A plain `kill` still stops gunicorn and drops the temporary database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    sizes = [int(s.replace("_", "")) for s in args.deals.split(",")]
+    meta = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "nproc": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "code": code_fingerprint(),
+    }
+    results = []
+    with tempfile.TemporaryDirectory(prefix="shared-deals-bench-") as tmp:
+        for deals in sizes:
+            result = run_size(args, deals, Path(tmp))
+            results.append(result)
+            print(markdown(result) + "\n\n" + targets(result), flush=True)
+    meta["load_average_end"] = os.getloadavg()
+    if args.out:
+        args.out.write_text(json.dumps({"meta": meta, "results": results}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

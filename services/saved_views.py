@@ -1,0 +1,149 @@
+"""Saved views of the deals index: named filters owned by a user.
+
+A view is visible to its owner, and to everyone in the owner's account when
+its visibility is "account". Only the owner renames, updates or deletes it.
+A view that is not visible to the caller does not exist for them (NotFound).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from extensions import begin_write, db
+from models import VIEW_VISIBILITIES, SavedView, User
+from services import deal_filters
+from services.errors import Forbidden, Invalid, NotFound
+
+MAX_NAME = 80
+MAX_QUERY = 2000
+VISIBILITY_LABELS = {"private": "Only me", "account": "Everyone in my account"}
+
+
+@dataclass(frozen=True)
+class BuiltInView:
+    key: str
+    name: str
+    query: str
+
+
+BUILT_IN_VIEWS = (
+    BuiltInView("all", "All deals", ""),
+    BuiltInView("mine", "My deals", "f=owner:is_me:"),
+    BuiltInView("registered", "Registered deals", "f=active_registrations:gt:0"),
+)
+
+
+def _visible_to(account_id, user_id):
+    return sa.and_(
+        SavedView.account_id == account_id,
+        sa.or_(SavedView.owner_id == user_id, SavedView.visibility == "account"),
+    )
+
+
+def visible_views_select(account_id, user_id) -> sa.Select:
+    """SELECT of the views user `user_id` of `account_id` may see (values or bind parameters)."""
+    return sa.select(
+        SavedView.id,
+        SavedView.name,
+        SavedView.owner_id,
+        SavedView.visibility,
+        SavedView.query,
+    ).where(_visible_to(account_id, user_id))
+
+
+def get_visible(user: User, view_id: int) -> SavedView:
+    """The view if `user` may see it; NotFound otherwise (as if it did not exist)."""
+    view = db.session.scalar(
+        sa.select(SavedView).where(SavedView.id == view_id, _visible_to(user.account_id, user.id))
+    )
+    if view is None:
+        raise NotFound(f"No view {view_id}.")
+    return view
+
+
+def _get_own(user: User, view_id: int) -> SavedView:
+    view = get_visible(user, view_id)
+    if view.owner_id != user.id:
+        raise Forbidden("Only the view's owner can change it. Use “Save as new” instead.")
+    return view
+
+
+def normalize_query(query: str) -> str:
+    """The canonical form of an index query string: filters, search, sort, columns.
+
+    Invalid conditions are dropped, page and view are left out.
+    """
+    if len(query or "") > MAX_QUERY:
+        raise Invalid("These filters are too long to save.", field="query")
+    return deal_filters.parse_query(query).state.saved_query()
+
+
+def _clean_name(user: User, name: str, *, except_id: int | None = None) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise Invalid("Enter a name for the view.", field="name")
+    if len(name) > MAX_NAME:
+        raise Invalid(f"A view name is at most {MAX_NAME} characters.", field="name")
+    taken = db.session.scalar(
+        sa.select(SavedView.id).where(
+            SavedView.owner_id == user.id,
+            sa.func.lower(SavedView.name) == name.lower(),
+            SavedView.id != (except_id or 0),
+        )
+    )
+    if taken is not None:
+        raise Invalid(f"You already have a view named “{name}”.", field="name")
+    return name
+
+
+def _clean_visibility(visibility: str) -> str:
+    if visibility not in VIEW_VISIBILITIES:
+        raise Invalid("Choose who can see the view.", field="visibility")
+    return visibility
+
+
+def create(user: User, name: str, visibility: str, query: str) -> SavedView:
+    """Save the index's current `query` as a new view of `user`. Commits."""
+    begin_write()
+    view = SavedView(
+        account_id=user.account_id,
+        owner_id=user.id,
+        name=_clean_name(user, name),
+        visibility=_clean_visibility(visibility),
+        query=normalize_query(query),
+    )
+    db.session.add(view)
+    db.session.commit()
+    return view
+
+
+def update_query(user: User, view_id: int, query: str) -> SavedView:
+    """Save changes: the owner's view now keeps `query`. Commits."""
+    begin_write()
+    view = _get_own(user, view_id)
+    view.query = normalize_query(query)
+    db.session.commit()
+    return view
+
+
+def rename(user: User, view_id: int, name: str, visibility: str | None = None) -> SavedView:
+    """Rename the owner's view (and change who sees it, when given). Commits."""
+    begin_write()
+    view = _get_own(user, view_id)
+    view.name = _clean_name(user, name, except_id=view.id)
+    if visibility:
+        view.visibility = _clean_visibility(visibility)
+    db.session.commit()
+    return view
+
+
+def delete(user: User, view_id: int) -> str:
+    """Delete the owner's view; returns its name. Commits."""
+    begin_write()
+    view = _get_own(user, view_id)
+    name = view.name
+    db.session.delete(view)
+    db.session.commit()
+    return name

@@ -1,0 +1,448 @@
+"""The deals index over HTTP: page and fragment, URL state, bounds, isolation, cost."""
+
+import csv
+import io
+import re
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from html import unescape
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from extensions import db
+from models import Deal, SavedView
+from services import saved_views
+
+HTMX = {"HX-Request": "true"}
+REGISTERED = "/deals?f=active_registrations:gt:0"
+TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|SAVEPOINT|RELEASE|ROLLBACK|COMMIT)\b", re.I)
+
+
+def deal_links(html):
+    """The deal names the table lists, in order."""
+    return [unescape(name) for name in re.findall(r'<td><a href="/deals/\d+">([^<]*)</a>', html)]
+
+
+def amount_cells(html):
+    """The Amount column (the fifth of the default columns), top to bottom."""
+    rows = re.findall(r"<tr><td><a [^\n]*", html)
+    return [re.split(r"<td>", row)[5] for row in rows]
+
+
+def summary(html):
+    match = re.search(r'<p class="results-summary" role="status">(.*?)</p>', html, re.S)
+    return re.sub(r"<[^>]+>|\s+", " ", match.group(1)).split()
+
+
+@contextmanager
+def counted_statements():
+    """Every SQL statement sent to the database meanwhile (transaction control aside)."""
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if not TRANSACTION_CONTROL.match(statement):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def add_deals(db_session, demo, count, prefix="Bulk deal"):
+    template = demo.initech
+    db_session.execute(
+        sa.insert(Deal),
+        [
+            {
+                "account_id": template.account_id,
+                "name": f"{prefix} {i:04d}",
+                "company_name": "Bulk Co",
+                "amount": Decimal(1000 + i),
+                "close_date": date(2026, 1, 1),
+                "pipeline_id": template.pipeline_id,
+                "stage_id": template.stage_id,
+                "owner_id": template.owner_id,
+            }
+            for i in range(count)
+        ],
+    )
+    db_session.flush()
+
+
+# ---------------------------------------------------------------- page and fragment
+
+
+def test_the_index_page(client, login_as, demo):
+    login_as(demo.alice)
+    response = client.get("/deals")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<h1>Deals</h1>" in html
+    headers = re.findall(r'<button name="sort_by" value="[^"]*">([^<]*)</button>', html)
+    assert headers == [
+        "Deal name",
+        "Deal owner",
+        "Deal stage",
+        "Pipeline",
+        "Amount",
+        "Close date",
+        "Number of active deal registrations",
+        "Create date",
+    ]
+    assert len(deal_links(html)) == 25
+    assert summary(html)[:3] == ["1–25", "of", "64"]
+    assert f'<a href="/deals/{demo.acme.id}">Acme Corp website relaunch</a>' in client.get(
+        "/deals?q=Acme Corp website"
+    ).get_data(as_text=True)
+    for words in ("All deals", "My deals", "Registered deals", "Save view", "Export CSV"):
+        assert words in html
+    assert '<input type="search" id="deals-search" name="q"' in html  # role searchbox
+    assert "HX-Request" in response.vary
+
+
+def test_htmx_gets_only_the_results_and_the_url_to_push(client, login_as, demo):
+    login_as(demo.alice)
+    page = client.get(REGISTERED)
+    fragment = client.get(REGISTERED, headers=HTMX)
+    assert "HX-Request" in page.vary and "HX-Request" in fragment.vary
+    html = fragment.get_data(as_text=True)
+    assert "<h1>" not in html and "<html" not in html and 'id="deals-search"' not in html
+    assert sorted(deal_links(html)) == [
+        "Acme Corp website relaunch",
+        "Stark Industries service desk rollout",
+    ]
+    assert fragment.headers["HX-Push-Url"] == "/deals?f=active_registrations:gt:0"
+    # htmx restoring history after a cache miss wants the whole page.
+    restore = client.get(REGISTERED, headers={**HTMX, "HX-History-Restore-Request": "true"})
+    assert "<h1>Deals</h1>" in restore.get_data(as_text=True)
+
+
+def test_the_filter_form_lands_on_the_canonical_url(client, login_as, demo):
+    login_as(demo.alice)
+    form = {
+        "q": "",
+        "property": "active_registrations",
+        "operator": "gt",
+        "value": "0",
+        "apply": "1",
+        "col": ["name", "owner", "amount"],
+    }
+    response = client.get("/deals", query_string=form)
+    assert response.status_code == 303
+    assert response.headers["Location"] == (
+        "/deals?f=active_registrations:gt:0&cols=name,owner,amount"
+    )
+    fragment = client.get("/deals", query_string=form, headers=HTMX)
+    assert fragment.status_code == 200
+    assert fragment.headers["HX-Push-Url"] == response.headers["Location"]
+    html = fragment.get_data(as_text=True)
+    assert 'id="filter-controls"' in html and 'hx-swap-oob="true"' in html  # fresh controls
+    assert "Number of active deal registrations is greater than 0" in html  # the chip
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_bad_filter_explains_itself_and_changes_nothing(client, login_as, demo, htmx):
+    login_as(demo.alice)
+    form = {
+        "f": "active_registrations:gt:0",
+        "property": "amount",
+        "operator": "gt",
+        "value": "a lot",
+    }
+    response = client.get("/deals", query_string=form, headers=HTMX if htmx else {})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Amount needs a number" in html
+    assert sorted(deal_links(html)) == [
+        "Acme Corp website relaunch",
+        "Stark Industries service desk rollout",
+    ]
+    if htmx:
+        assert response.headers["HX-Push-Url"] == "/deals?f=active_registrations:gt:0"
+        assert '<div id="filter-feedback" class="filter-feedback" role="alert" hx-swap-oob' in html
+    else:
+        assert 'value="a lot"' in html  # the bad value is there to correct
+
+
+@pytest.mark.parametrize("raw", ["f=password_hash:is:x", "f=amount:gt:1e9999", "f=:::", "f=%00"])
+def test_hand_made_urls_never_fail(client, login_as, demo, raw):
+    login_as(demo.alice)
+    response = client.get(f"/deals?{raw}")
+    assert response.status_code == 200
+    assert len(deal_links(response.get_data(as_text=True))) == 25
+
+
+# ---------------------------------------------------------------- sort and pages
+
+
+def test_sorting_by_a_header_and_reversing(client, login_as, demo, db_session):
+    login_as(demo.alice)
+    html = client.get("/deals?sort=amount").get_data(as_text=True)
+    assert '<th class="num" aria-sort="ascending"><button name="sort_by" value="-amount">' in html
+    amounts = sorted(
+        db_session.scalars(sa.select(Deal.amount).where(Deal.account_id == demo.brightside.id))
+    )
+    first = amount_cells(html)[0]
+    assert first == f"{amounts[0]:,.0f}"
+    reverse = client.get("/deals?sort_by=-amount&sort=amount")
+    assert reverse.headers["Location"] == "/deals?sort=-amount"
+    html = client.get("/deals?sort=-amount").get_data(as_text=True)
+    assert amount_cells(html)[0] == f"{amounts[-1]:,.0f}"
+    assert 'aria-sort="descending"' in html
+
+
+def test_blank_amounts_sort_last_both_ways(client, login_as, demo, db_session):
+    demo.initech.amount = None
+    db_session.flush()
+    login_as(demo.alice)
+    for sort in ("amount", "-amount"):
+        html = client.get(f"/deals?sort={sort}&page=3").get_data(as_text=True)
+        assert deal_links(html)[-1] == "Initech SEO audit"
+
+
+@pytest.mark.parametrize("sort", ["owner", "-owner", "stage", "-stage", "pipeline", "-pipeline"])
+def test_choice_columns_sort_by_their_choices(client, login_as, demo, db_session, sort):
+    demo.initech.owner_id = None
+    db_session.flush()
+    login_as(demo.alice)
+    column = {"owner": 1, "stage": 2, "pipeline": 3}[sort.lstrip("-")]
+    shown = []
+    for page in (1, 2, 3):
+        html = client.get(f"/deals?sort={sort}&page={page}").get_data(as_text=True)
+        shown += [row.split("<td>")[column + 1] for row in re.findall(r"<tr><td><a .*", html)]
+    exported = client.get(f"/deals/export.csv?sort={sort}").get_data(as_text=True)
+    exported_column = [line.split(",")[column] for line in exported.splitlines()[1:]]
+    assert len(shown) == 64
+    if sort.endswith("owner"):
+        assert shown[-1] == "—"  # no owner: last, both ways
+        names = [name for name in shown if name != "—"]
+        assert names == sorted(names, reverse=sort.startswith("-"))
+        assert exported_column == [name if name != "—" else "" for name in shown]
+    if sort.endswith("stage"):
+        # Pipeline order, then the stage's place in it: Sales pipeline's stages first.
+        first = "Discovery" if sort == "stage" else "Closed lost"
+        assert shown[0] == first
+        assert exported_column == shown
+    if sort.endswith("pipeline"):
+        assert shown == sorted(shown, reverse=sort.startswith("-"))
+        assert exported_column == shown
+
+
+@pytest.mark.parametrize(
+    "sort",
+    [
+        "name",
+        "-amount",
+        "amount",
+        "close_date",
+        "-created_at",
+        "active_registrations",
+        "-active_registrations",
+        "-owner",
+        "stage",
+        "company",
+    ],
+)
+def test_pages_and_export_agree_on_the_order(client, login_as, demo, db_session, sort):
+    demo.initech.amount = None
+    demo.initech.close_date = None
+    db_session.flush()
+    login_as(demo.alice)
+    paged = []
+    for page in (1, 2, 3):
+        html = client.get(f"/deals?sort={sort}&page={page}").get_data(as_text=True)
+        paged += [int(i) for i in re.findall(r'<tr><td><a href="/deals/(\d+)"', html)]
+    csv_text = client.get(f"/deals/export.csv?sort={sort}&cols=name").get_data(as_text=True)
+    exported = [row[0] for row in csv.reader(io.StringIO(csv_text))][1:]
+    names = dict(db_session.execute(sa.select(Deal.id, Deal.name)).all())
+    assert len(paged) == 64
+    assert [names[i] for i in paged] == exported
+    if sort.endswith("active_registrations"):
+        registered = {"Acme Corp website relaunch", "Stark Industries service desk rollout"}
+        ends = paged[:2] if sort.startswith("-") else paged[-2:]
+        assert {names[i] for i in ends} == registered
+
+
+@pytest.mark.parametrize(
+    ("page", "first_row"),
+    [
+        ("0", "1–25"),
+        ("-1", "1–25"),
+        ("abc", "1–25"),
+        ("", "1–25"),
+        ("2", "26–50"),
+        ("3", "51–64"),
+        ("4", "51–64"),
+        ("99999999999999999999999", "51–64"),
+        ("2.5", "1–25"),
+    ],
+)
+def test_page_bounds(client, login_as, demo, page, first_row):
+    login_as(demo.alice)
+    for headers in ({}, HTMX):
+        response = client.get(f"/deals?page={page}", headers=headers)
+        assert response.status_code == 200
+        assert summary(response.get_data(as_text=True))[0] == first_row
+
+
+def test_past_a_thousand_the_count_is_capped(client, login_as, demo, db_session):
+    add_deals(db_session, demo, 1000)
+    login_as(demo.alice)
+    html = client.get("/deals?page=40").get_data(as_text=True)
+    assert summary(html)[:3] == ["976–1,000", "of", "1,000+"]
+    assert "(first 1,000 deals)" in html and "Page 40 of 40+" in html
+    assert "Export CSV has them all" in html
+    # A narrower filter counts exactly again.
+    html = client.get("/deals?q=Bulk deal 000").get_data(as_text=True)
+    assert summary(html)[:3] == ["1–10", "of", "10"]
+    assert "Total amount 10,045" in " ".join(summary(html))
+
+
+# ---------------------------------------------------------------- who sees what
+
+
+@pytest.mark.parametrize(
+    ("who", "account"), [("alice", "brightside"), ("hana", "harbor"), ("rita", "northwind")]
+)
+def test_each_account_sees_its_own_deals_only(client, login_as, demo, db_session, who, account):
+    login_as(getattr(demo, who))
+    own = set(
+        db_session.scalars(sa.select(Deal.name).where(Deal.account_id == getattr(demo, account).id))
+    )
+    listed = set()
+    for page in (1, 2, 3):
+        listed |= set(deal_links(client.get(f"/deals?page={page}").get_data(as_text=True)))
+    assert listed == own
+
+
+def test_registered_deals_of_the_vendor_are_its_own_deals(client, login_as, demo):
+    login_as(demo.rita)
+    html = client.get(REGISTERED).get_data(as_text=True)
+    assert sorted(deal_links(html)) == [
+        "Acme Corp website relaunch",
+        "Stark Industries service desk rollout",
+        "Wayne Enterprises content hub",
+    ]
+    acme_links = re.findall(r'<a href="/deals/(\d+)">Acme Corp website relaunch', html)
+    assert acme_links and int(acme_links[0]) != demo.acme.id  # the vendor's own deal
+
+
+# ---------------------------------------------------------------- saved views over HTTP
+
+
+def test_save_a_view_and_find_it_in_the_tabs(client, login_as, demo, db_session):
+    login_as(demo.alice)
+    response = client.post(
+        "/deals/views",
+        data={
+            "name": "Registered by us",
+            "visibility": "account",
+            "query": "f=active_registrations:gt:0",
+            "view": "all",
+        },
+    )
+    view = db_session.scalar(sa.select(SavedView).where(SavedView.name == "Registered by us"))
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/deals?view={view.id}&f=active_registrations:gt:0"
+    login_as(demo.bob)
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'aria-current="page">Registered by us' in html
+    assert "Save as new" in html and "Save changes" not in html  # Bob does not own it
+    assert client.post(f"/deals/views/{view.id}", data={"query": ""}).status_code == 403
+    assert client.post(f"/deals/views/{view.id}/delete").status_code == 403
+
+
+def test_a_view_form_error_is_shown_next_to_the_field(client, login_as, demo):
+    login_as(demo.alice)
+    response = client.post(
+        "/deals/views", data={"name": " ", "visibility": "private", "query": "sort=amount"}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<p class="field-error" id="view-name-error">Enter a name for the view.</p>' in html
+    assert '<details class="popover popover-right" open>' in html
+
+
+@pytest.mark.parametrize("owner", ["bob", "hana"])
+def test_views_you_may_not_see_are_404(client, login_as, demo, owner):
+    view = saved_views.create(getattr(demo, owner), "Private", "private", "")
+    login_as(demo.alice)
+    assert client.get(f"/deals?view={view.id}").status_code == 404
+    assert client.get(f"/deals?view={view.id}", headers=HTMX).status_code == 404
+    assert client.post(f"/deals/views/{view.id}", data={"query": ""}).status_code == 404
+    assert client.post(f"/deals/views/{view.id}/rename", data={"name": "x"}).status_code == 404
+    assert client.post(f"/deals/views/{view.id}/delete").status_code == 404
+    assert client.get("/deals?view=987654").status_code == 404
+
+
+def test_rename_save_changes_and_delete(client, login_as, demo, db_session):
+    view = saved_views.create(demo.alice, "Big", "private", "f=amount:gt:100000")
+    login_as(demo.alice)
+    html = client.get(f"/deals?view={view.id}&f=amount:gt:100000").get_data(as_text=True)
+    assert "Save changes" in html and "Rename" in html and "Delete" in html
+    client.post(f"/deals/views/{view.id}", data={"query": "f=amount:gt:300000&sort=-amount"})
+    client.post(f"/deals/views/{view.id}/rename", data={"name": "Bigger", "visibility": "private"})
+    db_session.refresh(view)
+    assert (view.name, view.query) == ("Bigger", "f=amount:gt:300000&sort=-amount")
+    response = client.post(f"/deals/views/{view.id}/rename", data={"name": ""})
+    assert response.status_code == 422 and "Enter a name" in response.get_data(as_text=True)
+    assert client.post(f"/deals/views/{view.id}/delete").headers["Location"] == "/deals"
+    assert db_session.get(SavedView, view.id) is None
+
+
+def test_view_changes_need_the_csrf_token(client, login_as, demo, csrf_enabled):
+    login_as(demo.alice)
+    response = client.post("/deals/views", data={"name": "No token", "visibility": "private"})
+    assert response.status_code == 400
+
+
+# ---------------------------------------------------------------- cost
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "f=active_registrations:gt:0",
+        "f=stage:any_of:Qualified&f=owner:is_me:&sort=stage",
+        "q=acme&sort=-amount&page=2",
+        "f=close_date:next_days:90&f=product_interest:none_of:1&sort=owner",
+        "page=99999",
+    ],
+)
+def test_statements_per_request_are_constant(client, login_as, demo, db_session, query):
+    login_as(demo.alice)
+    client.get("/deals")  # warm up whatever is loaded once per process
+
+    def get(url, **options):
+        # As in production, each request loads its user: forget the test's loaded rows.
+        db_session.expunge_all()
+        with counted_statements() as statements:
+            assert client.get(url, **options).status_code == 200
+        return statements
+
+    small = get(f"/deals?{query}")
+    fragment = get(f"/deals?{query}", headers=HTMX)
+    add_deals(db_session, demo, 300)
+    large = get(f"/deals?{query}")
+    # The user; the filter choices, view tabs and bell; the rows with their capped count.
+    assert any("FROM users" in statement for statement in small)
+    assert len(small) <= 3, small
+    assert len(fragment) <= 3, fragment
+    assert len(large) == len(small)
+
+
+def test_the_fragment_is_small(client, login_as, demo):
+    login_as(demo.alice)
+    for query in ("", "sort=amount&page=2", "f=owner:is_me:&f=amount:gt:1000"):
+        page = client.get(f"/deals?{query}").get_data()
+        fragment = client.get(f"/deals?{query}", headers=HTMX).get_data()
+        rows = len(deal_links(fragment.decode()))
+        assert rows >= 20
+        assert len(fragment) <= 250 * rows, (query, len(fragment) / rows)
+        assert len(fragment) <= 0.4 * len(page), (query, len(fragment) / len(page))

@@ -1,0 +1,117 @@
+"""Saved views: who sees them, who changes them, what they keep."""
+
+import pytest
+import sqlalchemy as sa
+
+from models import SavedView
+from services import deals, saved_views
+from services.errors import Forbidden, Invalid, NotFound
+
+REGISTERED = "f=active_registrations:gt:0"
+
+
+def tab_names(user):
+    return [tab.name for tab in deals.index_reference(user).views]
+
+
+def test_a_private_view_is_its_owners_only(demo):
+    view = saved_views.create(demo.alice, "Registered by me", "private", REGISTERED)
+    assert tab_names(demo.alice)[-1] == "Registered by me"
+    assert "Registered by me" not in tab_names(demo.bob)
+    with pytest.raises(NotFound):
+        saved_views.get_visible(demo.bob, view.id)
+    for change in (
+        lambda: saved_views.update_query(demo.bob, view.id, ""),
+        lambda: saved_views.rename(demo.bob, view.id, "Mine now"),
+        lambda: saved_views.delete(demo.bob, view.id),
+    ):
+        with pytest.raises(NotFound):
+            change()
+
+
+def test_a_shared_view_is_seen_by_the_account_and_changed_by_its_owner_only(demo, db_session):
+    view = saved_views.create(demo.alice, "Team pipeline", "account", "sort=-amount")
+    assert "Team pipeline" in tab_names(demo.bob)
+    assert saved_views.get_visible(demo.carol, view.id).query == "sort=-amount"
+    with pytest.raises(Forbidden):
+        saved_views.update_query(demo.bob, view.id, REGISTERED)
+    with pytest.raises(Forbidden):
+        saved_views.rename(demo.bob, view.id, "Bob's now")
+    with pytest.raises(Forbidden):
+        saved_views.delete(demo.bob, view.id)
+    db_session.refresh(view)
+    assert (view.name, view.query) == ("Team pipeline", "sort=-amount")
+    # Bob keeps his own copy instead ("Save as new").
+    copy = saved_views.create(demo.bob, "Team pipeline", "private", view.query)
+    assert copy.owner_id == demo.bob.id
+
+
+@pytest.mark.parametrize("who", ["rita", "hana"])
+def test_other_accounts_never_see_a_view(demo, who):
+    view = saved_views.create(demo.alice, "Everyone here", "account", REGISTERED)
+    user = getattr(demo, who)
+    assert "Everyone here" not in tab_names(user)
+    with pytest.raises(NotFound):
+        saved_views.get_visible(user, view.id)
+    with pytest.raises(NotFound):
+        saved_views.delete(user, view.id)
+
+
+def test_the_owner_renames_updates_and_deletes(demo, db_session):
+    view = saved_views.create(demo.alice, "Big ones", "private", "f=amount:gt:100000")
+    saved_views.update_query(demo.alice, view.id, "f=amount:gt:250000&sort=-amount&page=3")
+    saved_views.rename(demo.alice, view.id, "  Really   big ones ", "account")
+    db_session.refresh(view)
+    assert (view.name, view.visibility) == ("Really big ones", "account")
+    assert view.query == "f=amount:gt:250000&sort=-amount"  # no page: a view is not a page
+    assert saved_views.delete(demo.alice, view.id) == "Really big ones"
+    assert db_session.get(SavedView, view.id) is None
+
+
+def test_built_in_tabs_come_first_then_own_then_shared(demo):
+    saved_views.create(demo.bob, "Bob's shared", "account", "")
+    saved_views.create(demo.alice, "Alice's own", "private", "")
+    assert tab_names(demo.alice) == [
+        "All deals",
+        "My deals",
+        "Registered deals",
+        "Alice's own",
+        "Bob's shared",
+    ]
+
+
+def test_the_saved_query_is_normalized(demo):
+    query = "f=bogus:x:1&f=amount:gt:1,000&q=%20acme%20&view=12&page=2&sort=nope"
+    view = saved_views.create(demo.alice, "Clean", "private", query)
+    assert view.query == "q=acme&f=amount:gt:1000"
+
+
+@pytest.mark.parametrize(
+    ("name", "visibility", "message"),
+    [
+        ("", "private", "Enter a name"),
+        ("   ", "private", "Enter a name"),
+        ("x" * 81, "private", "at most 80"),
+        ("Fine", "public", "Choose who can see"),
+        ("Fine", "", "Choose who can see"),
+    ],
+)
+def test_bad_names_and_visibilities_are_refused(demo, db_session, name, visibility, message):
+    with pytest.raises(Invalid, match=message):
+        saved_views.create(demo.alice, name, visibility, "")
+    assert db_session.scalar(sa.select(sa.func.count(SavedView.id))) == 0
+
+
+def test_names_are_unique_per_owner(demo):
+    saved_views.create(demo.alice, "Hot", "private", "")
+    with pytest.raises(Invalid, match="already have a view"):
+        saved_views.create(demo.alice, "hot", "account", "")
+    other = saved_views.create(demo.alice, "Cold", "private", "")
+    with pytest.raises(Invalid, match="already have a view"):
+        saved_views.rename(demo.alice, other.id, "HOT")
+    saved_views.create(demo.bob, "Hot", "private", "")  # another owner may
+
+
+def test_an_overlong_query_is_refused(demo):
+    with pytest.raises(Invalid, match="too long"):
+        saved_views.create(demo.alice, "Long", "private", "q=" + "x" * 2100)
