@@ -19,6 +19,7 @@ import math
 import os
 import platform
 import re
+import secrets
 import signal
 import socket
 import statistics
@@ -27,7 +28,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,7 +49,7 @@ def app_env(url: str) -> dict:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=url,
-        SECRET_KEY="bench-" + uuid.uuid4().hex,
+        SECRET_KEY=secrets.token_hex(32),
         SHARED_DEALS_AUTO_SETUP="0",
         BENCH_FLOORS="1",
         PYTHONPATH=str(ROOT),
