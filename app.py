@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Flask, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -89,6 +89,13 @@ def _register_hooks(app: Flask, public_endpoints: set[str]) -> None:
         if request.endpoint not in public_endpoints and not current_user.is_authenticated:
             return login_manager.unauthorized()
         return None
+
+    @app.before_request
+    def refuse_nul_characters():
+        # No form can type a NUL; databases refuse it in text (PostgreSQL, SQLite FTS5).
+        values = [v for data in (request.args, request.form) for _, v in data.items(multi=True)]
+        if any("\x00" in value for value in [*values, request.path]):
+            abort(400, "Text cannot contain NUL characters.")
 
     @app.after_request
     def security_headers(response):
