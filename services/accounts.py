@@ -80,6 +80,17 @@ def create_user(
     return user
 
 
+def active_users_of(account_id: int) -> list[User]:
+    """The account's active users, by name: who can own its deals or join a deal team."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.account_id == account_id, User.active.is_(True))
+            .order_by(User.full_name, User.id)
+        )
+    )
+
+
 def account_by_name(name: str) -> Account | None:
     """The account called `name`, if any."""
     return db.session.scalar(sa.select(Account).where(Account.name == name))

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from extensions import begin_write, db
 from models import Deal, Pipeline, Stage, User
+from services import accounts
 from services.errors import Invalid
 
 MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
@@ -119,13 +120,7 @@ def pipelines_of_account(account_id: int) -> list[Pipeline]:
 
 def owner_choices(deal: Deal) -> list[User]:
     """Who may own the deal: the active users of its account."""
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .where(User.account_id == deal.account_id, User.active.is_(True))
-            .order_by(User.full_name, User.id)
-        )
-    )
+    return accounts.active_users_of(deal.account_id)
 
 
 def _parse_amount(raw: str) -> Decimal | None:

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import begin_write, db
 from models import Account, DealTeamMember, SharedDeal, User
-from services import activity
+from services import accounts, activity
 from services.errors import Forbidden, Invalid
 
 NOT_YOUR_USERS = "Choose active users of your own account."
@@ -35,13 +35,7 @@ class Member:
 
 def candidates_for(user: User) -> list[User]:
     """The users `user` may put on a deal team: the active users of their own account."""
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .where(User.account_id == user.account_id, User.active.is_(True))
-            .order_by(User.full_name, User.id)
-        )
-    )
+    return accounts.active_users_of(user.account_id)
 
 
 def members_of(shared: SharedDeal) -> list[Member]:
