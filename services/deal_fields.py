@@ -15,8 +15,8 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 
 from extensions import begin_write, db
-from models import Deal, Pipeline, Stage, User
-from services import accounts
+from models import Account, Deal, Pipeline, Stage, User
+from services import accounts, settings
 from services.errors import Invalid
 
 MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
@@ -95,7 +95,7 @@ def token(deal: Deal, key: str) -> str:
 
 def stages_by_pipeline(deal: Deal) -> list[tuple[Pipeline, list[Stage]]]:
     """The account's pipelines with their stages, in order: what the selects offer."""
-    pipelines = pipelines_of_account(deal.account_id)
+    pipelines = _pipelines_of(deal)
     stages = db.session.scalars(
         sa.select(Stage)
         .where(Stage.pipeline_id.in_([p.id for p in pipelines]))
@@ -107,15 +107,9 @@ def stages_by_pipeline(deal: Deal) -> list[tuple[Pipeline, list[Stage]]]:
     return [(p, grouped[p.id]) for p in pipelines]
 
 
-def pipelines_of_account(account_id: int) -> list[Pipeline]:
-    """The account's own pipelines, in display order."""
-    return list(
-        db.session.scalars(
-            sa.select(Pipeline)
-            .where(Pipeline.account_id == account_id)
-            .order_by(Pipeline.position, Pipeline.id)
-        )
-    )
+def _pipelines_of(deal: Deal) -> list[Pipeline]:
+    # The account is in the session already (it is the current user's).
+    return settings.pipelines_of(db.session.get(Account, deal.account_id))
 
 
 def owner_choices(deal: Deal) -> list[User]:
@@ -176,7 +170,7 @@ def _apply(deal: Deal, key: str, form: dict) -> None:
         pipeline_id = deal.pipeline_id
         if key == "pipeline":
             pipeline_id = _parse_id(form.get("pipeline"), "Choose a pipeline.", "pipeline")
-            if pipeline_id not in {p.id for p in pipelines_of_account(deal.account_id)}:
+            if pipeline_id not in {p.id for p in _pipelines_of(deal)}:
                 raise Invalid("Choose one of your account's pipelines.", "pipeline")
         stage_id = _parse_id(form.get("stage"), "Choose a deal stage.", "stage")
         if _stage_in(pipeline_id, stage_id) is None:
