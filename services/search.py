@@ -57,23 +57,6 @@ def matching(term: str):
     return sa.and_(Deal.id.in_(candidates), contains)
 
 
-def column_contains(column, term: str):
-    """A condition: `column` (Deal.name or Deal.company_name) contains `term`, as `matching`.
-
-    For the index's "Deal name contains" / "Company contains" filters: the same
-    literal, case-insensitive LIKE, served on SQLite by the FTS table's column.
-    """
-    if column.key not in ("name", "company_name"):
-        raise ValueError(f"No search index over {column.key!r}.")
-    contains = column.ilike(f"%{escape_like(term)}%", escape="\\")
-    if len(term) < TRIGRAM or db.session.get_bind().dialect.name != "sqlite":
-        return contains
-    candidates = sa.select(_fts.c.rowid).where(
-        sa.literal_column(SEARCH_INDEX_TABLE).op("MATCH")(f"{{{column.key}}} : {_fts_phrase(term)}")
-    )
-    return sa.and_(Deal.id.in_(candidates), contains)
-
-
 def rebuild_index(connection) -> None:
     """Re-read every deal into the SQLite FTS table (after a load that bypassed its triggers)."""
     if connection.dialect.name == "sqlite":

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Deal
-from services.search import column_contains, matching
+from services.search import matching
 
 NAMES = (
     ("50% off_season", "Percent & Co"),
@@ -129,26 +129,6 @@ def test_the_trigram_index_serves_terms_of_three_characters_or_more(app, db_sess
             )
         )
         assert {"ix_deals_name_trgm", "ix_deals_company_name_trgm"} <= indexes
-
-
-def test_one_column_contains(found, demo, db_session):
-    def names(column, term):
-        return set(
-            db_session.scalars(
-                sa.select(Deal.name).where(
-                    Deal.account_id == demo.brightside.id, column_contains(column, term)
-                )
-            )
-        )
-
-    assert names(Deal.name, "zürich") == {"Café Zürich expansion"}
-    assert names(Deal.company_name, "Zürich") == set()
-    assert names(Deal.company_name, "zürcher") == {"Café Zürich expansion"}
-    assert names(Deal.name, "Zürcher") == set()
-    assert names(Deal.name, "_s") == {"50% off_season"}
-    assert names(Deal.company_name, '"') == set()
-    with pytest.raises(ValueError):
-        column_contains(Deal.amount, "1")
 
 
 def _schema_of_deals():
