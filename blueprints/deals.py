@@ -1,6 +1,6 @@
 """The deals index: filters, search, sort, pages, saved views and the CSV export.
 
-The URL is the state (see services/deal_filters.py). A plain request gets the
+The URL is the state (see services/deal_index/). A plain request gets the
 whole page; htmx gets the results fragment and the canonical URL to push. A
 plain form submission that went well is redirected to its canonical URL, so
 the address bar, reload and bookmarks show what the page shows.
@@ -26,8 +26,8 @@ from flask import (
 from flask_login import current_user
 
 from blueprints.htmx import is_htmx, render_page_or_fragment
-from services import deal_filters, deals, export, saved_views
-from services.deal_filters import (
+from services import deal_index, export, saved_views
+from services.deal_index import (
     COLUMNS,
     COUNT_CAP,
     OPERATORS_BY_TYPE,
@@ -62,7 +62,7 @@ def _index_url(state: IndexState) -> str:
     return url_for("deals.index") + (f"?{query}" if query else "")
 
 
-def _current_tab(reference: deals.IndexReference, key: str) -> deals.ViewTab:
+def _current_tab(reference: deal_index.IndexReference, key: str) -> deal_index.ViewTab:
     """The tab the state names; a view id the user may not see is a 404."""
     tab = reference.view(key or "all")
     if tab is None:
@@ -72,7 +72,7 @@ def _current_tab(reference: deals.IndexReference, key: str) -> deals.ViewTab:
 
 def _render_index(reference, parsed, *, status: int = 200, view_error=None, **extra):
     state = parsed.state
-    results = deals.index_page(_scope(), state, reference.choices)
+    results = deal_index.index_page(_scope(), state, reference.choices)
     state = replace(state, page=results.page)
     tab = _current_tab(reference, state.view)
     context = {
@@ -100,7 +100,7 @@ def _render_index(reference, parsed, *, status: int = 200, view_error=None, **ex
     return response
 
 
-def _controls(draft: deal_filters.Draft) -> dict:
+def _controls(draft: deal_index.Draft) -> dict:
     """What the filter bar's Property / Operator / Value controls show."""
     prop = PROPERTIES.get(draft.property_key)
     op = prop.operator(draft.operator_key) if prop else None
@@ -111,8 +111,8 @@ def _controls(draft: deal_filters.Draft) -> dict:
 
 @bp.get("/deals")
 def index():
-    reference = deals.index_reference(current_user)
-    parsed = deal_filters.parse(request.args, reference.choices)
+    reference = deal_index.index_reference(current_user)
+    parsed = deal_index.parse(request.args, reference.choices)
     _current_tab(reference, parsed.state.view)
     if parsed.needs_redirect and not is_htmx():
         return redirect(_index_url(parsed.state), code=303)
@@ -127,8 +127,8 @@ def index():
 @bp.get("/deals/filter-controls")
 def filter_controls():
     """htmx: the Operator and Value controls that fit the chosen property."""
-    reference = deals.index_reference(current_user)
-    draft = deal_filters.Draft(
+    reference = deal_index.index_reference(current_user)
+    draft = deal_index.Draft(
         property_key=request.args.get("property", ""),
         operator_key=request.args.get("operator", ""),
         values=[v for v in request.args.getlist("value") if v.strip()],
@@ -141,8 +141,8 @@ def filter_controls():
 @bp.get("/deals/export.csv")
 def export_csv():
     """Every deal of the current view (all pages), as CSV, streamed."""
-    reference = deals.index_reference(current_user)
-    parsed = deal_filters.parse(request.args, reference.choices)
+    reference = deal_index.index_reference(current_user)
+    parsed = deal_index.parse(request.args, reference.choices)
     if parsed.errors:
         # Never export something other than what the view shows.
         abort(400, description=" ".join(parsed.errors))
@@ -163,11 +163,11 @@ def _view_response(view) -> Response:
     return redirect(f"{url_for('deals.index')}?{query}", code=303)
 
 
-def _form_state(reference, view_key: str = "") -> deal_filters.Parsed:
+def _form_state(reference, view_key: str = "") -> deal_index.Parsed:
     """The index state a view form was posted from: its hidden `query`, else the view's."""
     tab = reference.view(request.form.get("view", view_key))
     query = request.form.get("query", tab.query if tab else "")
-    parsed = deal_filters.parse_query(query, reference.choices)
+    parsed = deal_index.parse_query(query, reference.choices)
     parsed.state = replace(parsed.state, view=tab.key if tab and tab.key != "all" else "")
     parsed.errors = []
     return parsed
@@ -187,7 +187,7 @@ def create_view():
             current_user, form.get("name", ""), form.get("visibility", ""), form.get("query", "")
         )
     except Invalid as error:
-        reference = deals.index_reference(current_user)
+        reference = deal_index.index_reference(current_user)
         return _render_index(
             reference, _form_state(reference), status=422, view_error=("save", error)
         )
@@ -222,7 +222,7 @@ def rename_view(view_id):
     except Forbidden as error:
         return _refused(error)
     except Invalid as error:
-        reference = deals.index_reference(current_user)
+        reference = deal_index.index_reference(current_user)
         return _render_index(
             reference,
             _form_state(reference, str(view_id)),

@@ -12,8 +12,7 @@ import io
 from collections.abc import Iterator
 
 from extensions import db
-from services import deals
-from services.deal_filters import COLUMNS, ChoiceOptions, IndexState, Scope
+from services.deal_index import COLUMNS, ChoiceOptions, IndexState, Scope, export_select
 
 BATCH = 1000
 # A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
@@ -53,7 +52,7 @@ def csv_lines(scope: Scope, state: IndexState, choices: ChoiceOptions) -> Iterat
     writer.writerow([COLUMNS[key].label for key in columns])
     yield flush()
     result = db.session.execute(
-        deals.export_select(scope, state, choices).execution_options(yield_per=BATCH)
+        export_select(scope, state, choices).execution_options(yield_per=BATCH)
     )
     for batch in result.partitions():
         writer.writerows([_cell(row, key) for key in columns] for row in batch)

@@ -1,8 +1,7 @@
-"""Deal registrations: what "active" means, in Python and in SQL, in one place.
+"""Deal registrations of a shared deal: the card's rows, registering, deregistering, expiries.
 
-A registration is active when it was not deregistered and its expiry date (if
-any) is today or later. An expired registration stops counting on the day after
-its expiry date, with no write to anything.
+What "active" means in SQL lives in services/registration_queries.py; the
+model's `status_on` says the same in Python.
 """
 
 from dataclasses import dataclass
@@ -12,36 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from extensions import db
-from models import Activity, Deal, DealRegistration, SharedDeal, User, utcnow
+from models import Activity, DealRegistration, SharedDeal, User, utcnow
 from services import activity, team
 from services.errors import Forbidden, Invalid, NotFound
-
-
-def active_condition(today: date):
-    """SQL condition on DealRegistration: active on `today`."""
-    return sa.and_(
-        DealRegistration.deregistered_at.is_(None),
-        sa.or_(DealRegistration.expires_on.is_(None), DealRegistration.expires_on >= today),
-    )
-
-
-def active_count_for_deal(today: date):
-    """Correlated scalar subquery: a deal's number of active deal registrations.
-
-    Counts the registrations of the shared deal the deal belongs to, whichever
-    side (partner or vendor) the deal is on; 0 for a deal that is not shared.
-    """
-    return (
-        sa.select(sa.func.count(DealRegistration.id))
-        .join(SharedDeal, SharedDeal.id == DealRegistration.shared_deal_id)
-        .where(
-            sa.or_(SharedDeal.partner_deal_id == Deal.id, SharedDeal.vendor_deal_id == Deal.id),
-            active_condition(today),
-        )
-        .correlate(Deal)
-        .scalar_subquery()
-    )
-
+from services.registration_queries import active_condition
 
 NOT_VENDOR = "Only the vendor's users can register or deregister a shared deal."
 EXPIRY_IN_PAST = "The expiry date cannot be in the past."

@@ -1,62 +1,32 @@
 """Saved views of the deals index: named filters owned by a user.
 
 A view is visible to its owner, and to everyone in the owner's account when
-its visibility is "account". Only the owner renames, updates or deletes it.
+its visibility is "account" (that rule in SQL: services/saved_view_queries.py).
+Only the owner renames, updates or deletes it.
 A view that is not visible to the caller does not exist for them (NotFound).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 
 from extensions import begin_write, db
 from models import VIEW_VISIBILITIES, SavedView, User
-from services import deal_filters
+from services.deal_index import parse_query
 from services.errors import Forbidden, Invalid, NotFound
+from services.saved_view_queries import visible_condition
 
 MAX_NAME = 80
 MAX_QUERY = 2000
 VISIBILITY_LABELS = {"private": "Only me", "account": "Everyone in my account"}
 
 
-@dataclass(frozen=True)
-class BuiltInView:
-    key: str
-    name: str
-    query: str
-
-
-BUILT_IN_VIEWS = (
-    BuiltInView("all", "All deals", ""),
-    BuiltInView("mine", "My deals", "f=owner:is_me:"),
-    BuiltInView("registered", "Registered deals", "f=active_registrations:gt:0"),
-)
-
-
-def _visible_to(account_id, user_id):
-    return sa.and_(
-        SavedView.account_id == account_id,
-        sa.or_(SavedView.owner_id == user_id, SavedView.visibility == "account"),
-    )
-
-
-def visible_views_select(account_id, user_id) -> sa.Select:
-    """SELECT of the views user `user_id` of `account_id` may see (values or bind parameters)."""
-    return sa.select(
-        SavedView.id,
-        SavedView.name,
-        SavedView.owner_id,
-        SavedView.visibility,
-        SavedView.query,
-    ).where(_visible_to(account_id, user_id))
-
-
 def get_visible(user: User, view_id: int) -> SavedView:
     """The view if `user` may see it; NotFound otherwise (as if it did not exist)."""
     view = db.session.scalar(
-        sa.select(SavedView).where(SavedView.id == view_id, _visible_to(user.account_id, user.id))
+        sa.select(SavedView).where(
+            SavedView.id == view_id, visible_condition(user.account_id, user.id)
+        )
     )
     if view is None:
         raise NotFound(f"No view {view_id}.")
@@ -77,7 +47,7 @@ def normalize_query(query: str) -> str:
     """
     if len(query or "") > MAX_QUERY:
         raise Invalid("These filters are too long to save.", field="query")
-    return deal_filters.parse_query(query).state.saved_query()
+    return parse_query(query).state.saved_query()
 
 
 def _clean_name(user: User, name: str, *, except_id: int | None = None) -> str:

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from models import Activity, Deal, DealRegistration
-from services import registrations
+from services import registration_queries, registrations
 from services.errors import Forbidden, Invalid, NotFound
 
 TODAY = date.today()
@@ -14,7 +14,7 @@ TODAY = date.today()
 
 def count_for(db_session, deal, today=TODAY):
     return db_session.scalar(
-        sa.select(registrations.active_count_for_deal(today)).where(Deal.id == deal.id)
+        sa.select(registration_queries.active_count_for_deal(today)).where(Deal.id == deal.id)
     )
 
 

@@ -4,14 +4,14 @@ import pytest
 import sqlalchemy as sa
 
 from models import SavedView
-from services import deals, saved_views
+from services import deal_index, saved_views
 from services.errors import Forbidden, Invalid, NotFound
 
 REGISTERED = "f=active_registrations:gt:0"
 
 
 def tab_names(user):
-    return [tab.name for tab in deals.index_reference(user).views]
+    return [tab.name for tab in deal_index.index_reference(user).views]
 
 
 def test_a_private_view_is_its_owners_only(demo):

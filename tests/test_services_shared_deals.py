@@ -17,7 +17,7 @@ from models import (
     SharedDeal,
     Stage,
 )
-from services import activity, registrations, settings, shared_deals
+from services import activity, registration_queries, settings, shared_deals
 from services.shared_deals import InvalidSharedDeal, NewSharedDeal
 
 TODAY = date.today()
@@ -137,7 +137,7 @@ def test_a_partners_deal_is_registered_automatically(demo, db_session):
     assert registration.registered_by_id is None  # no vendor rep did it: the system did
     assert registration.expires_on is None
     count = db_session.scalar(
-        sa.select(registrations.active_count_for_deal(TODAY)).where(
+        sa.select(registration_queries.active_count_for_deal(TODAY)).where(
             Deal.id == shared.partner_deal_id
         )
     )

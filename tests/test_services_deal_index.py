@@ -7,9 +7,10 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
+from extensions import db
 from models import Deal, DealRegistration, Pipeline, Stage
-from services import deal_filters, deals
-from services.deal_filters import PROPERTIES, Scope, parse, parse_query
+from services import deal_index
+from services.deal_index import PROPERTIES, Scope, parse, parse_query
 
 TODAY = date(2026, 6, 15)
 
@@ -20,11 +21,11 @@ def scope_of(user, today=TODAY):
 
 def rows(user, query, today=TODAY, *, check_choices=True):
     """The deals the index shows for `query` (all pages), in its order."""
-    choices = deals.index_reference(user).choices
+    choices = deal_index.index_reference(user).choices
     parsed = parse_query(query, choices if check_choices else None)
     assert parsed.errors == [], parsed.errors
-    stmt = deals.export_select(scope_of(user, today), parsed.state, choices)
-    return deals.db.session.execute(stmt).all()
+    stmt = deal_index.export_select(scope_of(user, today), parsed.state, choices)
+    return db.session.execute(stmt).all()
 
 
 def names(user, query, today=TODAY, **options):
@@ -85,8 +86,8 @@ def test_text_operators(db_session, demo):
 def test_text_is_matched_literally(db_session, demo, term):
     add_deal(db_session, demo, f"Deal {term} here")
     add_deal(db_session, demo, "Deal 100 percent aXb back slash here")  # wildcard bait
-    query = deal_filters.IndexState(
-        conditions=(deal_filters.parse_condition("name", "contains", [term]),)
+    query = deal_index.IndexState(
+        conditions=(deal_index.parse_condition("name", "contains", [term]),)
     ).query()
     assert names(demo.alice, query) == [f"Deal {term} here"]
     assert db_session.scalar(sa.select(sa.func.count(Deal.id))) > 64  # nothing was dropped
@@ -178,8 +179,8 @@ def test_a_registration_counts_through_its_expiry_date_and_not_after(db_session,
     assert "Initech SEO audit" in names(demo.alice, registered, TODAY)  # expires today: counts
     assert "Initech SEO audit" in names(demo.alice, "f=active_registrations:eq:1", TODAY)
     assert "Initech SEO audit" not in names(demo.alice, registered, TODAY + timedelta(days=1))
-    choices = deals.index_reference(demo.alice).choices
-    page = deals.index_page(scope_of(demo.alice), parse_query("q=Initech SEO").state, choices)
+    choices = deal_index.index_reference(demo.alice).choices
+    page = deal_index.index_page(scope_of(demo.alice), parse_query("q=Initech SEO").state, choices)
     assert [(r.name, r.active_registrations) for r in page.rows] == [("Initech SEO audit", 1)]
 
 
@@ -231,7 +232,7 @@ def test_create_date_compares_whole_days(db_session, demo):
 
 
 def test_choice_operators(db_session, demo):
-    options = deals.index_reference(demo.alice).choices
+    options = deal_index.index_reference(demo.alice).choices
     sales = next(c.id for c in options.get("pipeline") if c.label == "Sales pipeline")
     in_sales = names(demo.alice, f"f=pipeline:any_of:{sales}")
     not_in_sales = names(demo.alice, f"f=pipeline:none_of:{sales}")
@@ -257,7 +258,7 @@ def test_choice_operators(db_session, demo):
 
 
 def test_choices_typed_by_name_become_ids(demo):
-    options = deals.index_reference(demo.alice).choices
+    options = deal_index.index_reference(demo.alice).choices
     args = MultiDict({"property": "stage", "operator": "any_of", "value": "closed won, Discovery"})
     parsed = parse(args, options)
     assert parsed.errors == []
@@ -272,7 +273,7 @@ def test_choices_typed_by_name_become_ids(demo):
 
 def test_another_accounts_choice_ids_are_refused_or_match_nothing(demo):
     query = f"f=owner:any_of:{demo.hana.id}"
-    parsed = parse_query(query, deals.index_reference(demo.alice).choices)
+    parsed = parse_query(query, deal_index.index_reference(demo.alice).choices)
     assert parsed.errors and parsed.state.conditions == ()
     # Without the choices at hand (a hand-made URL), the account scope still holds.
     assert names(demo.alice, query, check_choices=False) == []
@@ -299,10 +300,10 @@ def test_every_operator_of_the_registry_builds_sql_that_runs(demo):
                 values = ["1"]
             else:
                 values = sample[prop.type]
-            condition = deal_filters.parse_condition(prop.key, op.key, values)
+            condition = deal_index.parse_condition(prop.key, op.key, values)
             again = parse_query(f"f={condition.param}").state.conditions
             assert again == (condition,), condition.param
-            query = deal_filters.IndexState(conditions=(condition,)).query()
+            query = deal_index.IndexState(conditions=(condition,)).query()
             rows(demo.alice, query, check_choices=False)
 
 
@@ -330,7 +331,7 @@ def test_every_operator_of_the_registry_builds_sql_that_runs(demo):
     ],
 )
 def test_bad_conditions_get_a_message_and_change_nothing(demo, args, message):
-    options = deals.index_reference(demo.alice).choices
+    options = deal_index.index_reference(demo.alice).choices
     before = [("f", "amount:gt:1000"), ("sort", "amount")]
     parsed = parse(MultiDict(before + list(args.items())), options)
     assert len(parsed.errors) == 1 and message in parsed.errors[0], parsed.errors

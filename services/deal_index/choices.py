@@ -1,0 +1,120 @@
+"""The choices of the index's choice properties (stages, pipelines, owners, ...).
+
+`choice_options_select` lists them for one account in SQL; `ChoiceOptions`
+holds them as loaded, gives their labels and resolves what a user typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from models import Account, Pipeline, Product, Stage, User
+from services.deal_index.registry import FilterError, Property
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: int
+    label: str
+    group: str = ""  # a stage's pipeline
+
+    @property
+    def full_label(self) -> str:
+        return f"{self.label} ({self.group})" if self.group else self.label
+
+
+@dataclass
+class ChoiceOptions:
+    """What each choice property can be, for one account: property key -> choices."""
+
+    by_property: dict[str, list[Choice]] = field(default_factory=dict)
+
+    def get(self, key: str) -> list[Choice]:
+        return self.by_property.get(key, [])
+
+    def labels(self, key: str, ids: Iterable[int]) -> list[str]:
+        known = {c.id: c for c in self.get(key)}
+        all_labels = [c.label for c in self.get(key)]
+        out = []
+        for choice_id in ids:
+            choice = known.get(choice_id)
+            if choice is None:
+                out.append(f"#{choice_id}")
+            elif all_labels.count(choice.label) > 1:
+                out.append(choice.full_label)  # "Qualified" in two pipelines
+            else:
+                out.append(choice.label)
+        return out
+
+    def resolve(self, prop: Property, tokens: Iterable[str]) -> tuple[int, ...]:
+        """Ids for what the user gave: ids, or names typed without JavaScript.
+
+        A name matches every choice of that name ("Closed won" in each pipeline).
+        """
+        choices = self.get(prop.key)
+        ids: list[int] = []
+        for token in tokens:
+            folded = token.casefold()
+            found = [
+                c.id
+                for c in choices
+                if token == str(c.id) or folded in (c.label.casefold(), c.full_label.casefold())
+            ]
+            if not found:
+                raise FilterError(f"{prop.label}: “{token}” is not one of the choices.")
+            ids.extend(i for i in found if i not in ids)
+        return tuple(ids)
+
+
+def choice_options_select(account_kind: str, account_id) -> tuple[sa.Select, ...]:
+    """SELECTs listing every choice of every choice property for an account.
+
+    `account_id` is a value or a bind parameter. Columns: kind (the property
+    key), id, label, grouping, sort1, sort2 — the shape reference.index_reference
+    unions with the saved views.
+    """
+    text, integer = sa.Text, sa.Integer
+
+    def row(kind, id_, label, grouping, sort1, sort2):
+        return (
+            sa.literal(kind, text).label("kind"),
+            sa.cast(id_, integer).label("id"),
+            sa.cast(label, text).label("label"),
+            sa.cast(grouping, text).label("grouping"),
+            sa.cast(sort1, integer).label("sort1"),
+            sa.cast(sort2, integer).label("sort2"),
+        )
+
+    other_kind = "partner" if account_kind == "vendor" else "vendor"
+    vendors = (
+        sa.select(Account.id).where(Account.kind == "vendor").scalar_subquery()
+        if account_kind != "vendor"
+        else None
+    )
+    product_owner = (
+        Product.vendor_account_id == account_id
+        if vendors is None
+        else Product.vendor_account_id.in_(vendors)
+    )
+    return (
+        sa.select(
+            *row("stage", Stage.id, Stage.name, Pipeline.name, Pipeline.position, Stage.position)
+        )
+        .join(Pipeline, Pipeline.id == Stage.pipeline_id)
+        .where(Pipeline.account_id == account_id),
+        sa.select(
+            *row("pipeline", Pipeline.id, Pipeline.name, sa.null(), Pipeline.position, 0)
+        ).where(Pipeline.account_id == account_id),
+        sa.select(*row("owner", User.id, User.full_name, sa.null(), 0, 0)).where(
+            User.account_id == account_id
+        ),
+        sa.select(
+            *row("product_interest", Product.id, Product.name, sa.null(), Product.position, 0)
+        ).where(product_owner),
+        sa.select(*row("shared_with", Account.id, Account.name, sa.null(), 0, 0)).where(
+            Account.kind == other_kind
+        ),
+    )

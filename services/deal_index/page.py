@@ -1,0 +1,195 @@
+"""One page of the deals index, and every deal of it for the export.
+
+The index costs a constant number of statements whatever the data:
+`reference.index_reference` (the filter choices and the view tabs, one
+statement) and `index_page` (the page's rows with the capped count and amount
+total, one statement); Flask-Login's user load is the only other one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from extensions import db
+from models import Deal, Pipeline, Stage, User
+from services.deal_index.choices import ChoiceOptions
+from services.deal_index.query import filtered, sort_order, with_labels
+from services.deal_index.registry import COUNT_CAP, PAGE_SIZE, Scope
+from services.deal_index.state import IndexState
+
+
+@dataclass(frozen=True)
+class DealRow:
+    id: int
+    name: str
+    company: str
+    owner: str | None
+    stage: str
+    pipeline: str
+    amount: Decimal | None
+    close_date: date | None
+    active_registrations: int
+    created_at: datetime
+
+
+@dataclass
+class IndexPage:
+    rows: list[DealRow]
+    page: int  # the page shown: the asked one, or the last one when that is past the end
+    matched: int  # how many deals match, counted up to COUNT_CAP + 1
+    amount_total: Decimal  # over the matches, or over the first COUNT_CAP of them
+
+    @property
+    def capped(self) -> bool:
+        return self.matched > COUNT_CAP
+
+    @property
+    def shown_total(self) -> int:
+        return min(self.matched, COUNT_CAP)
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * PAGE_SIZE + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+    @property
+    def last_page(self) -> int:
+        return max(1, -(-self.shown_total // PAGE_SIZE))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.last_page
+
+
+def _row_columns(scope: Scope):
+    return (
+        Deal.id,
+        Deal.name,
+        Deal.company_name.label("company"),
+        User.full_name.label("owner"),
+        Stage.name.label("stage"),
+        Pipeline.name.label("pipeline"),
+        Deal.amount,
+        Deal.close_date,
+        scope.active_registrations().label("active_registrations"),
+        Deal.created_at,
+    )
+
+
+def _capped_matches(scope: Scope, state: IndexState, choices: ChoiceOptions) -> sa.Subquery:
+    """The first COUNT_CAP + 1 matches in the index's order: id, position, count, total.
+
+    Each branch is an ORDER BY ... LIMIT the database reads straight off an index
+    (account, sort column, id): deals with a value, then blank ones (so blanks sort
+    last in either direction, on SQLite and PostgreSQL alike); for a choice column
+    one branch per choice, in the choices' order; for the registration count, the
+    few deals with a registration apart from the many that count 0.
+    """
+    order = sort_order(scope, state, choices)
+    limit = COUNT_CAP + 1
+
+    def branch(blank: int, sort_key, *where, by_id_only: bool = False):
+        stmt = filtered(
+            scope,
+            state,
+            Deal.id,
+            Deal.amount,
+            sa.literal(blank).label("blank"),
+            sort_key.label("sort_key"),
+        ).where(*where)
+        keys = [order.direct(Deal.id)] if by_id_only else [order.direct(sort_key)]
+        if not by_id_only:
+            keys.append(order.direct(Deal.id))
+        return sa.select(stmt.order_by(*keys).limit(limit).subquery())
+
+    if order.choice_column is not None:
+        ranked = order.choice_ids[::-1] if order.descending else order.choice_ids
+        branches = [
+            branch(
+                0, sa.literal(order.choice_ids.index(i)), order.choice_column == i, by_id_only=True
+            )
+            for i in ranked
+        ]
+        null_int = sa.cast(sa.null(), sa.Integer)
+        branches.append(branch(1, null_int, order.choice_column.is_(None), by_id_only=True))
+    elif order.nonzero_ids is not None:
+        # Most deals have no registration: count only for the few that do.
+        branches = [
+            branch(0, order.key, Deal.id.in_(order.nonzero_ids)),
+            branch(0, sa.literal(0), Deal.id.not_in(order.nonzero_ids), by_id_only=True),
+        ]
+    elif order.nullable:
+        branches = [
+            branch(0, order.key, order.key.is_not(None)),
+            branch(1, order.key, order.key.is_(None), by_id_only=True),
+        ]
+    else:
+        branches = [branch(0, order.key)]
+    matched = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("matched")
+    window = [matched.c.blank.asc()] if order.nullable else []
+    window += [order.direct(matched.c.sort_key), order.direct(matched.c.id)]
+    numbered = sa.select(
+        matched.c.id,
+        matched.c.amount,
+        sa.func.row_number().over(order_by=window).label("position"),
+    ).subquery("numbered")
+    ranked = sa.select(
+        numbered.c.id,
+        numbered.c.position,
+        sa.func.count().over().label("matched"),
+        sa.func.sum(sa.case((numbered.c.position <= COUNT_CAP, numbered.c.amount)))
+        .over()
+        .label("amount_total"),
+    )
+    # Several branches may bring COUNT_CAP + 1 rows each: count the first ones only.
+    return ranked.where(numbered.c.position <= limit).subquery("ranked")
+
+
+def index_page(scope: Scope, state: IndexState, choices: ChoiceOptions) -> IndexPage:
+    """One page of the index: its rows, the capped match count and amount total.
+
+    One statement, however many deals there are. A page past the end gives the
+    last page; pages stop at COUNT_CAP matches (bounded OFFSET: sort or filter
+    to reach the others, or export them all).
+    """
+    ranked = _capped_matches(scope, state, choices)
+    # Clamp in SQL, where the count is known: past the end means the last page.
+    shown = sa.case((ranked.c.matched > COUNT_CAP, COUNT_CAP), else_=ranked.c.matched)
+    last_start = ((shown - 1) // PAGE_SIZE) * PAGE_SIZE
+    asked_start = (state.page - 1) * PAGE_SIZE
+    start = sa.case((last_start < asked_start, last_start), else_=asked_start)
+    stmt = with_labels(
+        sa.select(
+            ranked.c.position, ranked.c.matched, ranked.c.amount_total, *_row_columns(scope)
+        ).select_from(ranked.join(Deal, Deal.id == ranked.c.id))
+    )
+    stmt = stmt.where(ranked.c.position > start, ranked.c.position <= start + PAGE_SIZE)
+    # Core rows straight from the connection: no ORM entities to load here.
+    result = db.session.connection().execute(stmt.order_by(ranked.c.position)).all()
+    if not result:
+        return IndexPage(rows=[], page=1, matched=0, amount_total=Decimal(0))
+    head = result[0]
+    return IndexPage(
+        rows=[DealRow(*row[3:]) for row in result],
+        page=(head.position - 1) // PAGE_SIZE + 1,
+        matched=head.matched,
+        amount_total=Decimal(head.amount_total or 0),
+    )
+
+
+def export_select(scope: Scope, state: IndexState, choices: ChoiceOptions) -> sa.Select:
+    """Every deal of the index's current state, in its order (no page, no cap)."""
+    order = sort_order(scope, state, choices)
+    stmt = with_labels(filtered(scope, state, *_row_columns(scope)))
+    return stmt.order_by(*order.order_by())

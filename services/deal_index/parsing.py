@@ -1,0 +1,303 @@
+"""Reading the deals index's query string: `parse`, `parse_query`, `parse_condition`.
+
+Never trusts it: every name is looked up in the registry, every value parsed
+into its type, and what is wrong comes back as a message fit to show. The text
+of a single value (an amount, a count, a date, a number of days), read and
+written, is the last section here: the one place it is done for the filters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from urllib.parse import parse_qsl
+
+from services.deal_index.choices import ChoiceOptions
+from services.deal_index.columns import COLUMNS, DEFAULT_COLUMNS, DEFAULT_DESCENDING, DEFAULT_SORT
+from services.deal_index.conditions import Condition
+from services.deal_index.registry import LAST_PAGE, PROPERTIES, FilterError, Operator, Property
+from services.deal_index.state import Draft, IndexState, Parsed
+
+MAX_CONDITIONS = 20
+MAX_TEXT = 200
+MAX_DAYS = 36_500
+# Parameters only the filter form sends: a request carrying any of them is not
+# yet at its canonical address (plain browsers are redirected there).
+FORM_PARAMS = ("property", "operator", "value", "remove", "clear", "sort_by", "col", "apply")
+
+
+def parse(args: Mapping, choices: ChoiceOptions | None = None) -> Parsed:
+    """Parse the index's query string (a werkzeug MultiDict) into a valid state.
+
+    Never raises for user input: what is wrong is left out and explained in
+    `errors`, so the index shows the rest unchanged. With `choices` (the
+    account's stages, owners, ...) choice values may be names and must exist;
+    without, they must be ids (SQL scoping keeps foreign ids matching nothing).
+    """
+    getlist = args.getlist
+    errors: list[str] = []
+    conditions: list[Condition] = []
+    for raw in getlist("f"):
+        try:
+            condition = parse_condition(*_split_param(raw), choices=choices)
+        except FilterError as error:
+            errors.append(str(error))
+            continue
+        if condition.param not in {c.param for c in conditions}:
+            conditions.append(condition)
+
+    remove = _int_or_none(args.get("remove"))
+    if remove is not None:
+        conditions = [c for i, c in enumerate(conditions) if i != remove]
+    if args.get("clear"):
+        conditions = []
+
+    draft = Draft(
+        property_key=(args.get("property") or "").strip(),
+        operator_key=(args.get("operator") or "").strip(),
+        values=[v.strip() for v in getlist("value") if v.strip()],
+    )
+    applied = False
+    if draft.property_key:
+        try:
+            condition = parse_condition(
+                draft.property_key,
+                draft.operator_key,
+                draft.values,
+                choices=choices,
+                from_form=True,
+            )
+        except FilterError as error:
+            errors.append(str(error))
+        else:
+            applied = True
+            if condition.param not in {c.param for c in conditions}:
+                conditions.append(condition)
+    if len(conditions) > MAX_CONDITIONS:
+        errors.append(f"At most {MAX_CONDITIONS} filters at a time.")
+        conditions = conditions[:MAX_CONDITIONS]
+
+    search_term = " ".join((args.get("q") or "").split())
+    if len(search_term) > MAX_TEXT:
+        errors.append(f"Search looks at the first {MAX_TEXT} characters only.")
+        search_term = search_term[:MAX_TEXT]
+
+    sort, descending = _parse_sort(args.get("sort_by") or args.get("sort") or "")
+    state = IndexState(
+        conditions=tuple(conditions),
+        search=search_term,
+        sort=sort,
+        descending=descending,
+        columns=_parse_columns(args),
+        page=_parse_page(args.get("page")),
+        view=_parse_view(args.get("view")),
+    )
+    return Parsed(
+        state=state,
+        errors=errors,
+        draft=draft if errors and draft.property_key else Draft(),
+        applied=applied,
+        from_form=any(name in args for name in FORM_PARAMS),
+    )
+
+
+def parse_query(query: str, choices: ChoiceOptions | None = None) -> Parsed:
+    """`parse` for a query string kept as text (a saved view's)."""
+    from werkzeug.datastructures import MultiDict
+
+    return parse(MultiDict(parse_qsl(query or "", keep_blank_values=True)), choices)
+
+
+def parse_condition(
+    property_key: str,
+    operator_key: str,
+    values: list[str],
+    *,
+    choices: ChoiceOptions | None = None,
+    from_form: bool = False,
+) -> Condition:
+    """One condition, validated against the registry. Raises FilterError."""
+    prop = PROPERTIES.get(property_key)
+    if prop is None:
+        raise FilterError("Choose a property from the list.")
+    if not operator_key:
+        raise FilterError(f"Choose an operator for {prop.label}.")
+    op = prop.operator(operator_key)
+    if op is None:
+        allowed = ", ".join(f"“{o.label}”" for o in prop.operators)
+        raise FilterError(f"{prop.label} cannot be filtered that way; use {allowed}.")
+    if op.takes == "none":
+        return _condition(prop, op)
+    text = ", ".join(values) if op.takes == "many" else " ".join(values)
+    if not text.strip():
+        raise FilterError(f"Enter a value for “{prop.label} {op.label}”.")
+    if len(text) > MAX_TEXT:
+        raise FilterError(f"A value is at most {MAX_TEXT} characters.")
+    if op.takes == "many":
+        return _condition(prop, op, _parse_choices(prop, values, choices, from_form))
+    if op.takes == "days":
+        return _condition(prop, op, (_parse_days(prop, text),))
+    if op.takes == "range":
+        parts = values if len(values) == 2 else _split_range(prop, text)
+        low, high = (_parse_value(prop, part) for part in parts)
+        if low > high:
+            raise FilterError(f"{prop.label}: the first value must not be after the second.")
+        return _condition(prop, op, (low, high))
+    if prop.type == "text":
+        return _condition(prop, op, (text.strip(),))
+    return _condition(prop, op, (_parse_value(prop, text),))
+
+
+def _condition(prop: Property, op: Operator, values: tuple = ()) -> Condition:
+    """The condition with its values' text, as the query string and the chip write them."""
+    return Condition(
+        prop,
+        op,
+        values,
+        texts=tuple(_param_text(v) for v in values),
+        shown=tuple(_display_text(v) for v in values),
+    )
+
+
+def _split_param(raw: str) -> tuple[str, str, list[str]]:
+    parts = raw.split(":", 2)
+    property_key = parts[0]
+    operator_key = parts[1] if len(parts) > 1 else ""
+    values = [parts[2]] if len(parts) > 2 else []
+    return property_key, operator_key, values
+
+
+_RANGE_SEPARATORS = re.compile(r"\s*\.\.\s*|\s+and\s+|\s+to\s+|\s*–\s*|\s+-\s+", re.IGNORECASE)
+
+
+def _split_range(prop: Property, text: str) -> list[str]:
+    parts = _RANGE_SEPARATORS.split(text.strip())
+    if len(parts) != 2 or not all(parts):
+        example = "2026-01-01..2026-03-31" if prop.type == "date" else "1000..5000"
+        raise FilterError(f"{prop.label}: give two values, like {example}.")
+    return parts
+
+
+def _parse_choices(
+    prop: Property, values: list[str], choices: ChoiceOptions | None, from_form: bool
+) -> tuple[int, ...]:
+    tokens = [t.strip() for v in values for t in v.split(",") if t.strip()]
+    if choices is not None:
+        return choices.resolve(prop, tokens)
+    if from_form and not all(t.isdigit() for t in tokens):
+        raise FilterError(f"{prop.label}: choose from the list.")
+    ids: list[int] = []
+    for token in tokens:
+        if not token.isdigit() or len(token) > 18:
+            raise FilterError(f"{prop.label}: “{token}” is not one of the choices.")
+        if int(token) not in ids:
+            ids.append(int(token))
+    return tuple(ids)
+
+
+def _parse_sort(raw: str) -> tuple[str, bool]:
+    descending = raw.startswith("-")
+    key = raw.lstrip("-")
+    if key not in COLUMNS:
+        return DEFAULT_SORT, DEFAULT_DESCENDING
+    return key, descending
+
+
+def _parse_columns(args: Mapping) -> tuple[str, ...]:
+    # The column picker's checkboxes ("col") win over the carried state ("cols").
+    if "col" in args:
+        wanted = set(args.getlist("col"))
+    elif args.get("cols"):
+        wanted = set(args.get("cols").split(","))
+    else:
+        return DEFAULT_COLUMNS
+    wanted.add("name")  # the deal name links to the deal: always shown
+    return tuple(key for key in COLUMNS if key in wanted)
+
+
+def _parse_page(raw) -> int:
+    page = _int_or_none(raw)
+    if page is None or page < 1:
+        return 1
+    return min(page, LAST_PAGE)
+
+
+def _parse_view(raw) -> str:
+    raw = (raw or "").strip()
+    if raw in ("all", "mine", "registered") or (raw.isdigit() and len(raw) <= 18):
+        return raw
+    return ""
+
+
+def _int_or_none(raw) -> int | None:
+    try:
+        return int(str(raw).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------- the text of one value
+
+
+_NUMBER = re.compile(r"-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
+
+
+def _parse_value(prop: Property, text: str) -> date | int | Decimal:
+    """One value of a date or number property, from what the user typed."""
+    text = text.strip()
+    if prop.type == "date":
+        return _parse_date(prop, text)
+    if prop.whole_numbers:
+        return _parse_count(prop, text)
+    return _parse_amount(prop, text)
+
+
+def _parse_date(prop: Property, text: str) -> date:
+    """An ISO date: 2026-03-31."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise FilterError(f"{prop.label} needs a date like 2026-03-31.") from None
+
+
+def _parse_count(prop: Property, text: str) -> int:
+    """A whole number of at most six digits: 0, 2."""
+    if not re.fullmatch(r"\d{1,6}", text):
+        raise FilterError(f"{prop.label} needs a whole number, like 0 or 2.")
+    return int(text)
+
+
+def _parse_amount(prop: Property, text: str) -> Decimal:
+    """A number with optional thousands commas and decimals: 25000, 1,500.50, -3."""
+    if not _NUMBER.fullmatch(text) or len(text) > 20:
+        raise FilterError(f"{prop.label} needs a number, like 25000 or 1,500.50.")
+    try:
+        return Decimal(text.replace(",", ""))
+    except InvalidOperation:  # pragma: no cover - the pattern already refused it
+        raise FilterError(f"{prop.label} needs a number.") from None
+
+
+def _parse_days(prop: Property, text: str) -> int:
+    """A number of days, 1 to MAX_DAYS."""
+    text = text.strip()
+    if not re.fullmatch(r"\d{1,5}", text) or not 1 <= int(text) <= MAX_DAYS:
+        raise FilterError(f"{prop.label}: give a number of days, like 30.")
+    return int(text)
+
+
+def _param_text(value) -> str:
+    """A value as the query string writes it: 1500.5, 2026-03-31."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    return str(value)
+
+
+def _display_text(value) -> str:
+    """A value as a chip shows it: 1,500.50, 25,000."""
+    if isinstance(value, Decimal):
+        return f"{value:,.0f}" if value == value.to_integral() else f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)

@@ -1,0 +1,119 @@
+"""What the deals index page needs besides its rows, in one statement.
+
+The filter choices of the user's account, the view tabs (built-in and saved)
+and the top bar's unread count come back together from `index_reference`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from extensions import db
+from models import Notification, User
+from services import notifications
+from services.deal_index.choices import Choice, ChoiceOptions, choice_options_select
+from services.deal_index.registry import CHOICE_PROPERTIES
+from services.saved_view_queries import visible_views_select
+
+
+@dataclass(frozen=True)
+class ViewTab:
+    key: str  # "all", "mine", "registered" (the built-in views), or a saved view's id
+    name: str
+    query: str  # the view's saved query string
+    owner_id: int | None = None  # None for the built-in views
+    visibility: str = ""
+
+    @property
+    def built_in(self) -> bool:
+        return self.owner_id is None
+
+    def href_query(self) -> str:
+        """The query string of the tab's link: the view's state, marked with its key."""
+        parts = [f"view={self.key}"] if self.key != "all" else []
+        if self.query:
+            parts.append(self.query)
+        return "&".join(parts)
+
+
+# Every account's first tabs: index states written as query strings.
+BUILT_IN_TABS = (
+    ViewTab("all", "All deals", ""),
+    ViewTab("mine", "My deals", "f=owner:is_me:"),
+    ViewTab("registered", "Registered deals", "f=active_registrations:gt:0"),
+)
+
+
+@dataclass
+class IndexReference:
+    """What the index page needs besides its rows: filter choices, view tabs, the bell."""
+
+    choices: ChoiceOptions
+    views: list[ViewTab] = field(default_factory=list)
+    unread_notifications: int = 0
+
+    def view(self, key: str) -> ViewTab | None:
+        return next((v for v in self.views if v.key == key), None)
+
+
+@functools.cache
+def _reference_statement(account_kind: str) -> sa.Select:
+    """The reference statement for accounts of one kind, built once (bind parameters).
+
+    Building and cache-keying a statement this size costs more than running it.
+    """
+    account_id = sa.bindparam("account_id", type_=sa.Integer)
+    user_id = sa.bindparam("user_id", type_=sa.Integer)
+    null_int, null_text = sa.cast(sa.null(), sa.Integer), sa.cast(sa.null(), sa.Text)
+    choice_rows = [
+        select.add_columns(
+            null_int.label("owner_id"), null_text.label("visibility"), null_text.label("query")
+        )
+        for select in choice_options_select(account_kind, account_id)
+    ]
+    views = visible_views_select(account_id, user_id).subquery("views")
+    view_rows = sa.select(
+        sa.literal("view", sa.Text).label("kind"),
+        views.c.id,
+        sa.cast(views.c.name, sa.Text).label("label"),
+        null_text.label("grouping"),
+        sa.case((views.c.owner_id == user_id, 0), else_=1).label("sort1"),
+        sa.cast(0, sa.Integer).label("sort2"),
+        views.c.owner_id,
+        sa.cast(views.c.visibility, sa.Text).label("visibility"),
+        views.c.query,
+    )
+    # The top bar's unread count rides along, so the page stays at three statements.
+    unread_row = sa.select(
+        sa.literal("unread", sa.Text).label("kind"),
+        sa.func.count(Notification.id).label("id"),
+        *(null_text.label(name) for name in ("label", "grouping")),
+        *(null_int.label(name) for name in ("sort1", "sort2", "owner_id")),
+        *(null_text.label(name) for name in ("visibility", "query")),
+    ).where(notifications.unread_condition(user_id))
+    union = sa.union_all(*choice_rows, view_rows, unread_row).subquery("reference")
+    return sa.select(union).order_by(
+        union.c.kind, union.c.sort1, union.c.sort2, union.c.label, union.c.id
+    )
+
+
+def index_reference(user: User) -> IndexReference:
+    """The filter choices of the user's account, the view tabs and the bell, in one statement."""
+    rows = db.session.connection().execute(
+        _reference_statement(user.account.kind),
+        {"account_id": user.account_id, "user_id": user.id},
+    )
+    choices = ChoiceOptions({key: [] for key in CHOICE_PROPERTIES})
+    tabs = list(BUILT_IN_TABS)
+    unread = 0
+    for row in rows:
+        if row.kind == "unread":
+            unread = row.id
+        elif row.kind == "view":
+            tabs.append(ViewTab(str(row.id), row.label, row.query, row.owner_id, row.visibility))
+        else:
+            choices.by_property[row.kind].append(Choice(row.id, row.label, row.grouping or ""))
+    return IndexReference(choices, tabs, unread)

@@ -1,0 +1,178 @@
+"""What the deals index can filter by: its scope, limits, operators and properties.
+
+The allow-list: the parser looks a property and its operator up here and
+refuses anything else; each property names the SQL expression it compares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from models import Deal, ProductInterest, SharedDeal, User
+from services import registration_queries
+
+PAGE_SIZE = 25
+# Past this many matches the index says "1,000+": it never counts a large set exactly.
+COUNT_CAP = 1000
+LAST_PAGE = COUNT_CAP // PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose deals, seen by whom, on which day: every condition is built for one scope."""
+
+    account_id: int
+    account_kind: str
+    user_id: int
+    today: date
+
+    @classmethod
+    def of(cls, user: User, today: date) -> Scope:
+        return cls(user.account_id, user.account.kind, user.id, today)
+
+    def registered_deal_ids(self) -> sa.Select:
+        """SELECT of the scope's deal ids with a registration active today."""
+        return registration_queries.registered_deal_ids(
+            self.account_kind, self.account_id, self.today
+        )
+
+    def active_registrations(self) -> sa.ColumnElement:
+        """A deal's number of registrations active today (a correlated subquery)."""
+        return registration_queries.active_count_for_deal(self.today)
+
+
+class FilterError(ValueError):
+    """A condition the registry refuses; the message is fit to show the user."""
+
+
+# ---------------------------------------------------------------- operators
+
+
+@dataclass(frozen=True)
+class Operator:
+    key: str
+    label: str
+    # What the operator takes: "none", "one", "range" (two values), "days" or "many".
+    takes: str
+
+
+CONTAINS = Operator("contains", "contains", "one")
+NOT_CONTAINS = Operator("not_contains", "does not contain", "one")
+IS = Operator("is", "is", "one")
+IS_EMPTY = Operator("is_empty", "is empty", "none")
+IS_NOT_EMPTY = Operator("is_not_empty", "is not empty", "none")
+EQUALS = Operator("eq", "is equal to", "one")
+GREATER = Operator("gt", "is greater than", "one")
+LESS = Operator("lt", "is less than", "one")
+BETWEEN = Operator("between", "is between", "range")
+KNOWN = Operator("known", "is known", "none")
+UNKNOWN = Operator("unknown", "is unknown", "none")
+BEFORE = Operator("before", "is before", "one")
+AFTER = Operator("after", "is after", "one")
+LAST_DAYS = Operator("last_days", "is in the last N days", "days")
+NEXT_DAYS = Operator("next_days", "is in the next N days", "days")
+ANY_OF = Operator("any_of", "is any of", "many")
+NONE_OF = Operator("none_of", "is none of", "many")
+IS_ME = Operator("is_me", "is me", "none")
+
+OPERATORS_BY_TYPE = {
+    "text": (CONTAINS, NOT_CONTAINS, IS, IS_EMPTY, IS_NOT_EMPTY),
+    "number": (EQUALS, GREATER, LESS, BETWEEN, KNOWN, UNKNOWN),
+    "date": (BEFORE, AFTER, BETWEEN, LAST_DAYS, NEXT_DAYS),
+    "choice": (ANY_OF, NONE_OF),
+}
+TYPE_LABELS = {"text": "Text", "number": "Number", "date": "Date", "choice": "Choice"}
+
+
+# ---------------------------------------------------------------- properties
+
+
+@dataclass(frozen=True)
+class Property:
+    key: str
+    label: str
+    type: str  # "text", "number", "date" or "choice"
+    # text, number, date: the SQL expression compared. choice: "is any of" ids.
+    expression: Callable[[Scope], sa.ColumnElement] | None = None
+    any_of: Callable[[Scope, tuple[int, ...]], sa.ColumnElement] | None = None
+    extra_operators: tuple[Operator, ...] = ()
+    whole_numbers: bool = False  # a count: values are whole numbers
+    is_datetime: bool = False  # a timestamp compared with calendar days
+
+    @property
+    def operators(self) -> tuple[Operator, ...]:
+        return OPERATORS_BY_TYPE[self.type] + self.extra_operators
+
+    def operator(self, key: str) -> Operator | None:
+        return next((op for op in self.operators if op.key == key), None)
+
+
+def _shared_deal_of(scope: Scope):
+    """The shared-deal column that points at a deal of this scope's side."""
+    return (
+        SharedDeal.vendor_deal_id if scope.account_kind == "vendor" else SharedDeal.partner_deal_id
+    )
+
+
+def _in_column(column) -> Callable[[Scope, tuple[int, ...]], sa.ColumnElement]:
+    # Never NULL (a deal without owner is simply not "any of"), so NOT gives "none of".
+    return lambda scope, ids: sa.and_(column.is_not(None), column.in_(ids))
+
+
+def _with_products(scope: Scope, ids: tuple[int, ...]):
+    return sa.exists(
+        sa.select(1)
+        .select_from(ProductInterest)
+        .join(SharedDeal, SharedDeal.id == ProductInterest.shared_deal_id)
+        .where(_shared_deal_of(scope) == Deal.id, ProductInterest.product_id.in_(ids))
+    )
+
+
+def _shared_with(scope: Scope, ids: tuple[int, ...]):
+    other_party = (
+        SharedDeal.partner_account_id
+        if scope.account_kind == "vendor"
+        else SharedDeal.vendor_account_id
+    )
+    return sa.exists(sa.select(1).where(_shared_deal_of(scope) == Deal.id, other_party.in_(ids)))
+
+
+PROPERTIES: dict[str, Property] = {
+    p.key: p
+    for p in (
+        Property("name", "Deal name", "text", expression=lambda s: Deal.name),
+        Property("company", "Company", "text", expression=lambda s: Deal.company_name),
+        Property("amount", "Amount", "number", expression=lambda s: Deal.amount),
+        Property(
+            "active_registrations",
+            "Number of active deal registrations",
+            "number",
+            expression=Scope.active_registrations,
+            whole_numbers=True,
+        ),
+        Property("close_date", "Close date", "date", expression=lambda s: Deal.close_date),
+        Property(
+            "created_at",
+            "Create date",
+            "date",
+            expression=lambda s: Deal.created_at,
+            is_datetime=True,
+        ),
+        Property("stage", "Deal stage", "choice", any_of=_in_column(Deal.stage_id)),
+        Property("pipeline", "Pipeline", "choice", any_of=_in_column(Deal.pipeline_id)),
+        Property(
+            "owner",
+            "Deal owner",
+            "choice",
+            any_of=_in_column(Deal.owner_id),
+            extra_operators=(IS_ME,),
+        ),
+        Property("product_interest", "Product interest", "choice", any_of=_with_products),
+        Property("shared_with", "Shared with", "choice", any_of=_shared_with),
+    )
+}
+CHOICE_PROPERTIES = tuple(key for key, p in PROPERTIES.items() if p.type == "choice")

@@ -1,0 +1,54 @@
+"""Deal registrations in SQL: what "active" means, and the counts built on it.
+
+A registration is active when it was not deregistered and its expiry date (if
+any) is today or later. An expired registration stops counting on the day after
+its expiry date, with no write to anything.
+
+Reads only: the deals index counts and filters with these, and the write
+service (services/registrations.py) counts with them too.
+"""
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from models import Deal, DealRegistration, SharedDeal
+
+
+def active_condition(today: date):
+    """SQL condition on DealRegistration: active on `today`."""
+    return sa.and_(
+        DealRegistration.deregistered_at.is_(None),
+        sa.or_(DealRegistration.expires_on.is_(None), DealRegistration.expires_on >= today),
+    )
+
+
+def active_count_for_deal(today: date):
+    """Correlated scalar subquery: a deal's number of active deal registrations.
+
+    Counts the registrations of the shared deal the deal belongs to, whichever
+    side (partner or vendor) the deal is on; 0 for a deal that is not shared.
+    """
+    return (
+        sa.select(sa.func.count(DealRegistration.id))
+        .join(SharedDeal, SharedDeal.id == DealRegistration.shared_deal_id)
+        .where(
+            sa.or_(SharedDeal.partner_deal_id == Deal.id, SharedDeal.vendor_deal_id == Deal.id),
+            active_condition(today),
+        )
+        .correlate(Deal)
+        .scalar_subquery()
+    )
+
+
+def registered_deal_ids(account_kind: str, account_id: int, today: date) -> sa.Select:
+    """SELECT of the account's deal ids with at least one registration active on `today`."""
+    if account_kind == "vendor":
+        deal_id, own_account = SharedDeal.vendor_deal_id, SharedDeal.vendor_account_id
+    else:
+        deal_id, own_account = SharedDeal.partner_deal_id, SharedDeal.partner_account_id
+    return (
+        sa.select(deal_id)
+        .join(DealRegistration, DealRegistration.shared_deal_id == SharedDeal.id)
+        .where(own_account == account_id, active_condition(today))
+    )
