@@ -6,14 +6,15 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, abort, redirect, render_template, request, url_for
+import sqlalchemy as sa
+from flask import Flask, abort, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 import models  # noqa: F401 - registers the tables with the metadata
-from extensions import csrf, db, login_manager, migrate
+from extensions import csrf, db, limiter, login_manager, migrate
 from services import accounts
 
 HTMX_VERSION = "2.0.11"
@@ -23,19 +24,24 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
+# Over HTTPS only (RFC 6797): browsers then refuse plain HTTP to this host for a year.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+# The database cannot be reached (down, restarting, out of connections, locked).
+DATABASE_UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 # Endpoints reachable without logging in.
 PUBLIC_ENDPOINTS = {"auth.login", "static"}
 SETUP_COMMANDS = {"seed-demo", "db"}
 
 
-def create_app(config_overrides: dict | None = None) -> Flask:
+def create_app(config_overrides: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, CLI, error pages."""
-    app = Flask(__name__, instance_relative_config=True)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    config.make_instance_folder(app.instance_path)
     app.config.from_mapping(config.load(app.instance_path))
     app.config.from_mapping(config_overrides or {})
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path)
+    config.create_private_database_file(app.config["SQLALCHEMY_DATABASE_URI"])
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
     if app.config["TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
@@ -43,6 +49,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"
@@ -103,6 +110,8 @@ def _register_hooks(app: Flask, public_endpoints: set[str]) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
+        if request.is_secure:  # behind a proxy, only with TRUST_PROXY=1 (X-Forwarded-Proto)
+            response.headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
         if request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
         return response
@@ -131,10 +140,19 @@ class SecureCookiesOverHttps:
 
 
 def _register_error_pages(app: Flask) -> None:
-    def page(status: int, title: str, message: str):
-        return render_template(
-            "errors/error.html", status=status, title=title, message=message
-        ), status
+    def page(status: int, title: str, message: str, template: str = "errors/error.html"):
+        return render_template(template, status=status, title=title, message=message), status
+
+    def server_page(status: int, title: str, message: str):
+        # Without the database: no top bar, and no user loaded (Flask-Login's context
+        # processor would load one for any template): an anonymous one stands in.
+        if "_login_user" not in g:
+            g._login_user = login_manager.anonymous_user()
+        try:
+            db.session.rollback()
+        except sa.exc.SQLAlchemyError:
+            app.logger.warning("Rollback failed after an error", exc_info=True)
+        return page(status, title, message, template="errors/server_error.html")
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -158,8 +176,17 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(error):
-        db.session.rollback()
-        return page(500, "Something went wrong", "The error was logged. Please try again.")
+        return server_page(500, "Something went wrong", "The error was logged. Please try again.")
+
+    def database_unavailable(error):
+        app.logger.error("Database unavailable: %s", error, exc_info=error)
+        body, status = server_page(
+            503, "Temporarily unavailable", "We cannot reach our data right now. Please try again."
+        )
+        return body, status, {"Retry-After": "30"}
+
+    for error_class in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error_class, database_unavailable)
 
     @app.get("/")
     def home():

@@ -1,4 +1,5 @@
-"""Command-line tools: `flask create-account`, `flask create-user`, `flask seed-demo`."""
+"""Command-line tools: accounts and users (`flask create-account`, `create-user`,
+`set-password`, `deactivate-user`) and demo data (`flask seed-demo`)."""
 
 import time
 
@@ -39,6 +40,32 @@ def register(app: Flask) -> None:
         except Invalid as error:
             raise click.ClickException(error.message) from error
         click.echo(f"Created {role} {user.email} in {account.name}.")
+
+    def existing_user(email):
+        user = accounts.user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"No user with the email {email!r}.")
+        return user
+
+    @app.cli.command("set-password")
+    @click.option("--email", required=True)
+    @click.password_option(help="Prompted for when not given.")
+    def set_password(email, password):
+        """Give a user a new password; every session they have ends."""
+        user = existing_user(email)
+        try:
+            accounts.set_password(user, password)
+        except Invalid as error:
+            raise click.ClickException(error.message) from error
+        click.echo(f"New password set for {user.email}; their sessions have ended.")
+
+    @app.cli.command("deactivate-user")
+    @click.option("--email", required=True)
+    def deactivate_user(email):
+        """Stop a user from logging in; every session they have ends."""
+        user = existing_user(email)
+        accounts.deactivate(user)
+        click.echo(f"Deactivated {user.email}; their sessions have ended.")
 
     @app.cli.command("seed-demo")
     @click.option("--reset", is_flag=True, help="Delete all data first.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -29,6 +30,11 @@ def include_in_autogenerate(name: str | None, type_: str, parent_names: dict) ->
     if type_ == "index":
         return name not in SEARCH_INDEX_NAMES
     return True
+
+
+def new_session_token() -> str:
+    """A fresh random session token (see User.get_id); 43 URL-safe characters."""
+    return secrets.token_urlsafe(32)
 
 
 def utcnow() -> datetime:
@@ -64,6 +70,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     role: Mapped[str] = mapped_column(sa.String(10), default="member")
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of the id kept in the session and remember-me cookies: a new token ends them all.
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
@@ -77,6 +85,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in
         return self.active
+
+    def get_id(self) -> str:
+        """Flask-Login: the id stored in the session and the remember-me cookie."""
+        return f"{self.id}:{self.session_token}"
 
     @property
     def is_admin(self) -> bool:
@@ -369,4 +381,6 @@ class SavedView(db.Model):
         ),
         sa.CheckConstraint("visibility IN ('private', 'account')", name="visibility"),
         sa.Index("ix_saved_views_account", "account_id", "visibility"),
+        # One name per owner, whatever the case: "Big deals" and "big deals" collide.
+        sa.Index("uq_saved_views_owner_name", "owner_id", sa.text("lower(name)"), unique=True),
     )

@@ -1,13 +1,25 @@
 """Log in and log out."""
 
+import math
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import login_user, logout_user
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from extensions import limiter
 from services import accounts
 
 bp = Blueprint("auth", __name__)
@@ -30,7 +42,26 @@ def _safe_next(target: str | None) -> str:
     return url_for("deals.index")
 
 
+def _failed(response) -> bool:
+    # Only failed attempts use up the budget; a 429 or a successful login does not.
+    return response.status_code == 422
+
+
+def _email_typed() -> str:
+    # Per account: the email as accounts compare it, capped (the key is stored).
+    return "email:" + accounts.normalize_email(request.form.get("email", ""))[:254]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"], methods=["POST"], deduct_when=_failed
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
+    key_func=_email_typed,
+    methods=["POST"],
+    deduct_when=_failed,
+)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -44,9 +75,22 @@ def login():
     return render_template("auth/login.html", form=form), 200 if not form.errors else 422
 
 
+@bp.errorhandler(429)
+def too_many_failed_logins(error):
+    # Checked before the password (no argon2 spent); the form keeps the email typed.
+    breached = limiter.current_limit
+    reset_time = breached.window[0] if breached else time.time() + 60
+    seconds = max(1, math.ceil(reset_time - time.time()))
+    message = f"Too many failed login attempts. Try again in {seconds} seconds."
+    page = render_template("auth/login.html", form=LoginForm(), throttle_message=message)
+    return page, 429, {"Retry-After": str(seconds)}
+
+
 @bp.post("/logout")
 def logout():
-    logout_user()
+    # Ends every session of the user (see accounts.end_sessions), remember-me included.
+    accounts.end_sessions(current_user)
     session.clear()
+    logout_user()  # after clear(): it flags the remember-me cookie for deletion
     flash("You are logged out.")
     return redirect(url_for("auth.login"), code=303)

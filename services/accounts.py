@@ -1,9 +1,20 @@
-"""Accounts and users: creation and login."""
+"""Accounts and users: creation, login, and the sessions a user can end."""
+
+import hmac
 
 import sqlalchemy as sa
 
-from extensions import db
-from models import ACCOUNT_KINDS, ROLES, Account, AccountSettings, Pipeline, Stage, User
+from extensions import begin_write, db
+from models import (
+    ACCOUNT_KINDS,
+    ROLES,
+    Account,
+    AccountSettings,
+    Pipeline,
+    Stage,
+    User,
+    new_session_token,
+)
 from services.errors import Invalid
 from services.passwords import hash_password, needs_rehash, verify_password
 
@@ -64,8 +75,7 @@ def create_user(
         raise Invalid("Enter the user's full name.", "full_name")
     if role not in ROLES:
         raise Invalid("Role must be admin or member.", "role")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.", "password")
+    _check_password(password)
     if db.session.scalar(sa.select(User.id).where(User.email == email)):
         raise Invalid(f"A user with the email {email} already exists.", "email")
     user = User(
@@ -78,6 +88,11 @@ def create_user(
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.", "password")
 
 
 def active_users_of(account_id: int) -> list[User]:
@@ -96,9 +111,14 @@ def account_by_name(name: str) -> Account | None:
     return db.session.scalar(sa.select(Account).where(Account.name == name))
 
 
+def user_by_email(email: str) -> User | None:
+    """The user with this email (any case), if any."""
+    return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The active user with these credentials, or None (same work either way)."""
-    user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+    user = user_by_email(email)
     if not verify_password(user.password_hash if user else None, password):
         return None
     if user is None or not user.active:
@@ -109,10 +129,49 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def load_user(user_id: str) -> User | None:
-    """The user behind a session id, if it still exists and is active."""
+def load_user(session_id: str) -> User | None:
+    """The user behind a session id ("<user id>:<session token>", see User.get_id).
+
+    None when the user is gone or inactive, or the token is no longer theirs:
+    a session or remember-me cookie from before the last end_sessions.
+    """
+    user_id, _, token = (session_id or "").partition(":")
     try:
         user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
-    return user if user is not None and user.active else None
+    if user is None or not user.active or not user.session_token or not token:
+        return None
+    # Constant time: the comparison must not tell how much of a guessed token was right.
+    if not hmac.compare_digest(user.session_token.encode(), token.encode()):
+        return None
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """End every session of `user`, on every browser, remember-me included. Commits.
+
+    Sessions live in signed cookies, not on the server: the one thing to change
+    is the token that each of them carries.
+    """
+    begin_write()
+    user.session_token = new_session_token()
+    db.session.commit()
+
+
+def set_password(user: User, password: str) -> None:
+    """Give `user` a new password and end all their sessions. Commits."""
+    _check_password(password)
+    password_hash = hash_password(password)  # before the write lock: argon2 takes a while
+    begin_write()
+    user.password_hash = password_hash
+    user.session_token = new_session_token()
+    db.session.commit()
+
+
+def deactivate(user: User) -> None:
+    """Stop `user` from logging in and end all their sessions. Commits."""
+    begin_write()
+    user.active = False
+    user.session_token = new_session_token()
+    db.session.commit()

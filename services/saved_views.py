@@ -17,6 +17,7 @@ from services.errors import Forbidden, Invalid, NotFound
 from services.saved_view_queries import visible_condition
 
 MAX_NAME = 80
+UNIQUE_NAME_INDEX = "uq_saved_views_owner_name"  # models.SavedView
 MAX_QUERY = 2000
 VISIBILITY_LABELS = {"private": "Only me", "account": "Everyone in my account"}
 
@@ -50,22 +51,44 @@ def normalize_query(query: str) -> str:
     return parse_query(query).state.saved_query()
 
 
+def _duplicate_name(name: str) -> Invalid:
+    return Invalid(f"You already have a view named “{name}”.", field="name")
+
+
+def _name_is_taken(user: User, name: str, except_id: int | None) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(SavedView.id).where(
+                SavedView.owner_id == user.id,
+                sa.func.lower(SavedView.name) == name.lower(),
+                SavedView.id != (except_id or 0),
+            )
+        )
+        is not None
+    )
+
+
 def _clean_name(user: User, name: str, *, except_id: int | None = None) -> str:
     name = " ".join((name or "").split())
     if not name:
         raise Invalid("Enter a name for the view.", field="name")
     if len(name) > MAX_NAME:
         raise Invalid(f"A view name is at most {MAX_NAME} characters.", field="name")
-    taken = db.session.scalar(
-        sa.select(SavedView.id).where(
-            SavedView.owner_id == user.id,
-            sa.func.lower(SavedView.name) == name.lower(),
-            SavedView.id != (except_id or 0),
-        )
-    )
-    if taken is not None:
-        raise Invalid(f"You already have a view named “{name}”.", field="name")
+    if _name_is_taken(user, name, except_id):
+        raise _duplicate_name(name)
     return name
+
+
+def _commit_named(name: str) -> None:
+    """Commit; the unique index on (owner, lower(name)) refusing it means a same-named
+    view was saved in the meantime (two "Save view" at once): the pre-check's message."""
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError as error:
+        db.session.rollback()
+        if UNIQUE_NAME_INDEX not in str(error.orig):
+            raise
+        raise _duplicate_name(name) from error
 
 
 def _clean_visibility(visibility: str) -> str:
@@ -85,7 +108,7 @@ def create(user: User, name: str, visibility: str, query: str) -> SavedView:
         query=normalize_query(query),
     )
     db.session.add(view)
-    db.session.commit()
+    _commit_named(view.name)
     return view
 
 
@@ -105,7 +128,7 @@ def rename(user: User, view_id: int, name: str, visibility: str | None = None) -
     view.name = _clean_name(user, name, except_id=view.id)
     if visibility:
         view.visibility = _clean_visibility(visibility)
-    db.session.commit()
+    _commit_named(view.name)
     return view
 
 

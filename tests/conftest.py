@@ -33,21 +33,30 @@ def app(database_url):
     with app.app_context():
         databases.migrate_and_seed()
 
-    @app.before_request
     def forget_request_globals():
         # Each test holds one app context (for its rolled-back session); requests
-        # must still start without the previous request's `g` (the logged-in user).
+        # must still start without the previous request's `g` (the logged-in user),
+        # before any other hook reads it: first in line.
         for name in list(g):
             g.pop(name)
 
+    app.before_request_funcs.setdefault(None, []).insert(0, forget_request_globals)
     return app
+
+
+@pytest.fixture(autouse=True)
+def fresh_login_limits(app):
+    """Every test starts with no failed logins counted (Flask-Limiter's memory storage)."""
+    from extensions import limiter
+
+    limiter.reset()
 
 
 @pytest.fixture(autouse=True)
 def db_session(request, app):
     """Run the test inside one transaction and roll it back; services' commits are savepoints."""
-    if "fresh_app" in request.fixturenames:
-        yield None  # that test has a database of its own, with real commits
+    if {"fresh_app", "make_app"} & set(request.fixturenames):
+        yield None  # that test has a database (and an app) of its own, with real commits
         return
     from extensions import db
 
@@ -81,6 +90,19 @@ def fresh_app(database_url, tmp_path):
 
 
 @pytest.fixture
+def make_app():
+    """Build an app of the test's own: make_app(config, instance_path=None)."""
+    from app import create_app
+
+    def make(config: dict, instance_path=None):
+        if instance_path is None:
+            return create_app(config)
+        return create_app(config, instance_path=str(instance_path))
+
+    return make
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
@@ -93,7 +115,7 @@ def login_as(app, client):
         with app.test_request_context(environ_base=client.environ_base):
             identifier = _create_identifier()
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
             session["_id"] = identifier
         return user

@@ -124,3 +124,33 @@ def test_seed_demo_adds_generated_deals_per_partner(app, db_session):
     # The generated rows read back through the ORM like any other deal.
     newest = db_session.scalar(sa.select(Deal).order_by(Deal.id.desc()).limit(1))
     assert newest.created_at.year >= 2020 and newest.close_date is not None
+
+
+def test_set_password_ends_the_users_sessions(app, db_session):
+    user = db_session.scalar(sa.select(User).where(User.email == "carol@brightside.example"))
+    token = user.session_token
+    result = run(
+        app, "set-password", "--email", "Carol@Brightside.example", "--password", "new and long"
+    )
+    assert result.exit_code == 0, result.output
+    assert verify_password(user.password_hash, "new and long")
+    assert user.session_token != token
+
+
+def test_set_password_prompts_and_refuses_bad_input(app, db_session):
+    user = db_session.scalar(sa.select(User).where(User.email == "carol@brightside.example"))
+    before = (user.password_hash, user.session_token)
+    result = run(app, "set-password", "--email", "carol@brightside.example", input="short\nshort\n")
+    assert result.exit_code != 0 and "at least 10 characters" in result.output
+    result = run(app, "set-password", "--email", "nobody@example.com", "--password", "x" * 12)
+    assert result.exit_code != 0 and "No user with the email" in result.output
+    assert (user.password_hash, user.session_token) == before
+
+
+def test_deactivate_user(app, db_session):
+    user = db_session.scalar(sa.select(User).where(User.email == "carol@brightside.example"))
+    token = user.session_token
+    result = run(app, "deactivate-user", "--email", "carol@brightside.example")
+    assert result.exit_code == 0, result.output
+    assert not user.active and user.session_token != token
+    assert run(app, "deactivate-user", "--email", "nobody@example.com").exit_code != 0

@@ -115,3 +115,21 @@ def test_names_are_unique_per_owner(demo):
 def test_an_overlong_query_is_refused(demo):
     with pytest.raises(Invalid, match="too long"):
         saved_views.create(demo.alice, "Long", "private", "q=" + "x" * 2100)
+
+
+def test_the_database_keeps_names_unique_when_the_check_is_raced(demo, db_session, monkeypatch):
+    # Another "Save view" committing between our check and our insert: the check sees
+    # nothing, the unique index refuses the row, and the user gets the same message.
+    saved_views.create(demo.alice, "Hot", "private", "")
+    other = saved_views.create(demo.alice, "Cold", "private", "")
+    monkeypatch.setattr(saved_views, "_name_is_taken", lambda *args: False)
+    with pytest.raises(Invalid, match="You already have a view named “HOT”.") as raised:
+        saved_views.create(demo.alice, "HOT", "account", "")
+    assert raised.value.field == "name"
+    with pytest.raises(Invalid, match="You already have a view named “hot”."):
+        saved_views.rename(demo.alice, other.id, "hot")
+    names = db_session.scalars(
+        sa.select(SavedView.name).where(SavedView.owner_id == demo.alice.id).order_by("name")
+    )
+    assert list(names) == ["Cold", "Hot"]
+    saved_views.create(demo.alice, "Warm", "private", "")  # the session is usable afterwards
