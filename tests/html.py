@@ -223,6 +223,11 @@ def button(scope: Tag, name: str) -> Tag:
     return _one("button", name, scope.find_all("button"))
 
 
+def disclosures(scope: Tag) -> list[str]:
+    """The names of the show/hide toggles in `scope`: the <summary> of each <details>."""
+    return [text(summary) for summary in scope.find_all("summary")]
+
+
 def links(scope: Tag) -> list[str]:
     """The accessible names of the links in `scope`, in page order."""
     return [name_of(a) for a in scope.find_all("a", href=True)]

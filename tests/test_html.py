@@ -10,6 +10,7 @@ from tests.html import (
     checked,
     controls,
     description,
+    disclosures,
     field_value,
     fields,
     heading,
@@ -57,7 +58,7 @@ DOC = """<!doctype html><html><head><title>Not text</title></head><body>
   <span id="x">Remove:</span><span id="y">Amount above 5</span>
   <button aria-labelledby="x y">×</button><button>Save</button>
 </form>
-<a href="/deals">Deals</a>
+<a href="/deals">Deals</a><details><summary>Rename</summary>Soon</details>
 <table><thead><tr><th><button>Deal name</button><th>Amount</thead>
 <tbody><tr><td><a href="/deals/1">Acme</a><td>1,000
 <tr><td><a href="/deals/2">Globex</a><td>2,000</tbody></table>
@@ -101,6 +102,7 @@ def test_buttons_and_links_by_accessible_name(doc):
     assert name_of(button(doc, "Edit Pipeline")) == "Edit Pipeline"
     assert link(doc, "Deals")["href"] == "/deals"
     assert links(doc) == ["Deals", "Acme", "Globex"]
+    assert disclosures(doc) == ["Rename"]
     with pytest.raises(AssertionError, match="no button named 'Delete'"):
         button(doc, "Delete")
 
