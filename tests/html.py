@@ -248,6 +248,11 @@ def alerts(scope: Tag) -> list[str]:
     return [text(node) for node in scope.find_all(attrs={"role": "alert"}) if text(node)]
 
 
+def statuses(scope: Tag) -> list[str]:
+    """The texts of the role="status" elements in `scope` (flash messages, result counts)."""
+    return [text(node) for node in scope.find_all(attrs={"role": "status"}) if text(node)]
+
+
 def table_rows(table: Tag) -> list[dict[str, str]]:
     """The body rows of a table as {column header text: cell text}."""
     headers = [text(th) for th in table.find("thead").find_all("th")]

@@ -25,13 +25,14 @@ from tests.html import (
     page,
     region,
     selected,
+    statuses,
     table_rows,
     text,
     value,
 )
 
 DOC = """<!doctype html><html><head><title>Not text</title></head><body>
-<main>
+<main><div role="status"><p>Saved.</p></div>
 <h1>
    Acme   <em>deal</em>
 </h1>
@@ -94,7 +95,7 @@ def test_controls_are_found_by_their_labels(doc):
     assert checked(doc, "members") == ["Bob"]
     assert labels(doc) == ["Amount", "Bob", "Carol"]
     assert controls(doc) == ["Amount", "Bob", "Carol", "Stage", "Note"]  # hidden inputs aside
-    assert alerts(doc) == ["Enter a number."]
+    assert alerts(doc) == ["Enter a number."] and statuses(doc) == ["Saved."]
 
 
 def test_buttons_and_links_by_accessible_name(doc):
