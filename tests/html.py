@@ -179,7 +179,9 @@ def by_label(scope: Tag, label: str) -> Tag:
 def value(control: Tag) -> str | list[str]:
     """What a control holds: an input's value, a textarea's text, a select's chosen option(s)."""
     if control.name == "textarea":
-        return control.get_text()
+        # As in browsers: one newline right after <textarea> is not part of the value.
+        content = control.get_text()
+        return content[2:] if content.startswith("\r\n") else content.removeprefix("\n")
     if control.name == "select":
         chosen = selected(control)
         return chosen if control.has_attr("multiple") else (chosen[0] if chosen else "")

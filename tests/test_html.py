@@ -55,7 +55,9 @@ DOC = """<!doctype html><html><head><title>Not text</title></head><body>
   <label><input type="checkbox" name="members" value="1" checked> Bob</label>
   <label><input type="checkbox" name="members" value="2"> Carol</label>
   <select aria-label="Stage"><option>Open<option selected>Won</select>
-  <textarea aria-label="Note">Call them.</textarea>
+  <textarea aria-label="Note">
+
+Call them.</textarea>
   <span id="x">Remove:</span><span id="y">Amount above 5</span>
   <button aria-labelledby="x y">×</button><button>Save</button>
 </form>
@@ -89,7 +91,7 @@ def test_fields_pair_each_label_with_its_value(doc):
 def test_controls_are_found_by_their_labels(doc):
     amount = by_label(doc, "Amount")
     assert value(amount) == "5" and description(amount) == "Enter a number."
-    assert value(by_label(doc, "Note")) == "Call them."
+    assert value(by_label(doc, "Note")) == "\nCall them."  # the first newline is not
     assert options(by_label(doc, "Stage")) == ["Open", "Won"]
     assert selected(by_label(doc, "Stage")) == ["Won"] == [value(by_label(doc, "Stage"))]
     assert checked(doc, "members") == ["Bob"]
