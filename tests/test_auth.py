@@ -1,5 +1,6 @@
 """Logging in and out, sessions and cookies, and the login wall around every page."""
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 
 from models import User
 from services.demo import DEMO_PASSWORD
+from tests.html import button, buttons, by_label, description, heading, link, links, page, text
 
 
 def log_in(client, email, password=DEMO_PASSWORD, **extra):
@@ -16,17 +18,19 @@ def log_in(client, email, password=DEMO_PASSWORD, **extra):
 
 
 def test_login_page_has_the_labelled_fields(client):
-    page = client.get("/login").get_data(as_text=True)
-    assert re.search(r'<label for="email">Email</label>', page)
-    assert re.search(r'<label for="password">Password</label>', page)
-    assert ">Log in</button>" in page
+    doc = page(client.get("/login"))
+    assert heading(doc, 1) == "Log in to Shared Deals"
+    assert by_label(doc, "Email")["name"] == "email"
+    assert by_label(doc, "Password")["type"] == "password"
+    assert by_label(doc, "Keep me logged in for 30 days")["type"] == "checkbox"
+    assert button(doc, "Log in")["type"] == "submit"
 
 
 def test_demo_user_logs_in_and_lands_on_deals(client):
     r = log_in(client, "alice@brightside.example")
     assert r.status_code == 303
     assert r.headers["Location"].endswith("/deals")
-    assert "Alice Martin" in client.get("/deals").get_data(as_text=True)
+    assert "Alice Martin" in text(page(client.get("/deals")).find("header"))
 
 
 def test_email_is_case_insensitive(client):
@@ -40,13 +44,15 @@ def test_email_is_case_insensitive(client):
 def test_bad_credentials_get_one_message_and_no_session(client, email, password):
     r = log_in(client, email, password)
     assert r.status_code == 422
-    assert "do not match an account" in r.get_data(as_text=True)
+    assert "do not match an account" in description(by_label(page(r), "Password"))
     assert client.get("/deals").status_code == 302
 
 
 def test_empty_form_says_what_is_missing(client):
-    page = log_in(client, "", "").get_data(as_text=True)
-    assert "Enter your email." in page and "Enter your password." in page
+    doc = page(log_in(client, "", ""))
+    assert description(by_label(doc, "Email")) == "Enter your email."
+    assert description(by_label(doc, "Password")) == "Enter your password."
+    assert by_label(doc, "Email")["aria-invalid"] == "true"
 
 
 def test_inactive_user_cannot_log_in(client, demo, db_session):
@@ -170,25 +176,23 @@ def test_security_headers_on_every_response(client):
 
 def test_layout_configures_htmx_safely(client, login_as, demo):
     login_as(demo.alice)
-    page = client.get("/deals").get_data(as_text=True)
-    for setting in (
-        '"selfRequestsOnly": true',
-        '"allowEval": false',
-        '"allowScriptTags": false',
-        '"historyCacheSize": 0',
-    ):
-        assert setting in page
-    assert re.search(r'<body hx-headers=\'\{"X-CSRFToken": "[^"]+"\}\'>', page)
-    assert "/static/htmx-2.0." in page
+    doc = page(client.get("/deals"))
+    config = json.loads(doc.find("meta", attrs={"name": "htmx-config"})["content"])
+    safe = {"selfRequestsOnly": True, "allowEval": False, "allowScriptTags": False}
+    assert {key: config.get(key) for key in safe} == safe
+    assert config["historyCacheSize"] == 0
+    # Every htmx request carries the CSRF token, from the body down.
+    assert json.loads(doc.body["hx-headers"])["X-CSRFToken"]
+    assert any(s["src"].startswith("/static/htmx-2.0.") for s in doc.find_all("script", src=True))
 
 
 def test_top_bar_shows_settings_to_admins_only(client, login_as, demo):
     login_as(demo.alice)
-    assert ">Settings</a>" in client.get("/deals").get_data(as_text=True)
+    assert link(page(client.get("/deals")), "Settings")["href"] == "/settings/partners/shared-deals"
     login_as(demo.bob)
-    page = client.get("/deals").get_data(as_text=True)
-    assert ">Settings</a>" not in page
-    assert "Bob Nguyen" in page and ">Log out</button>" in page
+    top_bar = page(client.get("/deals")).find("header")
+    assert "Settings" not in links(top_bar)
+    assert "Bob Nguyen" in text(top_bar) and "Log out" in buttons(top_bar)
 
 
 def test_deleted_user_session_is_logged_out(client, login_as, demo, db_session):

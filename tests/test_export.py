@@ -2,14 +2,13 @@
 
 import csv
 import io
-import re
-from html import unescape
 
 import pytest
 import sqlalchemy as sa
 
 from models import Deal
 from services import export
+from tests.html import link, page, table_rows, text
 
 
 def read_csv(response):
@@ -21,9 +20,9 @@ def read_csv(response):
 def index_names(client, query):
     """Every deal name the index lists for `query`: Brightside's 64 deals fill three pages."""
     names = []
-    for page in (1, 2, 3):
-        html = client.get(f"/deals?{query}&page={page}").get_data(as_text=True)
-        names += [unescape(n) for n in re.findall(r'<td><a href="/deals/\d+">([^<]*)</a>', html)]
+    for number in (1, 2, 3):
+        table = page(client.get(f"/deals?{query}&page={number}")).find("table")
+        names += [row["Deal name"] for row in table_rows(table)]
     return names
 
 
@@ -66,9 +65,10 @@ def test_the_export_follows_filters_search_and_columns(client, login_as, demo):
 
 def test_the_export_link_carries_the_current_view(client, login_as, demo):
     login_as(demo.alice)
-    html = client.get("/deals?f=amount:gt:100000&sort=amount&page=2").get_data(as_text=True)
-    link = re.search(r'<a class="button" href="(/deals/export.csv[^"]*)" download>', html).group(1)
-    assert unescape(link) == "/deals/export.csv?f=amount:gt:100000&sort=amount"
+    doc = page(client.get("/deals?f=amount:gt:100000&sort=amount&page=2"))
+    export_link = link(doc, "Export CSV")
+    assert export_link["href"] == "/deals/export.csv?f=amount:gt:100000&sort=amount"
+    assert export_link.has_attr("download")
 
 
 @pytest.mark.parametrize("who", ["hana", "rita"])
@@ -116,7 +116,7 @@ def test_a_bad_filter_is_not_exported_as_something_else(client, login_as, demo):
     login_as(demo.alice)
     response = client.get("/deals/export.csv?f=amount:gt:lots")
     assert response.status_code == 400
-    assert "Amount needs a number" in response.get_data(as_text=True)
+    assert "Amount needs a number" in text(page(response).find("main"))
 
 
 def test_the_export_is_fetched_in_batches(client, login_as, demo, monkeypatch):

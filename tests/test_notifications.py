@@ -8,6 +8,18 @@ from flask import Response
 
 from models import Notification, Pipeline, SharedDeal, Stage
 from services import activity, notifications
+from tests.html import (
+    button,
+    buttons,
+    heading,
+    is_fragment,
+    link,
+    links,
+    page,
+    region,
+    statuses,
+    text,
+)
 
 BELL = "/notifications/bell"
 
@@ -35,37 +47,66 @@ def unread(db_session, user):
     )
 
 
-def summaries(page):
-    return re.findall(r"<strong>[^<]+</strong> ([^<]+)</span>", page)
+def listed(doc):
+    """The notifications listed, newest first, each as its reader meets it: who did what,
+    on which deal, the change, whether it is unread, and where its button posts."""
+    items = []
+    for item in region(doc, "Notifications, newest first").find_all("li"):
+        line = item.select_one(".notification-text")
+        change = item.select_one(".notification-change")
+        items.append(
+            {
+                "who": text(line.find("strong")),
+                "what": " ".join("".join(line.find_all(string=True, recursive=False)).split()),
+                "deal": text(item.select_one(".notification-deal")),
+                "change": text(change) if change else "",
+                "unread": text(line).startswith("Unread: "),
+                "unread_style": "unread" in item["class"],
+                "form": item.find("form"),
+                "time": item.find("time"),
+            }
+        )
+    return items
+
+
+def summaries(doc):
+    """What happened, per listed notification, newest first ("changed the next steps")."""
+    return [item["what"] for item in listed(doc)]
+
+
+def bell(doc):
+    """The bell: the link to the notifications page, named with the unread count."""
+    return doc.find(id="notifications-link")
 
 
 def test_the_bell_shows_the_unread_count_on_every_page(client, login_as, demo, db_session):
     login_as(demo.alice)
     count = unread(db_session, demo.alice)
     assert count > 0  # the demo data left Alice some
-    page = client.get("/deals").get_data(as_text=True)
-    link = re.search(r'<a id="notifications-link"[^>]*>', page).group(0)
-    assert f'aria-label="Notifications, {count} unread"' in link
-    assert 'href="/notifications"' in link
-    assert f'<span class="count" data-count="{count}">{count}</span>' in page
+    doc = page(client.get("/deals"))
+    assert link(doc, f"Notifications, {count} unread")["href"] == "/notifications"
+    assert text(bell(doc)) == str(count)  # the number on the bell
+    assert bell(doc).find(attrs={"data-count": str(count)})
 
 
 def test_the_bell_fragment_polls_and_listens_for_changes(client, login_as, demo, db_session):
     login_as(demo.alice)
     r = client.get(BELL, headers={"HX-Request": "true"})
     assert r.status_code == 200
-    fragment = r.get_data(as_text=True).strip()
-    assert fragment.startswith('<a id="notifications-link"')
-    assert 'hx-get="/notifications/bell"' in fragment
-    assert 'hx-trigger="every 30s, notifications-changed from:body"' in fragment
-    assert 'hx-swap="outerHTML"' in fragment
-    assert f"Notifications, {unread(db_session, demo.alice)} unread" in fragment
+    doc = page(r)
+    # Only the bell itself, which replaces itself (outerHTML) on each poll.
+    assert is_fragment(doc) and [node.name for node in doc.body.find_all(recursive=False)] == ["a"]
+    fresh = bell(doc)
+    assert fresh["hx-get"] == "/notifications/bell"
+    assert fresh["hx-trigger"] == "every 30s, notifications-changed from:body"
+    assert fresh["hx-swap"] == "outerHTML"
+    assert links(doc) == [f"Notifications, {unread(db_session, demo.alice)} unread"]
 
 
 def test_the_count_changes_after_another_users_action(client, login_as, demo, db_session):
     login_as(demo.alice)
     before = unread(db_session, demo.alice)
-    assert f"Notifications, {before} unread" in client.get(BELL).get_data(as_text=True)
+    assert links(page(client.get(BELL))) == [f"Notifications, {before} unread"]
 
     # Rita registers a deal for Brightside: Alice (its admin) hears of it.
     sales = db_session.scalar(
@@ -86,39 +127,38 @@ def test_the_count_changes_after_another_users_action(client, login_as, demo, db
     )
     assert r.status_code == 303
     login_as(demo.alice)
-    assert f"Notifications, {before + 1} unread" in client.get(BELL).get_data(as_text=True)
+    assert links(page(client.get(BELL))) == [f"Notifications, {before + 1} unread"]
 
 
 def test_the_list_is_newest_first_with_who_what_which_deal(client, login_as, demo, db_session):
     act(db_session, demo.acme_shared, demo.rita, "changed the intro note", "old", "new")
     act(db_session, demo.acme_shared, demo.rita, "changed the next steps")
     login_as(demo.alice)
-    page = client.get("/notifications").get_data(as_text=True)
-    assert "<h1>Notifications</h1>" in page
-    found = summaries(page)
-    assert found[:2] == ["changed the next steps", "changed the intro note"]
+    doc = page(client.get("/notifications"))
+    assert heading(doc, 1) == "Notifications"
+    found = listed(doc)
+    assert [item["what"] for item in found[:2]] == [
+        "changed the next steps",
+        "changed the intro note",
+    ]
     assert len(found) == notifications.page_for(demo.alice).items.__len__()
-    first = page.index("changed the next steps")
-    assert "<strong>Rita Okafor</strong>" in page[first - 200 : first]
-    assert "Acme Corp website relaunch" in page[first : first + 600]
-    assert '<span class="before">old</span>' in page
-    assert re.search(r'<time class="notification-time" datetime="[^"]+Z"', page)
+    first, second = found[:2]
+    assert (first["who"], first["deal"]) == ("Rita Okafor", "Acme Corp website relaunch")
+    assert second["change"] == "old changed to new"  # the arrow is read as "changed to"
+    assert first["time"]["datetime"].endswith("Z") and text(first["time"])
 
 
 def test_unread_items_are_marked_as_such(client, login_as, demo, db_session):
     recorded = act(db_session, demo.acme_shared, demo.rita, "changed the next steps")
     login_as(demo.alice)
-    page = client.get("/notifications").get_data(as_text=True)
-    item = page[: page.index("changed the next steps")]
-    item = item[item.rindex("<li") :]
-    assert 'class="notification unread"' in item
-    assert '<span class="visually-hidden">Unread: </span>' in item
+    item = listed(page(client.get("/notifications")))[0]
+    assert item["what"] == "changed the next steps"
+    assert item["unread"] and item["unread_style"]  # read out, and shown
     notification_of(db_session, demo.alice, recorded).read_at = notifications.utcnow()
     db_session.commit()
-    page = client.get("/notifications").get_data(as_text=True)
-    item = page[: page.index("changed the next steps")]
-    item = item[item.rindex("<li") :]
-    assert '<li class="notification">' in item and "Unread: " not in item
+    item = listed(page(client.get("/notifications")))[0]
+    assert item["what"] == "changed the next steps"
+    assert not item["unread"] and not item["unread_style"]
 
 
 def test_each_links_to_the_users_own_deal(client, login_as, demo, db_session):
@@ -160,8 +200,9 @@ def test_the_page_offers_one_post_form_per_item(client, login_as, demo, db_sessi
     recorded = act(db_session, demo.acme_shared, demo.rita, "changed the next steps")
     mine = notification_of(db_session, demo.alice, recorded)
     login_as(demo.alice)
-    page = client.get("/notifications").get_data(as_text=True)
-    assert f'<form method="post" action="/notifications/{mine.id}/open">' in page
+    form = listed(page(client.get("/notifications")))[0]["form"]
+    assert (form["method"], form["action"]) == ("post", f"/notifications/{mine.id}/open")
+    assert form.find("button")["type"] == "submit"
     assert client.get(f"/notifications/{mine.id}/open").status_code == 405  # GET changes nothing
 
 
@@ -169,15 +210,17 @@ def test_mark_all_as_read(client, login_as, demo, db_session):
     act(db_session, demo.acme_shared, demo.alice, "changed the intro note")  # Rita hears of it
     rita_before = unread(db_session, demo.rita)
     login_as(demo.alice)
-    assert "Mark all as read</button>" in client.get("/notifications").get_data(as_text=True)
+    assert button(page(client.get("/notifications")), "Mark all as read")
     r = client.post("/notifications/read")
     assert r.status_code == 303 and r.headers["Location"] == "/notifications"
     assert unread(db_session, demo.alice) == 0
     assert unread(db_session, demo.rita) == rita_before  # nobody else's
-    page = client.get("/notifications").get_data(as_text=True)
-    assert "Marked " in page and "You're all caught up." in page
-    assert "Mark all as read</button>" not in page
-    assert 'aria-label="Notifications, 0 unread"' in page
+    doc = page(client.get("/notifications"))
+    assert any(message.startswith("Marked ") for message in statuses(doc))
+    assert "You're all caught up." in text(doc.find("main"))
+    assert "Mark all as read" not in buttons(doc)
+    assert link(doc, "Notifications, 0 unread")
+    assert not any(item["unread"] for item in listed(doc))
 
 
 def test_htmx_actions_tell_the_bell_to_refresh(client, login_as, demo):
@@ -220,7 +263,7 @@ def test_another_users_notification_is_404(client, login_as, demo, db_session):
     assert client.post(f"/notifications/{2**40}/open").status_code == 404
     db_session.expire_all()
     assert ritas.read_at is None
-    assert "changed the intro note" not in client.get("/notifications").get_data(as_text=True)
+    assert "changed the intro note" not in text(page(client.get("/notifications")).find("main"))
 
 
 @pytest.mark.parametrize("url", ["/notifications/read", "/notifications/OPEN"])
@@ -242,14 +285,15 @@ def test_the_list_is_bounded_with_older_pages(client, login_as, demo, db_session
         sa.select(sa.func.count(Notification.id)).where(Notification.user_id == demo.alice.id)
     )
     login_as(demo.alice)
-    page = client.get("/notifications").get_data(as_text=True)
-    assert len(summaries(page)) == notifications.PAGE_SIZE
-    assert summaries(page)[0] == f"edit number {notifications.PAGE_SIZE + 2}"
-    older = re.search(r'href="(/notifications\?older_than=\d+)">Older notifications</a>', page)
-    page2 = client.get(older.group(1)).get_data(as_text=True)
-    assert len(summaries(page2)) == total - notifications.PAGE_SIZE
-    assert summaries(page2)[0] == "edit number 2"
-    assert "Older notifications" not in page2 and ">Newest</a>" in page2
+    doc = page(client.get("/notifications"))
+    assert len(summaries(doc)) == notifications.PAGE_SIZE
+    assert summaries(doc)[0] == f"edit number {notifications.PAGE_SIZE + 2}"
+    older = link(region(doc, "More notifications"), "Older notifications")["href"]
+    assert re.fullmatch(r"/notifications\?older_than=\d+", older)
+    doc2 = page(client.get(older))
+    assert len(summaries(doc2)) == total - notifications.PAGE_SIZE
+    assert summaries(doc2)[0] == "edit number 2"
+    assert links(region(doc2, "More notifications")) == ["Newest"]
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "abc", str(2**70)])
@@ -257,7 +301,7 @@ def test_odd_paging_values_show_the_first_page(client, login_as, demo, value):
     login_as(demo.alice)
     r = client.get("/notifications", query_string={"older_than": value})
     assert r.status_code == 200
-    assert "<h1>Notifications</h1>" in r.get_data(as_text=True)
+    assert heading(page(r), 1) == "Notifications"
 
 
 def test_a_user_without_notifications_sees_an_empty_state(client, login_as, demo, db_session):
@@ -265,8 +309,8 @@ def test_a_user_without_notifications_sees_an_empty_state(client, login_as, demo
     client.post("/notifications/read")
     db_session.execute(sa.delete(Notification).where(Notification.user_id == demo.hana.id))
     db_session.commit()
-    page = client.get("/notifications").get_data(as_text=True)
-    assert "No notifications yet." in page
+    main = page(client.get("/notifications")).find("main")
+    assert "No notifications yet." in text(main) and not main.find("li")
 
 
 def test_notifications_follow_the_side_of_a_new_shared_deal(demo, db_session):

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from models import Deal, Pipeline
 from services import settings
 from services.errors import Forbidden, Invalid
+from tests.html import button, by_label, description, heading, options, page, selected, statuses
 
 URL = "/settings/partners/shared-deals"
 
@@ -18,17 +19,19 @@ def pipeline(db_session, account, name):
 
 def test_admin_sees_the_form(client, login_as, demo):
     login_as(demo.alice)
-    page = client.get(URL).get_data(as_text=True)
-    assert "<h1>Shared deals</h1>" in page
-    assert '<label for="pipeline">Referred deals pipeline</label>' in page
-    assert ">Sales pipeline</option>" in page and ">Partner referrals</option>" in page
-    assert ">Save</button>" in page
+    doc = page(client.get(URL))
+    assert heading(doc, 1) == "Shared deals"
+    pipeline_select = by_label(doc, "Referred deals pipeline")
+    assert options(pipeline_select) == ["Sales pipeline", "Partner referrals"]
+    assert selected(pipeline_select) == ["Sales pipeline"]
+    assert "Existing deals stay where they are." in description(pipeline_select)
+    assert button(doc, "Save")
 
 
 def test_form_lists_only_the_accounts_own_pipelines(client, login_as, demo, db_session):
     login_as(demo.alice)
-    page = client.get(URL).get_data(as_text=True)
-    assert ">Partner deals</option>" not in page  # Northwind's pipeline
+    pipelines = options(by_label(page(client.get(URL)), "Referred deals pipeline"))
+    assert "Partner deals" not in pipelines  # Northwind's pipeline
 
 
 def test_settings_link_redirects_to_the_form(client, login_as, demo):
@@ -50,9 +53,11 @@ def test_admin_saves_and_sees_it_saved(client, login_as, demo, db_session):
     target = pipeline(db_session, demo.brightside, "Partner referrals")
     r = client.post(URL, data={"pipeline": target.id})
     assert r.status_code == 303 and r.headers["Location"].endswith(URL)
-    page = client.get(URL).get_data(as_text=True)
-    assert "saved" in page
-    assert f'<option selected value="{target.id}">Partner referrals</option>' in page
+    doc = page(client.get(URL))
+    assert any("saved" in message for message in statuses(doc))
+    pipeline_select = by_label(doc, "Referred deals pipeline")
+    assert selected(pipeline_select) == ["Partner referrals"]
+    assert pipeline_select.find("option", selected=True)["value"] == str(target.id)
     assert settings.referred_pipeline_for(demo.brightside).id == target.id
 
 
@@ -72,7 +77,9 @@ def test_bad_pipeline_is_rejected_and_changes_nothing(client, login_as, demo, db
     login_as(demo.alice)
     r = client.post(URL, data={"pipeline": value})
     assert r.status_code == 422
-    assert "Choose one of your account&#39;s pipelines." in r.get_data(as_text=True)
+    pipeline_select = by_label(page(r), "Referred deals pipeline")
+    assert "Choose one of your account's pipelines." in description(pipeline_select)
+    assert pipeline_select["aria-invalid"] == "true"
     assert settings.referred_pipeline_for(demo.brightside).name == "Sales pipeline"
 
 
@@ -93,8 +100,10 @@ def test_missing_csrf_token_is_400(client, login_as, demo, db_session, csrf_enab
 
 def test_vendor_admin_has_the_setting_too(client, login_as, demo):
     login_as(demo.rita)
-    page = client.get(URL).get_data(as_text=True)
-    assert "selected value" in page and ">Partner deals</option>" in page
+    pipeline_select = by_label(page(client.get(URL)), "Referred deals pipeline")
+    assert options(pipeline_select) == ["Sales pipeline", "Partner deals"]
+    assert selected(pipeline_select) == ["Partner deals"]
+    assert pipeline_select.find("option", selected=True)  # chosen, not the browser's default
 
 
 def test_service_refuses_members_and_foreign_pipelines(demo, db_session):

@@ -1,11 +1,25 @@
 """Flow 6 over HTTP: the "Create shared deal" form, for partner users and vendor reps."""
 
-import re
-
 import pytest
 import sqlalchemy as sa
 
 from models import Deal, DealRegistration, Pipeline, SharedDeal, Stage
+from tests.html import (
+    alerts,
+    button,
+    by_label,
+    description,
+    heading,
+    is_fragment,
+    labels,
+    link,
+    options,
+    page,
+    selected,
+    statuses,
+    text,
+    value,
+)
 
 URL = "/deals/new"
 
@@ -20,10 +34,6 @@ def first_stage(db_session, pipeline_):
     return db_session.scalar(
         sa.select(Stage).where(Stage.pipeline_id == pipeline_.id).order_by(Stage.position)
     )
-
-
-def labels(page):
-    return re.findall(r'<label for="[^"]+">([^<]+)</label>', page)
 
 
 def partner_form(db_session, demo, **changes):
@@ -61,17 +71,17 @@ def shared_deal_count(db_session):
 
 def test_deals_index_has_the_create_button(client, login_as, demo):
     login_as(demo.bob)
-    page = client.get("/deals").get_data(as_text=True)
-    assert re.search(r'<a class="button primary" href="/deals/new">.*Create shared deal</a>', page)
+    doc = page(client.get("/deals"))
+    assert link(doc, "Create shared deal")["href"] == "/deals/new"
 
 
 def test_partner_form_has_the_designs_labels(client, login_as, demo):
     login_as(demo.alice)
     r = client.get(URL)
     assert r.status_code == 200
-    page = r.get_data(as_text=True)
-    assert "<h1>Create shared deal</h1>" in page
-    assert labels(page) == [
+    doc = page(r)
+    assert heading(doc, 1) == "Create shared deal"
+    assert labels(doc.find("main")) == [
         "Deal name",
         "Amount",
         "Close date",
@@ -82,17 +92,21 @@ def test_partner_form_has_the_designs_labels(client, login_as, demo):
         "Specific pain/opportunity defined",
         "Next steps",
     ]
-    assert f'<option selected value="{demo.northwind.id}">Northwind Cloud</option>' in page
+    vendor = by_label(doc, "Vendor")  # the one vendor, already chosen
+    assert options(vendor) == ["Northwind Cloud"] == selected(vendor)
+    assert vendor.find("option", selected=True)["value"] == str(demo.northwind.id)
     # Only Brightside's own pipelines, and the first one's stages.
-    assert ">Partner referrals</option>" in page and ">Partner deals</option>" not in page
-    assert ">Discovery</option>" in page and ">New referral</option>" not in page
-    assert '<button type="submit" class="primary">Create shared deal</button>' in page
+    pipelines = options(by_label(doc, "Pipeline"))
+    assert "Partner referrals" in pipelines and "Partner deals" not in pipelines
+    stages = options(by_label(doc, "Deal stage"))
+    assert "Discovery" in stages and "New referral" not in stages
+    assert button(doc, "Create shared deal")["type"] == "submit"
 
 
 def test_vendor_form_has_the_designs_labels(client, login_as, demo):
     login_as(demo.rita)
-    page = client.get(URL).get_data(as_text=True)
-    assert labels(page) == [
+    doc = page(client.get(URL))
+    assert labels(doc.find("main")) == [
         "Deal name",
         "Amount",
         "Close date",
@@ -101,9 +115,10 @@ def test_vendor_form_has_the_designs_labels(client, login_as, demo):
         "Pipeline",
         "Deal stage",
     ]
-    assert ">Brightside Agency</option>" in page and ">Harbor Digital</option>" in page
-    assert ">Northwind Cloud</option>" not in page
-    assert "Intro note" not in page
+    partners = options(by_label(doc, "Partner"))
+    assert "Brightside Agency" in partners and "Harbor Digital" in partners
+    assert "Northwind Cloud" not in partners
+    assert "Intro note" not in text(doc)
 
 
 def test_partner_creates_one_and_lands_on_its_page(client, login_as, demo, db_session):
@@ -113,9 +128,9 @@ def test_partner_creates_one_and_lands_on_its_page(client, login_as, demo, db_se
     deal_id = int(r.headers["Location"].rsplit("/", 1)[1])
     shared = db_session.scalar(sa.select(SharedDeal).where(SharedDeal.partner_deal_id == deal_id))
     assert shared is not None and shared.vendor_account_id == demo.northwind.id
-    page = client.get(r.headers["Location"]).get_data(as_text=True)
-    assert "<h1>Gringotts vault portal</h1>" in page
-    assert "Shared deal created." in page
+    doc = page(client.get(r.headers["Location"]))
+    assert heading(doc, 1) == "Gringotts vault portal"
+    assert "Shared deal created." in statuses(doc)
 
 
 def test_vendor_creates_one_for_a_partner(client, login_as, demo, db_session):
@@ -173,7 +188,7 @@ BAD = {
     "pipeline of another account": (
         "partner",
         {"pipeline": "HARBOR_PIPELINE"},
-        "Choose one of your account&#39;s pipelines.",
+        "Choose one of your account's pipelines.",
     ),
     "past expiry": (
         "vendor",
@@ -206,20 +221,21 @@ def test_bad_input_is_422_with_a_message_and_changes_nothing(
     login_as(user)
     r = client.post(URL, data=form)
     assert r.status_code == 422
-    page = r.get_data(as_text=True)
-    assert 'role="alert">Nothing was created.' in page
-    field = next(iter(changes))
-    assert re.search(rf'<p class="field-error" id="{field}-error">{re.escape(message)}</p>', page)
-    assert f'aria-describedby="{field}-error"' in page or f"{field}-help {field}-error" in page
+    doc = page(r)
+    assert alerts(doc)[0].startswith("Nothing was created.")
+    # The message is the described field's own, read out with it.
+    control = doc.find(["input", "select", "textarea"], attrs={"name": next(iter(changes))})
+    assert description(control).endswith(message) and control["aria-invalid"] == "true"
     after = shared_deal_count(db_session), db_session.scalar(sa.select(sa.func.count(Deal.id)))
     assert after == before
 
 
 def test_what_was_typed_is_kept_after_an_error(client, login_as, demo, db_session):
     login_as(demo.alice)
-    page = client.post(URL, data=partner_form(db_session, demo, amount="-1")).get_data(as_text=True)
-    assert 'value="Gringotts vault portal"' in page
-    assert "Referred by a customer.</textarea>" in page
+    doc = page(client.post(URL, data=partner_form(db_session, demo, amount="-1")))
+    assert value(by_label(doc, "Deal name")) == "Gringotts vault portal"
+    assert value(by_label(doc, "Amount")) == "-1"
+    assert value(by_label(doc, "Intro note")) == "Referred by a customer."
 
 
 def test_stage_options_follow_the_pipeline(client, login_as, demo, db_session):
@@ -229,9 +245,12 @@ def test_stage_options_follow_the_pipeline(client, login_as, demo, db_session):
         f"{URL}/stages", query_string={"pipeline": referrals.id}, headers={"HX-Request": "true"}
     )
     assert r.status_code == 200
-    fragment = r.get_data(as_text=True)
-    assert fragment.lstrip().startswith('<div class="field" id="stage-field">')
-    assert ">New referral</option>" in fragment and ">Discovery</option>" not in fragment
+    doc = page(r)
+    # Only the stage field, which replaces the one in the form (outerHTML on #stage-field).
+    assert is_fragment(doc)
+    assert [node.get("id") for node in doc.body.find_all(recursive=False)] == ["stage-field"]
+    stages = options(by_label(doc, "Deal stage"))
+    assert "New referral" in stages and "Discovery" not in stages
 
 
 @pytest.mark.parametrize("value", ["HARBOR", "abc", "", "99999999999999999999"])
@@ -241,16 +260,17 @@ def test_stage_options_of_a_foreign_pipeline_are_refused(client, login_as, demo,
     login_as(demo.alice)
     r = client.get(f"{URL}/stages", query_string={"pipeline": value})
     assert r.status_code == 200  # htmx swaps 2xx only: the message must arrive
-    fragment = r.get_data(as_text=True)
-    assert "Choose one of your account&#39;s pipelines." in fragment
-    assert "<option" not in fragment
+    stage = by_label(page(r), "Deal stage")
+    assert description(stage) == "Choose one of your account's pipelines."
+    assert options(stage) == []
 
 
 def test_the_pipeline_select_asks_htmx_for_stage_options(client, login_as, demo):
     login_as(demo.alice)
-    page = client.get(URL).get_data(as_text=True)
-    select = re.search(r'<select [^>]*id="pipeline"[^>]*>', page).group(0)
-    assert 'hx-get="/deals/new/stages"' in select and 'hx-target="#stage-field"' in select
+    doc = page(client.get(URL))
+    select = by_label(doc, "Pipeline")
+    assert (select["hx-get"], select["hx-target"]) == ("/deals/new/stages", "#stage-field")
+    assert doc.find(id="stage-field").find(id=by_label(doc, "Deal stage")["id"])
 
 
 def test_missing_csrf_token_is_400(client, login_as, demo, db_session, csrf_enabled):
@@ -263,8 +283,8 @@ def test_missing_csrf_token_is_400(client, login_as, demo, db_session, csrf_enab
 
 def test_the_form_carries_a_csrf_token(client, login_as, demo, csrf_enabled):
     login_as(demo.alice)
-    page = client.get(URL).get_data(as_text=True)
-    assert re.search(r'<input id="csrf_token" name="csrf_token" type="hidden" value="[^"]+">', page)
+    form = button(page(client.get(URL)), "Create shared deal").find_parent("form")
+    assert form.find("input", attrs={"type": "hidden", "name": "csrf_token"})["value"]
 
 
 def test_logged_out_users_are_sent_to_log_in(client):
