@@ -1,14 +1,12 @@
 """Shared Deals: the application factory (`flask --app app run` finds `create_app`)."""
 
 import fcntl
-import os
 import sys
 from pathlib import Path
 
 import click
 import sqlalchemy as sa
 from flask import Flask, abort, g, redirect, render_template, request, url_for
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -17,7 +15,6 @@ import models  # noqa: F401 - registers the tables with the metadata
 from extensions import csrf, db, limiter, login_manager, migrate
 from services import accounts
 
-HTMX_VERSION = "2.0.11"
 # Scripts only from our own origin; no inline script or eval anywhere.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -28,9 +25,8 @@ CONTENT_SECURITY_POLICY = (
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 # The database cannot be reached (down, restarting, out of connections, locked).
 DATABASE_UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
-# Endpoints reachable without logging in.
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
 SETUP_COMMANDS = {"seed-demo", "db"}
+HTMX_VERSION = "2.0.11"  # static/htmx-<version>.min.js
 
 
 def create_app(config_overrides: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -38,6 +34,7 @@ def create_app(config_overrides: dict | None = None, instance_path: str | None =
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     config.make_instance_folder(app.instance_path)
     app.config.from_mapping(config.load(app.instance_path))
+    app.config.setdefault("HTMX_VERSION", HTMX_VERSION)
     app.config.from_mapping(config_overrides or {})
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path)
@@ -56,28 +53,30 @@ def create_app(config_overrides: dict | None = None, instance_path: str | None =
     login_manager.login_message = "Please log in to see that page."
     login_manager.user_loader(accounts.load_user)
 
-    from blueprints import auth, deal_page, deals, notifications, settings, shared_deals
+    from blueprints import (
+        access,
+        auth,
+        deal_page,
+        deals,
+        notifications,
+        settings,
+        shared_card,
+        shared_deals,
+        templating,
+    )
     from blueprints.htmx import htmx_redirect_to_login
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(deals.bp)
-    app.register_blueprint(deal_page.bp)
-    app.register_blueprint(settings.bp)
-    app.register_blueprint(shared_deals.bp)
-    app.register_blueprint(notifications.bp)
+    app.url_map.converters["id"] = access.IdConverter
+    for blueprint in (auth, deals, deal_page, shared_card, settings, shared_deals, notifications):
+        app.register_blueprint(blueprint.bp)
     login_manager.unauthorized_handler(htmx_redirect_to_login)
-    public_endpoints = set(PUBLIC_ENDPOINTS)
-    # bench/run.py only (BENCH_FLOORS=1): the two login-free floors it measures against.
-    if app.config.get("BENCH_FLOORS", os.environ.get("BENCH_FLOORS") == "1"):
-        from bench import floors
-
-        app.register_blueprint(floors.bp)
-        public_endpoints |= floors.PUBLIC_ENDPOINTS
+    templating.register(app)
+    app.before_request(access.require_login)
 
     import cli
 
     cli.register(app)
-    _register_hooks(app, public_endpoints)
+    _register_hooks(app)
     _register_error_pages(app)
 
     if app.config["AUTO_SETUP"] and not _running_setup_command():
@@ -85,18 +84,7 @@ def create_app(config_overrides: dict | None = None, instance_path: str | None =
     return app
 
 
-def _register_hooks(app: Flask, public_endpoints: set[str]) -> None:
-    @app.context_processor
-    def layout_context():
-        return {"htmx_version": HTMX_VERSION}
-
-    @app.before_request
-    def require_login():
-        # Every page needs a login, except the login page itself.
-        if request.endpoint not in public_endpoints and not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        return None
-
+def _register_hooks(app: Flask) -> None:
     @app.before_request
     def refuse_nul_characters():
         # No form can type a NUL; databases refuse it in text (PostgreSQL, SQLite FTS5).
@@ -211,13 +199,4 @@ def _setup_embedded_database(app: Flask) -> None:
         upgrade()
         if demo.is_empty():
             demo.seed()
-            click.echo(demo_logins_text())
-
-
-def demo_logins_text() -> str:
-    """The demo logins, as printed on first start and by `flask seed-demo`."""
-    from services.demo import DEMO_PASSWORD, USERS
-
-    lines = [f"Demo data loaded. Log in with any of these (password: {DEMO_PASSWORD}):"]
-    lines += [f"  {email:<28} {name} ({role}, {account})" for account, name, email, role in USERS]
-    return "\n".join(lines)
+            click.echo(demo.logins_text())

@@ -78,8 +78,6 @@ def register(app: Flask) -> None:
     )
     def seed_demo(reset, extra_deals):
         """Load the demo accounts, users and deals (refuses a non-empty database)."""
-        from app import demo_logins_text
-
         if not demo.is_empty():
             if not reset and not extra_deals:
                 raise click.ClickException(
@@ -89,7 +87,7 @@ def register(app: Flask) -> None:
                 demo.reset()
         if demo.is_empty():
             demo.seed()
-            click.echo(demo_logins_text())
+            click.echo(demo.logins_text())
         if extra_deals:
             started = time.perf_counter()
             added = bulk_seed.add_generated_deals(extra_deals)

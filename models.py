@@ -8,11 +8,13 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_login import UserMixin
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 
 ACCOUNT_KINDS = ("partner", "vendor")
+OTHER_KIND = {"partner": "vendor", "vendor": "partner"}
 ROLES = ("admin", "member")
 VIEW_VISIBILITIES = ("private", "account")
 
@@ -266,6 +268,58 @@ class SharedDeal(db.Model):
         sa.Index("ix_shared_deals_partner_account", "partner_account_id"),
         sa.Index("ix_shared_deals_vendor_account", "vendor_account_id"),
     )
+
+    # Which side is whose: the one place that knows the partner/vendor column pairs.
+
+    @classmethod
+    def account_id_column(cls, kind: str):
+        """The column holding the `kind` party's account ("partner" or "vendor")."""
+        return cls.vendor_account_id if kind == "vendor" else cls.partner_account_id
+
+    @classmethod
+    def deal_id_column(cls, kind: str):
+        """The column holding the `kind` party's deal."""
+        return cls.vendor_deal_id if kind == "vendor" else cls.partner_deal_id
+
+    @hybrid_method
+    def is_party(self, account_id: int) -> bool:
+        """True when `account_id` is one of the two parties."""
+        return account_id in (self.partner_account_id, self.vendor_account_id)
+
+    @is_party.expression
+    def is_party(cls, account_id):
+        return sa.or_(cls.partner_account_id == account_id, cls.vendor_account_id == account_id)
+
+    @hybrid_method
+    def deal_id_of(self, account_id: int) -> int:
+        """The id of the deal that party `account_id` keeps in its CRM."""
+        return (
+            self.partner_deal_id if account_id == self.partner_account_id else self.vendor_deal_id
+        )
+
+    @deal_id_of.expression
+    def deal_id_of(cls, account_id):
+        return sa.case(
+            (cls.partner_account_id == account_id, cls.partner_deal_id), else_=cls.vendor_deal_id
+        )
+
+    @hybrid_method
+    def other_account_id(self, account_id: int) -> int:
+        """The account of the party that is not `account_id`."""
+        if account_id == self.partner_account_id:
+            return self.vendor_account_id
+        return self.partner_account_id
+
+    @other_account_id.expression
+    def other_account_id(cls, account_id):
+        return sa.case(
+            (cls.partner_account_id == account_id, cls.vendor_account_id),
+            else_=cls.partner_account_id,
+        )
+
+    def other_deal_id(self, account_id: int) -> int:
+        """The id of the other party's deal."""
+        return self.deal_id_of(self.other_account_id(account_id))
 
 
 class DealTeamMember(db.Model):

@@ -3,8 +3,8 @@
 
 For each size: make a temporary database (SQLite, or a new database on the
 PostgreSQL server of DATABASE_URL), migrate it, `flask seed-demo --deals N`,
-serve it with `gunicorn -w 2 'app:create_app()'` on a free port of 127.0.0.1
-(BENCH_FLOORS=1 adds the two floors), log in as Alice and send a fixed number of
+serve it with `gunicorn -w 2 'bench.server:create_app()'` (the app plus the two
+floors) on a free port of 127.0.0.1, log in as Alice and send a fixed number of
 requests per endpoint over 2 connections, in rounds. Then keep sending the mix
 until the workers have served --soak requests, and read their memory (PSS).
 Every request goes to 127.0.0.1 only; counts and time are bounded.
@@ -51,7 +51,6 @@ def app_env(url: str) -> dict:
         DATABASE_URL=url,
         SECRET_KEY=secrets.token_hex(32),
         SHARED_DEALS_AUTO_SETUP="0",
-        BENCH_FLOORS="1",
         PYTHONPATH=str(ROOT),
     )
     return env
@@ -142,7 +141,7 @@ class Server:
                 str(CONNECTIONS),
                 "-b",
                 f"{HOST}:{self.port}",
-                "app:create_app()",
+                "bench.server:create_app()",
             ],
             cwd=ROOT,
             env=env,

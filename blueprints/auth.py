@@ -15,22 +15,13 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
 
+from blueprints.access import public
 from extensions import limiter
+from forms.auth import LoginForm
 from services import accounts
 
 bp = Blueprint("auth", __name__)
-
-
-class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter your email."), Length(max=254)])
-    password = PasswordField(
-        "Password", validators=[DataRequired("Enter your password."), Length(max=1024)]
-    )
-    remember = BooleanField("Keep me logged in for 30 days")
 
 
 def _safe_next(target: str | None) -> str:
@@ -53,6 +44,7 @@ def _email_typed() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 @limiter.limit(
     lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"], methods=["POST"], deduct_when=_failed
 )

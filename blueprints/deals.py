@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from decimal import Decimal
 
 from flask import (
     Blueprint,
@@ -26,6 +25,7 @@ from flask import (
 from flask_login import current_user
 
 from blueprints.htmx import is_htmx, render_page_or_fragment
+from forms.views import RenameViewForm, SaveViewForm, UpdateViewForm
 from services import deal_index, export, saved_views
 from services.deal_index import (
     COLUMNS,
@@ -163,10 +163,10 @@ def _view_response(view) -> Response:
     return redirect(f"{url_for('deals.index')}?{query}", code=303)
 
 
-def _form_state(reference, view_key: str = "") -> deal_index.Parsed:
+def _form_state(reference, form, view_key: str = "") -> deal_index.Parsed:
     """The index state a view form was posted from: its hidden `query`, else the view's."""
-    tab = reference.view(request.form.get("view", view_key))
-    query = request.form.get("query", tab.query if tab else "")
+    tab = reference.view(form.view.data or view_key)
+    query = form.query.data if form.query.data is not None else (tab.query if tab else "")
     parsed = deal_index.parse_query(query, reference.choices)
     parsed.state = replace(parsed.state, view=tab.key if tab and tab.key != "all" else "")
     parsed.errors = []
@@ -179,26 +179,30 @@ def _refused(error: Forbidden):
     ), 403
 
 
+def _view_form_again(form, error: Invalid, which: str, view_key: str = ""):
+    reference = deal_index.index_reference(current_user)
+    parsed = _form_state(reference, form, view_key)
+    return _render_index(reference, parsed, status=422, view_error=(which, error), view_form=form)
+
+
 @bp.post("/deals/views")
 def create_view():
-    form = request.form
+    form = SaveViewForm()
     try:
         view = saved_views.create(
-            current_user, form.get("name", ""), form.get("visibility", ""), form.get("query", "")
+            current_user, form.name.data, form.visibility.data, form.query.data or ""
         )
     except Invalid as error:
-        reference = deal_index.index_reference(current_user)
-        return _render_index(
-            reference, _form_state(reference), status=422, view_error=("save", error)
-        )
+        return _view_form_again(form, error, "save")
     flash(f"View “{view.name}” saved.")
     return _view_response(view)
 
 
-@bp.post("/deals/views/<int:view_id>")
+@bp.post("/deals/views/<id:view_id>")
 def update_view(view_id):
+    form = UpdateViewForm()
     try:
-        view = saved_views.update_query(current_user, view_id, request.form.get("query", ""))
+        view = saved_views.update_query(current_user, view_id, form.query.data or "")
     except NotFound:
         abort(404)
     except Forbidden as error:
@@ -210,30 +214,22 @@ def update_view(view_id):
     return _view_response(view)
 
 
-@bp.post("/deals/views/<int:view_id>/rename")
+@bp.post("/deals/views/<id:view_id>/rename")
 def rename_view(view_id):
-    form = request.form
+    form = RenameViewForm()
     try:
-        view = saved_views.rename(
-            current_user, view_id, form.get("name", ""), form.get("visibility") or None
-        )
+        view = saved_views.rename(current_user, view_id, form.name.data, form.new_visibility())
     except NotFound:
         abort(404)
     except Forbidden as error:
         return _refused(error)
     except Invalid as error:
-        reference = deal_index.index_reference(current_user)
-        return _render_index(
-            reference,
-            _form_state(reference, str(view_id)),
-            status=422,
-            view_error=("rename", error),
-        )
+        return _view_form_again(form, error, "rename", str(view_id))
     flash(f"View renamed to “{view.name}”.")
     return _view_response(view)
 
 
-@bp.post("/deals/views/<int:view_id>/delete")
+@bp.post("/deals/views/<id:view_id>/delete")
 def delete_view(view_id):
     try:
         name = saved_views.delete(current_user, view_id)
@@ -243,22 +239,3 @@ def delete_view(view_id):
         return _refused(error)
     flash(f"View “{name}” deleted.")
     return redirect(url_for("deals.index"), code=303)
-
-
-# ---------------------------------------------------------------- formatting
-
-
-@bp.app_template_filter("deal_amount")
-def deal_amount(amount: Decimal | None) -> str:
-    """125000 -> "125,000"; 99.5 -> "99.50"; blank -> "—"."""
-    if amount is None:
-        return "—"
-    return f"{amount:,.0f}" if amount == amount.to_integral() else f"{amount:,.2f}"
-
-
-@bp.app_template_filter("deal_date")
-def deal_date(value) -> str:
-    """A date (or timestamp) as "Mar 1, 2026"; blank -> "—"."""
-    if value is None:
-        return "—"
-    return f"{value:%b} {value.day}, {value.year}"

@@ -2,26 +2,13 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import SelectField
-from wtforms.validators import InputRequired
+from wtforms.fields.choices import SelectChoice
 
+from forms.settings import ReferredPipelineForm
 from services import settings
 from services.errors import Invalid
 
-CHOOSE_PIPELINE = settings.CHOOSE_PIPELINE
 bp = Blueprint("settings", __name__, url_prefix="/settings")
-
-
-class ReferredPipelineForm(FlaskForm):
-    pipeline = SelectField(
-        "Referred deals pipeline",
-        coerce=int,
-        validators=[InputRequired(CHOOSE_PIPELINE)],
-        validate_choice=False,  # the service checks the pipeline is the account's own
-        description="New shared deals created by the other party land in this pipeline's "
-        "first stage. Existing deals stay where they are.",
-    )
 
 
 @bp.before_request
@@ -39,7 +26,7 @@ def index():
 def shared_deals():
     account = current_user.account
     form = ReferredPipelineForm()
-    form.pipeline.choices = [(p.id, p.name) for p in settings.pipelines_of(account)]
+    form.pipeline.choices = [SelectChoice(p.id, p.name) for p in settings.pipelines_of(account.id)]
     if form.validate_on_submit():
         try:
             pipeline = settings.set_referred_pipeline(current_user, form.pipeline.data)
@@ -48,9 +35,7 @@ def shared_deals():
         else:
             flash(f"Settings saved: shared deals now land in {pipeline.name}.")
             return redirect(url_for("settings.shared_deals"), code=303)
-    elif form.is_submitted():
-        form.pipeline.errors = [CHOOSE_PIPELINE]
-    else:
+    elif not form.is_submitted():
         form.pipeline.data = settings.referred_pipeline_for(account).id
     status = 422 if form.pipeline.errors else 200
     return render_template("settings/shared_deals.html", form=form), status

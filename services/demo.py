@@ -176,6 +176,13 @@ UNSHARED_NAMED = {"Brightside Agency": ("Initech SEO audit",)}
 DEALS_PER_ACCOUNT = {"Brightside Agency": 64, "Harbor Digital": 18, VENDOR: 24}
 
 
+def logins_text() -> str:
+    """The demo logins, as printed on first start and by `flask seed-demo`."""
+    lines = [f"Demo data loaded. Log in with any of these (password: {DEMO_PASSWORD}):"]
+    lines += [f"  {email:<28} {name} ({role}, {account})" for account, name, email, role in USERS]
+    return "\n".join(lines)
+
+
 def is_empty() -> bool:
     """True when the database holds no account yet."""
     return db.session.scalar(sa.select(sa.func.count(Account.id))) == 0

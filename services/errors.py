@@ -16,3 +16,18 @@ class Invalid(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class Conflict(Exception):
+    """The stored value changed since the form was shown; nothing was written.
+
+    `current` is the value now stored, as the user reads it.
+    """
+
+    def __init__(self, label: str, current: str):
+        super().__init__(f"{label} was changed to {current} while you were editing.")
+        self.message = (
+            f"Someone else changed {label} to “{current}” while you were editing. "
+            "Your change was not saved: check the value and save again to replace it."
+        )
+        self.current = current

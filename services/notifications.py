@@ -14,8 +14,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from extensions import begin_write, db
+from extensions import db
 from models import Activity, Deal, Notification, SharedDeal, User, utcnow
+from services.changes import writing
 from services.errors import NotFound
 
 PAGE_SIZE = 50
@@ -57,20 +58,18 @@ def unread_count(user: User) -> int:
     )
 
 
-def _own_deal_id(user: User):
-    # The recipient's side of the shared deal: their account's deal.
-    return sa.case(
-        (SharedDeal.partner_account_id == user.account_id, SharedDeal.partner_deal_id),
-        else_=SharedDeal.vendor_deal_id,
-    )
-
-
 def _joined_to_own_deal(statement, user: User):
     return (
         statement.select_from(Notification)
         .join(Activity, Activity.id == Notification.activity_id)
         .join(SharedDeal, SharedDeal.id == Activity.shared_deal_id)
-        .join(Deal, sa.and_(Deal.id == _own_deal_id(user), Deal.account_id == user.account_id))
+        .join(
+            Deal,
+            sa.and_(
+                Deal.id == SharedDeal.deal_id_of(user.account_id),
+                Deal.account_id == user.account_id,
+            ),
+        )
         .where(Notification.user_id == user.id)
     )
 
@@ -107,7 +106,13 @@ def page_for(user: User, older_than: int | None = None, limit: int = PAGE_SIZE) 
                 Deal.name.label("deal_name"),
             )
             .join(SharedDeal, SharedDeal.id == Activity.shared_deal_id)
-            .join(Deal, sa.and_(Deal.id == _own_deal_id(user), Deal.account_id == user.account_id))
+            .join(
+                Deal,
+                sa.and_(
+                    Deal.id == SharedDeal.deal_id_of(user.account_id),
+                    Deal.account_id == user.account_id,
+                ),
+            )
             .outerjoin(actor, actor.id == Activity.actor_id)
             .where(Activity.id.in_([row.activity_id for row in shown]))
         )
@@ -137,33 +142,30 @@ def open_notification(user: User, notification_id: int) -> int:
 
     Raises NotFound for another user's notification exactly as for a missing one.
     """
-    begin_write()
-    deal_id = db.session.scalar(
-        _joined_to_own_deal(sa.select(Deal.id), user).where(Notification.id == notification_id)
-    )
-    if deal_id is None:
-        db.session.rollback()
-        raise NotFound(f"No notification {notification_id} for this user.")
-    db.session.execute(
-        sa.update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.user_id == user.id,
-            Notification.read_at.is_(None),
+    with writing():
+        deal_id = db.session.scalar(
+            _joined_to_own_deal(sa.select(Deal.id), user).where(Notification.id == notification_id)
         )
-        .values(read_at=utcnow())
-    )
-    db.session.commit()
+        if deal_id is None:
+            raise NotFound(f"No notification {notification_id} for this user.")
+        db.session.execute(
+            sa.update(Notification)
+            .where(
+                Notification.id == notification_id,
+                Notification.user_id == user.id,
+                Notification.read_at.is_(None),
+            )
+            .values(read_at=utcnow())
+        )
     return deal_id
 
 
 def mark_all_read(user: User) -> int:
     """Mark every unread notification of the user read; returns how many were unread."""
-    begin_write()
-    result = db.session.execute(
-        sa.update(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-    )
-    db.session.commit()
+    with writing():
+        result = db.session.execute(
+            sa.update(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .values(read_at=utcnow())
+        )
     return result.rowcount

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Product, ProductInterest, SharedDeal, User
-from services import activity, team
-from services.errors import Forbidden, Invalid
+from services.changes import shared_deal_change
+from services.errors import Invalid
 
 CHOOSE_PRODUCTS = "Choose products from the vendor's catalogue."
 
@@ -57,10 +57,8 @@ def apply_changes(
     the product interest changed.
     """
     added, removed = set(added), set(removed)
-    if actor.account_id not in (shared.partner_account_id, shared.vendor_account_id):
-        raise Forbidden("Only the two parties of a shared deal may change its product interest.")
-    try:
-        team.lock(shared)
+    with shared_deal_change(shared, actor) as change:
+        shared = change.shared
         catalogue = {p.id for p in catalogue_for(shared)}
         if not (added | removed) <= catalogue or added & removed:
             raise Invalid(CHOOSE_PRODUCTS, "products")
@@ -73,7 +71,6 @@ def apply_changes(
         )
         to_add, to_remove = added - current, removed & current
         if not to_add and not to_remove:
-            db.session.rollback()
             return False
         before = _names(shared)
         db.session.add_all(
@@ -87,23 +84,7 @@ def apply_changes(
                 )
             )
         db.session.flush()
-        activity.record(
-            shared,
-            actor,
-            "products",
-            "changed the product interest",
-            before=before,
-            after=_names(shared),
+        change.record(
+            "products", "changed the product interest", before=before, after=_names(shared)
         )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return True
-
-
-def set_products(shared: SharedDeal, actor: User, product_ids: Iterable[int]) -> bool:
-    """Make the product interest exactly `product_ids` (a form that did not say what it showed)."""
-    wanted = set(product_ids)
-    current = {p.id for p in products_of(shared)}
-    return apply_changes(shared, actor, wanted - current, current - wanted)

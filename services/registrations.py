@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from extensions import db
 from models import Activity, DealRegistration, SharedDeal, User, utcnow
-from services import activity, team
+from services.changes import shared_deal_change
 from services.errors import Forbidden, Invalid, NotFound
 from services.registration_queries import active_condition
 
@@ -89,24 +89,13 @@ def add(
     _check_vendor(shared, actor)
     if expires_on is not None and expires_on < today:
         raise Invalid(EXPIRY_IN_PAST, "expires_on")
-    try:
-        team.lock(shared)
+    with shared_deal_change(shared, actor) as change:
         registration = DealRegistration(
-            shared_deal_id=shared.id, registered_by_id=actor.id, expires_on=expires_on
+            shared_deal_id=change.shared.id, registered_by_id=actor.id, expires_on=expires_on
         )
         db.session.add(registration)
         db.session.flush()
-        activity.record(
-            shared,
-            actor,
-            "registration_added",
-            "registered the deal",
-            after=_describe(expires_on),
-        )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+        change.record("registration_added", "registered the deal", after=_describe(expires_on))
     return registration
 
 
@@ -120,35 +109,27 @@ def deregister(
     """
     today = today or date.today()
     _check_vendor(shared, actor)
-    try:
-        team.lock(shared)
+    with shared_deal_change(shared, actor) as change:
         registration = db.session.scalar(
             sa.select(DealRegistration).where(
                 DealRegistration.id == registration_id,
-                DealRegistration.shared_deal_id == shared.id,
+                DealRegistration.shared_deal_id == change.shared.id,
             )
         )
         if registration is None:
             raise NotFound(f"No registration {registration_id} on this shared deal.")
         if registration.deregistered_at is not None:
-            db.session.rollback()
             return False
         before = registration.status_on(today)
         registration.deregistered_at = utcnow()
         registration.deregistered_by_id = actor.id
         db.session.flush()
-        activity.record(
-            shared,
-            actor,
+        change.record(
             "registration_deregistered",
             "deregistered the deal",
             before=before,
             after="deregistered",
         )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return True
 
 
@@ -169,23 +150,16 @@ def record_expiries(shared: SharedDeal, today: date | None = None) -> int:
     candidates = _unrecorded_expiries(shared, today)
     if not candidates:
         return 0
-    try:
-        team.lock(shared)
+    with shared_deal_change(shared, None) as change:
         # Checked again under the lock: another viewer may have recorded them meanwhile.
-        candidates = _unrecorded_expiries(shared, today)
+        candidates = _unrecorded_expiries(change.shared, today)
         for registration in candidates:
-            activity.record(
-                shared,
-                None,
+            change.record(
                 EXPIRED_ACTION,
                 _expired_summary(registration.id),
                 before="active",
                 after=f"expired {registration.expires_on.isoformat()}",
             )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return len(candidates)
 
 

@@ -8,10 +8,14 @@ A view that is not visible to the caller does not exist for them (NotFound).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 
-from extensions import begin_write, db
+from extensions import db
 from models import VIEW_VISIBILITIES, SavedView, User
+from services.changes import writing
 from services.deal_index import parse_query
 from services.errors import Forbidden, Invalid, NotFound
 from services.saved_view_queries import visible_condition
@@ -79,13 +83,14 @@ def _clean_name(user: User, name: str, *, except_id: int | None = None) -> str:
     return name
 
 
-def _commit_named(name: str) -> None:
-    """Commit; the unique index on (owner, lower(name)) refusing it means a same-named
-    view was saved in the meantime (two "Save view" at once): the pre-check's message."""
+@contextmanager
+def _named(name: str) -> Iterator[None]:
+    """Around a write: the unique index on (owner, lower(name)) refusing it means a
+    same-named view was saved in the meantime (two "Save view" at once): the pre-check's
+    message."""
     try:
-        db.session.commit()
+        yield
     except sa.exc.IntegrityError as error:
-        db.session.rollback()
         if UNIQUE_NAME_INDEX not in str(error.orig):
             raise
         raise _duplicate_name(name) from error
@@ -99,7 +104,6 @@ def _clean_visibility(visibility: str) -> str:
 
 def create(user: User, name: str, visibility: str, query: str) -> SavedView:
     """Save the index's current `query` as a new view of `user`. Commits."""
-    begin_write()
     view = SavedView(
         account_id=user.account_id,
         owner_id=user.id,
@@ -107,36 +111,35 @@ def create(user: User, name: str, visibility: str, query: str) -> SavedView:
         visibility=_clean_visibility(visibility),
         query=normalize_query(query),
     )
-    db.session.add(view)
-    _commit_named(view.name)
+    with _named(view.name), writing():
+        db.session.add(view)
     return view
 
 
 def update_query(user: User, view_id: int, query: str) -> SavedView:
     """Save changes: the owner's view now keeps `query`. Commits."""
-    begin_write()
-    view = _get_own(user, view_id)
-    view.query = normalize_query(query)
-    db.session.commit()
+    query = normalize_query(query)
+    with writing():
+        view = _get_own(user, view_id)
+        view.query = query
     return view
 
 
 def rename(user: User, view_id: int, name: str, visibility: str | None = None) -> SavedView:
     """Rename the owner's view (and change who sees it, when given). Commits."""
-    begin_write()
-    view = _get_own(user, view_id)
-    view.name = _clean_name(user, name, except_id=view.id)
-    if visibility:
-        view.visibility = _clean_visibility(visibility)
-    _commit_named(view.name)
+    visibility = _clean_visibility(visibility) if visibility else None
+    with _named(" ".join((name or "").split())), writing():
+        view = _get_own(user, view_id)
+        view.name = _clean_name(user, name, except_id=view.id)
+        if visibility:
+            view.visibility = visibility
     return view
 
 
 def delete(user: User, view_id: int) -> str:
     """Delete the owner's view; returns its name. Commits."""
-    begin_write()
-    view = _get_own(user, view_id)
-    name = view.name
-    db.session.delete(view)
-    db.session.commit()
+    with writing():
+        view = _get_own(user, view_id)
+        name = view.name
+        db.session.delete(view)
     return name

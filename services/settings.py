@@ -4,28 +4,21 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Account, AccountSettings, Pipeline, User
+from services.changes import writing
 from services.errors import Forbidden, Invalid
 
 CHOOSE_PIPELINE = "Choose one of your account's pipelines."
 
 
-def pipelines_of(account: Account) -> list[Pipeline]:
+def pipelines_of(account_id: int) -> list[Pipeline]:
     """The account's own pipelines, in display order."""
     return list(
         db.session.scalars(
             sa.select(Pipeline)
-            .where(Pipeline.account_id == account.id)
+            .where(Pipeline.account_id == account_id)
             .order_by(Pipeline.position, Pipeline.id)
         )
     )
-
-
-def _settings_of(account_id: int) -> AccountSettings:
-    settings = db.session.get(AccountSettings, account_id)
-    if settings is None:
-        settings = AccountSettings(account_id=account_id)
-        db.session.add(settings)
-    return settings
 
 
 def referred_pipeline_for(account: Account) -> Pipeline:
@@ -38,22 +31,29 @@ def referred_pipeline_for(account: Account) -> Pipeline:
         pipeline = db.session.get(Pipeline, settings.referred_pipeline_id)
         if pipeline is not None:
             return pipeline
-    pipelines = pipelines_of(account)
+    pipelines = pipelines_of(account.id)
     if not pipelines:
         raise Invalid(f"{account.name} has no pipeline to receive shared deals.")
     return pipelines[0]
 
 
 def set_referred_pipeline(actor: User, pipeline_id: int) -> Pipeline:
-    """Make `pipeline_id` the actor's account's referred deals pipeline (admins only).
+    """Make `pipeline_id` the actor's account's referred deals pipeline (admins only). Commits.
 
     Existing deals stay where they are: only deals created afterwards use it.
     """
     if not actor.is_admin:
         raise Forbidden("Only account admins may change the referred deals pipeline.")
-    pipeline = db.session.get(Pipeline, pipeline_id) if isinstance(pipeline_id, int) else None
-    if pipeline is None or pipeline.account_id != actor.account_id:
-        raise Invalid(CHOOSE_PIPELINE, "pipeline")
-    _settings_of(actor.account_id).referred_pipeline_id = pipeline.id
-    db.session.commit()
+    account_id = actor.account_id
+    with writing():
+        pipeline = db.session.scalar(
+            sa.select(Pipeline).where(Pipeline.id == pipeline_id, Pipeline.account_id == account_id)
+        )
+        if pipeline is None:
+            raise Invalid(CHOOSE_PIPELINE, "pipeline")
+        settings = db.session.get(AccountSettings, account_id)
+        if settings is None:
+            settings = AccountSettings(account_id=account_id)
+            db.session.add(settings)
+        settings.referred_pipeline_id = pipeline.id
     return pipeline

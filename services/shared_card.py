@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from extensions import db
-from models import Account, Activity, Deal, SharedDeal, User
-from services import deals, product_interest, registrations, team
+from models import Account, Activity, Deal, Product, SharedDeal, User
+from services import accounts, deals, product_interest, registrations, shared_notes, team
 from services.errors import NotFound
 
 ACTIVITY_PAGE_SIZE = 50
@@ -22,15 +22,22 @@ ACTIVITY_PAGE_SIZE = 50
 
 @dataclass
 class SharedCard:
-    """The "Shared deal" card as one viewer sees it."""
+    """The "Shared deal" card as one viewer sees it: everything its template shows."""
 
     shared: SharedDeal
     viewer: User
     own_account: Account
     other_account: Account
     members: list[team.Member]
-    products: list
+    products: list[Product]
+    catalogue: list[Product]
     registrations: list[registrations.RegistrationRow]
+    # Who the viewer may tick in "Edit deal team": their account's active users, and
+    # members of their account deactivated since (listed, ticked, so they can be removed).
+    team_candidates: list[User]
+    team_inactive_members: list[team.Member]
+    today: date
+    notes = shared_notes.NOTES
 
     @property
     def viewer_is_vendor(self) -> bool:
@@ -40,6 +47,23 @@ class SharedCard:
     def other_party_label(self) -> str:
         """The other party's field label: "Partner" for vendor users, "Vendor" for partners."""
         return "Vendor" if self.other_account.kind == "vendor" else "Partner"
+
+    @property
+    def own_member_ids(self) -> set[int]:
+        """The viewer's account's members of the team: what "Edit deal team" starts ticked."""
+        return {m.user_id for m in self.members if m.account_id == self.own_account.id}
+
+    @property
+    def other_member_names(self) -> list[str]:
+        return [m.full_name for m in self.members if m.account_id != self.own_account.id]
+
+    @property
+    def product_ids(self) -> set[int]:
+        return {p.id for p in self.products}
+
+    @property
+    def active_registrations(self) -> int:
+        return sum(1 for r in self.registrations if r.status == "active")
 
 
 def shared_deal_of(deal: Deal) -> SharedDeal | None:
@@ -65,26 +89,30 @@ def shared_deal_for(user: User, deal_id: int) -> tuple[Deal, SharedDeal]:
 
 def card_for(user: User, shared: SharedDeal, today: date | None = None) -> SharedCard:
     """Load everything the card shows, in a handful of queries (no lazy loads)."""
-    today = today or date.today()
-    other_id = (
-        shared.vendor_account_id
-        if user.account_id == shared.partner_account_id
-        else shared.partner_account_id
-    )
-    accounts = {
+    other_id = shared.other_account_id(user.account_id)
+    parties = {
         a.id: a
         for a in db.session.scalars(
             sa.select(Account).where(Account.id.in_([user.account_id, other_id]))
         )
     }
+    members = team.members_of(shared)
+    candidates = accounts.active_users_of(user.account_id)
+    candidate_ids = {u.id for u in candidates}
     return SharedCard(
         shared=shared,
         viewer=user,
-        own_account=accounts[user.account_id],
-        other_account=accounts[other_id],
-        members=team.members_of(shared),
+        own_account=parties[user.account_id],
+        other_account=parties[other_id],
+        members=members,
         products=product_interest.products_of(shared),
-        registrations=registrations.rows_for(shared, today),
+        catalogue=product_interest.catalogue_for(shared),
+        registrations=registrations.rows_for(shared, today or date.today()),
+        team_candidates=candidates,
+        team_inactive_members=[
+            m for m in members if m.account_id == user.account_id and m.user_id not in candidate_ids
+        ],
+        today=today or date.today(),
     )
 
 

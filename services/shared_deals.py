@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 import sqlalchemy as sa
 
-from extensions import begin_write, db
+from extensions import db
 from models import (
     Account,
     Deal,
@@ -25,23 +25,19 @@ from models import (
     User,
 )
 from services import activity, settings
+from services.changes import writing
 from services.errors import Invalid
 
 NAME_MAX = 200
 NOTE_MAX = 5000
-AMOUNT_MAX = Decimal("999999999999.99")  # deals.amount is NUMERIC(14, 2)
-CENT = Decimal("0.01")
 
 # The messages shown next to the fields; tests and people read these words.
 ENTER_NAME = "Enter the deal name."
 NAME_TOO_LONG = f"Keep the deal name under {NAME_MAX} characters."
-AMOUNT_NOT_A_NUMBER = "Enter the amount as a number, like 12500 or 12500.50."
-AMOUNT_NEGATIVE = "The amount cannot be negative."
-AMOUNT_TOO_LARGE = "That amount is too large."
-BAD_DATE = "Enter a date like 2026-03-31."
 CHOOSE_PARTNER = "Choose a partner from the list."
 CHOOSE_VENDOR = "Choose the vendor from the list."
 CHOOSE_PIPELINE = settings.CHOOSE_PIPELINE
+CHOOSE_STAGE = "Choose a deal stage."
 EXPIRY_IN_THE_PAST = "The expiry date cannot be in the past."
 NOTE_REQUIRED = {
     "intro_note": "Write an intro note for the vendor.",
@@ -67,23 +63,23 @@ class InvalidSharedDeal(Invalid):
 
 @dataclass
 class NewSharedDeal:
-    """What the creator typed, as text; `create` parses and checks every field.
+    """What the creator entered, typed (the form read and checked each field).
 
     `other_party_id` is the partner account for a vendor user and the vendor
     account for a partner user. The shared notes count only for partner users;
     `registration_expires_on` only for vendor users.
     """
 
-    name: str = ""
-    amount: str = ""
-    close_date: str = ""
-    other_party_id: str = ""
-    pipeline_id: str = ""
-    stage_id: str = ""
+    name: str
+    amount: Decimal | None = None
+    close_date: date | None = None
+    other_party_id: int | None = None
+    pipeline_id: int | None = None
+    stage_id: int | None = None
     intro_note: str = ""
     pain_or_opportunity: str = ""
     next_steps: str = ""
-    registration_expires_on: str = ""
+    registration_expires_on: date | None = None
 
 
 def other_parties_for(user: User) -> list[Account]:
@@ -105,13 +101,14 @@ def stages_of(pipeline: Pipeline) -> list[Stage]:
     )
 
 
-def own_pipeline(user: User, pipeline_id) -> Pipeline | None:
+def own_pipeline(user: User, pipeline_id: int | None) -> Pipeline | None:
     """The pipeline `pipeline_id` if it is one of the user's account's own, else None."""
-    number = _parse_id(pipeline_id)
-    if number is None:
+    if pipeline_id is None:
         return None
     return db.session.scalar(
-        sa.select(Pipeline).where(Pipeline.id == number, Pipeline.account_id == user.account_id)
+        sa.select(Pipeline).where(
+            Pipeline.id == pipeline_id, Pipeline.account_id == user.account_id
+        )
     )
 
 
@@ -143,23 +140,11 @@ def create(creator: User, data: NewSharedDeal, today: date | None = None) -> Sha
     Raises InvalidSharedDeal (nothing written) when any field is wrong.
     """
     today = today or date.today()
-    begin_write()
     creator_is_vendor = creator.account.is_vendor
     errors: dict[str, str] = {}
-
-    name = (data.name or "").strip()
-    if not name:
-        errors["name"] = ENTER_NAME
-    elif len(name) > NAME_MAX:
-        errors["name"] = NAME_TOO_LONG
-
-    amount = _parse_amount(data.amount, errors)
-    close_date = _parse_date(data.close_date, "close_date", errors)
-
     other = _other_party(creator, data.other_party_id)
     if other is None:
         errors["other_party"] = CHOOSE_PARTNER if creator_is_vendor else CHOOSE_VENDOR
-
     pipeline = own_pipeline(creator, data.pipeline_id)
     stage = None
     if pipeline is None:
@@ -168,30 +153,25 @@ def create(creator: User, data: NewSharedDeal, today: date | None = None) -> Sha
         stage = _stage_of(pipeline, data.stage_id)
         if stage is None:
             errors["stage"] = choose_stage_message(pipeline)
-
-    notes = {"intro_note": "", "pain_or_opportunity": "", "next_steps": ""}
-    expires_on = None
-    if creator_is_vendor:
-        expires_on = _parse_date(data.registration_expires_on, "registration_expires_on", errors)
-        if expires_on is not None and expires_on < today:
-            errors["registration_expires_on"] = EXPIRY_IN_THE_PAST
-    else:
-        for field in notes:
-            text = (getattr(data, field) or "").strip()
-            if not text:
-                errors[field] = NOTE_REQUIRED[field]
-            elif len(text) > NOTE_MAX:
-                errors[field] = NOTE_TOO_LONG
-            notes[field] = text
-
+    expires_on = data.registration_expires_on if creator_is_vendor else None
+    if expires_on is not None and expires_on < today:
+        errors["registration_expires_on"] = EXPIRY_IN_THE_PAST
+    notes = {
+        key: "" if creator_is_vendor else getattr(data, key)
+        for key in ("intro_note", "pain_or_opportunity", "next_steps")
+    }
     landing_stage = _landing_stage_in(other) if other is not None else None
     if other is not None and landing_stage is None:
         errors["other_party"] = f"{other.name} cannot receive shared deals: it has no pipeline."
-
     if errors:
-        db.session.rollback()
         raise InvalidSharedDeal(errors)
+    with writing():
+        return _create(creator, data, other, pipeline, stage, landing_stage, notes, expires_on)
 
+
+def _create(creator, data, other, pipeline, stage, landing_stage, notes, expires_on) -> SharedDeal:
+    creator_is_vendor = creator.account.is_vendor
+    name, amount, close_date = data.name, data.amount, data.close_date
     landing_pipeline = settings.referred_pipeline_for(other)
     other_owner = default_owner_of(other)
 
@@ -248,15 +228,7 @@ def create(creator: User, data: NewSharedDeal, today: date | None = None) -> Sha
         summary,
         also_notify=[other_owner.id] if other_owner else (),
     )
-    db.session.commit()
     return shared
-
-
-def own_deal_id(shared: SharedDeal, user: User) -> int:
-    """The id of the user's own account's deal of `shared`."""
-    if shared.partner_account_id == user.account_id:
-        return shared.partner_deal_id
-    return shared.vendor_deal_id
 
 
 def _landing_stage_in(account: Account) -> Stage | None:
@@ -269,66 +241,19 @@ def _landing_stage_in(account: Account) -> Stage | None:
     return stages[0] if stages else None
 
 
-def _parse_id(value) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    text = (value or "").strip() if isinstance(value, str) else ""
-    if not text.isascii() or not text.isdigit() or len(text) > 18:
+def _other_party(creator: User, account_id: int | None) -> Account | None:
+    if account_id is None:
         return None
-    return int(text)
-
-
-def _parse_amount(value: str, errors: dict[str, str]) -> Decimal | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        errors["amount"] = AMOUNT_NOT_A_NUMBER
-        return None
-    if not amount.is_finite():
-        errors["amount"] = AMOUNT_NOT_A_NUMBER
-        return None
-    if amount < 0:
-        errors["amount"] = AMOUNT_NEGATIVE
-        return None
-    amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
-    if amount > AMOUNT_MAX:
-        errors["amount"] = AMOUNT_TOO_LARGE
-        return None
-    return amount
-
-
-def _parse_date(value: str, field: str, errors: dict[str, str]) -> date | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    try:
-        # Only the ISO form a date input sends: YYYY-MM-DD.
-        if len(text) != 10:
-            raise ValueError(text)
-        return date.fromisoformat(text)
-    except ValueError:
-        errors[field] = BAD_DATE
-        return None
-
-
-def _other_party(creator: User, account_id) -> Account | None:
-    number = _parse_id(account_id)
-    if number is None:
-        return None
-    account = db.session.get(Account, number)
+    account = db.session.get(Account, account_id)
     wanted = "partner" if creator.account.is_vendor else "vendor"
     if account is None or account.kind != wanted or account.id == creator.account_id:
         return None
     return account
 
 
-def _stage_of(pipeline: Pipeline, stage_id) -> Stage | None:
-    number = _parse_id(stage_id)
-    if number is None:
+def _stage_of(pipeline: Pipeline, stage_id: int | None) -> Stage | None:
+    if stage_id is None:
         return None
     return db.session.scalar(
-        sa.select(Stage).where(Stage.id == number, Stage.pipeline_id == pipeline.id)
+        sa.select(Stage).where(Stage.id == stage_id, Stage.pipeline_id == pipeline.id)
     )

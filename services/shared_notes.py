@@ -2,20 +2,17 @@
 
 Both parties edit them; every change is one activity row (before -> after). Like the
 deal's own fields, an edit carries the text it started from and never overwrites a
-change someone else made meanwhile (`deal_fields.Conflict`).
+change someone else made meanwhile (`errors.Conflict`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
 from extensions import db
 from models import SharedDeal, User
-from services import activity, team
-from services.deal_fields import Conflict
-from services.errors import Forbidden, Invalid
+from services.changes import shared_deal_change
+from services.errors import Conflict, Invalid
 
 MAX_NOTE = 5000
 
@@ -51,33 +48,18 @@ def update(shared: SharedDeal, actor: User, key: str, text: str, original: str |
     spec = note(key)
     if spec is None:
         raise Invalid("That note does not exist.")
-    if actor.account_id not in (shared.partner_account_id, shared.vendor_account_id):
-        raise Forbidden("Only the two parties of a shared deal may change its notes.")
     text = (text or "").replace("\r\n", "\n").strip()
     if len(text) > MAX_NOTE:
         raise Invalid(f"Use at most {MAX_NOTE:,} characters.", key)
-    try:
-        team.lock(shared)
-        column = getattr(SharedDeal, spec.key)  # spec comes from the allow-list above
-        current = db.session.scalar(sa.select(column).where(SharedDeal.id == shared.id)) or ""
+    with shared_deal_change(shared, actor) as change:
+        current = getattr(change.shared, spec.key) or ""  # spec comes from the allow-list above
         if original is not None and original.replace("\r\n", "\n").strip() != current:
             raise Conflict(spec.label, current or "—")
         if text == current:
-            db.session.rollback()
             return False
-        db.session.execute(
-            sa.update(SharedDeal).where(SharedDeal.id == shared.id).values({spec.key: text})
+        setattr(change.shared, spec.key, text)
+        db.session.flush()
+        change.record(
+            "note", f"changed the {spec.noun}", before=current or None, after=text or None
         )
-        activity.record(
-            shared,
-            actor,
-            "note",
-            f"changed the {spec.noun}",
-            before=current or None,
-            after=text or None,
-        )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return True

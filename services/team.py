@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from extensions import begin_write, db
+from extensions import db
 from models import Account, DealTeamMember, SharedDeal, User
-from services import accounts, activity
-from services.errors import Forbidden, Invalid
+from services import accounts
+from services.changes import shared_deal_change
+from services.errors import Invalid
 
 NOT_YOUR_USERS = "Choose active users of your own account."
 
@@ -74,11 +75,6 @@ def _summary(added_names: list[str], removed_names: list[str]) -> str:
     return f"removed {removed} from the deal team"
 
 
-def _check_party(shared: SharedDeal, actor: User) -> None:
-    if actor.account_id not in (shared.partner_account_id, shared.vendor_account_id):
-        raise Forbidden("Only the two parties of a shared deal may change its team.")
-
-
 def _insert_ignoring_duplicates(rows: list[dict]) -> None:
     """INSERT the team rows; one already there (a concurrent duplicate add) is skipped."""
     dialect = db.session.get_bind().dialect.name
@@ -88,17 +84,6 @@ def _insert_ignoring_duplicates(rows: list[dict]) -> None:
         .values(rows)
         .on_conflict_do_nothing(index_elements=["shared_deal_id", "user_id"])
     )
-
-
-def lock(shared: SharedDeal) -> None:
-    """Start the write transaction for a change to `shared`, serialised with others.
-
-    SQLite: BEGIN IMMEDIATE (one writer at a time). PostgreSQL: a row lock on the
-    shared deal, so concurrent saves of the same deal run one after the other.
-    """
-    shared_id = shared.id
-    begin_write()
-    db.session.execute(sa.select(SharedDeal.id).where(SharedDeal.id == shared_id).with_for_update())
 
 
 def apply_changes(
@@ -117,9 +102,8 @@ def apply_changes(
     added, removed = set(added), set(removed)
     if added & removed:
         raise Invalid("A user cannot be both added and removed.", "members")
-    try:
-        lock(shared)
-        _check_party(shared, actor)
+    with shared_deal_change(shared, actor) as change:
+        shared = change.shared
         own = {
             u.id: u
             for u in db.session.scalars(
@@ -136,7 +120,6 @@ def apply_changes(
         to_add = sorted(added - current)
         to_remove = sorted(removed & current)
         if not to_add and not to_remove:
-            db.session.rollback()
             return False
         before = _names(shared)
         if to_add:
@@ -153,9 +136,7 @@ def apply_changes(
                     DealTeamMember.user_id.in_(to_remove),
                 )
             )
-        activity.record(
-            shared,
-            actor,
+        change.record(
             "team",
             _summary(
                 [own[uid].full_name for uid in to_add], [own[uid].full_name for uid in to_remove]
@@ -164,8 +145,4 @@ def apply_changes(
             after=_names(shared),
             also_notify=to_remove,
         )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return True

@@ -23,10 +23,10 @@ def test_bench_help():
 
 
 def test_floors_only_with_the_bench_switch(app, database_url):
-    from app import create_app
+    from bench.server import create_app
 
     assert "bench.hello" not in app.view_functions
-    bench_app = create_app({**databases.test_config(database_url), "BENCH_FLOORS": True})
+    bench_app = create_app(databases.test_config(database_url))
     client = bench_app.test_client()
     assert client.get("/bench/hello").get_data(as_text=True) == "hello"
     response = client.get("/bench/row?id=1")

@@ -239,11 +239,11 @@ def test_sorting_by_a_header_and_reversing(client, login_as, demo, db_session):
     amounts = sorted(
         db_session.scalars(sa.select(Deal.amount).where(Deal.account_id == demo.brightside.id))
     )
-    assert column(doc, "Amount")[0] == f"{amounts[0]:,.0f}"
+    assert column(doc, "Amount")[0] == f"{amounts[0]:,.2f}"
     reverse = client.get("/deals?sort_by=-amount&sort=amount")
     assert reverse.headers["Location"] == "/deals?sort=-amount"
     doc = page(client.get("/deals?sort=-amount"))
-    assert column(doc, "Amount")[0] == f"{amounts[-1]:,.0f}"
+    assert column(doc, "Amount")[0] == f"{amounts[-1]:,.2f}"
     assert column_header(doc, "Amount")["aria-sort"] == "descending"
     assert not column_header(doc, "Deal name").has_attr("aria-sort")
 

@@ -60,7 +60,7 @@ def test_products(db_session, demo):
 
 def test_every_account_has_two_pipelines_with_stages(db_session):
     for account in db_session.scalars(sa.select(Account)):
-        pipelines = settings.pipelines_of(account)
+        pipelines = settings.pipelines_of(account.id)
         assert len(pipelines) >= 2, account.name
         for pipeline in pipelines:
             stages = db_session.scalar(
@@ -70,7 +70,7 @@ def test_every_account_has_two_pipelines_with_stages(db_session):
 
 
 def test_brightside_pipelines_and_referred_pipeline(demo, db_session):
-    pipelines = [p.name for p in settings.pipelines_of(demo.brightside)]
+    pipelines = [p.name for p in settings.pipelines_of(demo.brightside.id)]
     assert pipelines == ["Sales pipeline", "Partner referrals"]
     assert settings.referred_pipeline_for(demo.brightside).name == "Sales pipeline"
 

@@ -56,13 +56,6 @@ def test_changes_merge_with_a_concurrent_edit(demo, db_session):
     assert names(demo.acme_shared) == ["Sales Suite", "Service Suite"]
 
 
-def test_set_products_replaces_the_whole_set(demo, db_session):
-    content = product(db_session, "Content Suite")
-    product_interest.set_products(demo.acme_shared, demo.alice, [content.id])
-    assert names(demo.acme_shared) == ["Content Suite"]
-    assert product_interest.set_products(demo.acme_shared, demo.alice, [content.id]) is False
-
-
 @pytest.mark.parametrize("bad", [987654, "other-vendor"])
 def test_unknown_or_other_vendor_products_are_refused(demo, db_session, bad):
     if bad == "other-vendor":
@@ -82,4 +75,4 @@ def test_unknown_or_other_vendor_products_are_refused(demo, db_session, bad):
 
 def test_a_third_party_cannot_edit(demo, db_session):
     with pytest.raises(Forbidden):
-        product_interest.set_products(demo.acme_shared, demo.hana, [])
+        product_interest.apply_changes(demo.acme_shared, demo.hana, set(), set())

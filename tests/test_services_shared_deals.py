@@ -40,11 +40,11 @@ def partner_input(db_session, demo, **changes):
     referrals = pipeline(db_session, demo.brightside, "Partner referrals")
     values = {
         "name": "Wonka Foods loyalty app",
-        "amount": "48000",
-        "close_date": "2026-09-30",
-        "other_party_id": str(demo.northwind.id),
-        "pipeline_id": str(referrals.id),
-        "stage_id": str(stage(db_session, referrals, "Contacted").id),
+        "amount": Decimal("48000"),
+        "close_date": date(2026, 9, 30),
+        "other_party_id": demo.northwind.id,
+        "pipeline_id": referrals.id,
+        "stage_id": stage(db_session, referrals, "Contacted").id,
         "intro_note": "Met their CMO at a conference.",
         "pain_or_opportunity": "Loyalty data lives in spreadsheets.",
         "next_steps": "Joint call next Tuesday.",
@@ -57,11 +57,11 @@ def vendor_input(db_session, demo, partner=None, **changes):
     sales = pipeline(db_session, demo.northwind, "Sales pipeline")
     values = {
         "name": "Tyrell data platform",
-        "amount": "125000.50",
-        "close_date": "2026-12-15",
-        "other_party_id": str((partner or demo.harbor).id),
-        "pipeline_id": str(sales.id),
-        "stage_id": str(stage(db_session, sales, "Demo").id),
+        "amount": Decimal("125000.50"),
+        "close_date": date(2026, 12, 15),
+        "other_party_id": (partner or demo.harbor).id,
+        "pipeline_id": sales.id,
+        "stage_id": stage(db_session, sales, "Demo").id,
     }
     return NewSharedDeal(**{**values, **changes})
 
@@ -104,8 +104,8 @@ def test_partner_creates_a_shared_deal(demo, db_session):
     assert shared.vendor_account_id == demo.northwind.id
     # Alice's deal: where she chose, owned by her.
     assert partner_deal.account_id == demo.brightside.id
-    assert partner_deal.pipeline_id == int(data.pipeline_id)
-    assert partner_deal.stage_id == int(data.stage_id)
+    assert partner_deal.pipeline_id == data.pipeline_id
+    assert partner_deal.stage_id == data.stage_id
     assert partner_deal.owner_id == demo.alice.id
     assert (partner_deal.name, partner_deal.amount, partner_deal.close_date) == (
         "Wonka Foods loyalty app",
@@ -186,8 +186,8 @@ def test_vendor_rep_creates_a_shared_deal_for_a_partner(demo, db_session):
     partner_deal, vendor_deal = deals_of(db_session, shared)
     assert vendor_deal.account_id == demo.northwind.id
     assert (vendor_deal.pipeline_id, vendor_deal.stage_id) == (
-        int(data.pipeline_id),
-        int(data.stage_id),
+        data.pipeline_id,
+        data.stage_id,
     )
     assert vendor_deal.owner_id == demo.victor.id
     assert vendor_deal.amount == Decimal("125000.50")
@@ -211,7 +211,7 @@ def test_a_vendor_reps_deal_carries_their_registration(demo, db_session):
 def test_the_registration_may_expire(demo, db_session):
     expiry = TODAY + timedelta(days=30)
     shared = shared_deals.create(
-        demo.rita, vendor_input(db_session, demo, registration_expires_on=expiry.isoformat())
+        demo.rita, vendor_input(db_session, demo, registration_expires_on=expiry)
     )
     (registration,) = registrations_of(db_session, shared)
     assert registration.expires_on == expiry
@@ -244,7 +244,7 @@ def test_vendor_creation_notifies_the_partners_admin(demo, db_session):
 
 def test_amount_and_dates_are_optional(demo, db_session):
     shared = shared_deals.create(
-        demo.rita, vendor_input(db_session, demo, amount="", close_date="")
+        demo.rita, vendor_input(db_session, demo, amount=None, close_date=None)
     )
     partner_deal, vendor_deal = deals_of(db_session, shared)
     assert partner_deal.amount is None and vendor_deal.close_date is None
@@ -317,27 +317,13 @@ def test_everything_is_committed_at_once(demo, db_session, monkeypatch):
 
 # --- bad input changes nothing --------------------------------------------------------
 
+# What the form cannot know: which accounts and pipelines are the creator's to pick.
+# (Text that is not an amount, a date or an id never gets here: see test_shared_deals_create.)
 BAD_PARTNER_INPUT = {
-    "missing name": ({"name": "   "}, "name", shared_deals.ENTER_NAME),
-    "long name": ({"name": "x" * 201}, "name", shared_deals.NAME_TOO_LONG),
-    "negative amount": ({"amount": "-5"}, "amount", shared_deals.AMOUNT_NEGATIVE),
-    "text amount": ({"amount": "lots"}, "amount", shared_deals.AMOUNT_NOT_A_NUMBER),
-    "NaN amount": ({"amount": "NaN"}, "amount", shared_deals.AMOUNT_NOT_A_NUMBER),
-    "infinite amount": ({"amount": "Infinity"}, "amount", shared_deals.AMOUNT_NOT_A_NUMBER),
-    "huge amount": ({"amount": "1e15"}, "amount", shared_deals.AMOUNT_TOO_LARGE),
-    "bad date": ({"close_date": "2026-02-30"}, "close_date", shared_deals.BAD_DATE),
-    "not a date": ({"close_date": "next week"}, "close_date", shared_deals.BAD_DATE),
-    "no vendor": ({"other_party_id": ""}, "other_party", shared_deals.CHOOSE_VENDOR),
-    "unknown vendor": ({"other_party_id": "987654"}, "other_party", shared_deals.CHOOSE_VENDOR),
-    "no intro note": ({"intro_note": ""}, "intro_note", "Write an intro note for the vendor."),
-    "no pain": (
-        {"pain_or_opportunity": " "},
-        "pain_or_opportunity",
-        "Describe the specific pain or opportunity.",
-    ),
-    "no next steps": ({"next_steps": ""}, "next_steps", "Give the next steps."),
-    "no pipeline": ({"pipeline_id": ""}, "pipeline", shared_deals.CHOOSE_PIPELINE),
-    "text pipeline": ({"pipeline_id": "abc"}, "pipeline", shared_deals.CHOOSE_PIPELINE),
+    "no vendor": ({"other_party_id": None}, "other_party", shared_deals.CHOOSE_VENDOR),
+    "unknown vendor": ({"other_party_id": 987654}, "other_party", shared_deals.CHOOSE_VENDOR),
+    "no pipeline": ({"pipeline_id": None}, "pipeline", shared_deals.CHOOSE_PIPELINE),
+    "unknown pipeline": ({"pipeline_id": 987654}, "pipeline", shared_deals.CHOOSE_PIPELINE),
 }
 
 
@@ -355,14 +341,14 @@ def test_a_partner_cannot_pick_a_partner(demo, db_session):
     for account in (demo.harbor, demo.brightside):
         with pytest.raises(InvalidSharedDeal) as error:
             shared_deals.create(
-                demo.alice, partner_input(db_session, demo, other_party_id=str(account.id))
+                demo.alice, partner_input(db_session, demo, other_party_id=account.id)
             )
         assert error.value.errors == {"other_party": shared_deals.CHOOSE_VENDOR}
 
 
-@pytest.mark.parametrize("pick", ["vendor", "unknown", "empty", "text"])
+@pytest.mark.parametrize("pick", ["vendor", "unknown", "none"])
 def test_a_vendor_must_pick_a_partner(demo, db_session, pick):
-    value = {"vendor": str(demo.northwind.id), "unknown": "987654", "empty": "", "text": "x"}
+    value = {"vendor": demo.northwind.id, "unknown": 987654, "none": None}
     before = counts(db_session)
     with pytest.raises(InvalidSharedDeal) as error:
         shared_deals.create(demo.rita, vendor_input(db_session, demo, other_party_id=value[pick]))
@@ -380,8 +366,8 @@ def test_stage_must_belong_to_the_pipeline(demo, db_session):
             partner_input(
                 db_session,
                 demo,
-                pipeline_id=str(sales.id),
-                stage_id=str(stage(db_session, referrals, "Contacted").id),
+                pipeline_id=sales.id,
+                stage_id=stage(db_session, referrals, "Contacted").id,
             ),
         )
     assert error.value.errors == {"stage": "Choose a stage of the Sales pipeline pipeline."}
@@ -397,8 +383,8 @@ def test_pipeline_of_another_account_is_refused(demo, db_session):
             partner_input(
                 db_session,
                 demo,
-                pipeline_id=str(harbor_sales.id),
-                stage_id=str(stage(db_session, harbor_sales, "Lead").id),
+                pipeline_id=harbor_sales.id,
+                stage_id=stage(db_session, harbor_sales, "Lead").id,
             ),
         )
     assert error.value.errors == {"pipeline": shared_deals.CHOOSE_PIPELINE}
@@ -407,31 +393,19 @@ def test_pipeline_of_another_account_is_refused(demo, db_session):
 
 def test_registration_expiry_must_be_a_future_date(demo, db_session):
     before = counts(db_session)
-    for value, message in (
-        ((TODAY - timedelta(days=1)).isoformat(), shared_deals.EXPIRY_IN_THE_PAST),
-        ("31/12/2026", shared_deals.BAD_DATE),
-    ):
-        with pytest.raises(InvalidSharedDeal) as error:
-            shared_deals.create(
-                demo.rita, vendor_input(db_session, demo, registration_expires_on=value)
-            )
-        assert error.value.errors == {"registration_expires_on": message}
+    yesterday = TODAY - timedelta(days=1)
+    with pytest.raises(InvalidSharedDeal) as error:
+        shared_deals.create(
+            demo.rita, vendor_input(db_session, demo, registration_expires_on=yesterday)
+        )
+    assert error.value.errors == {"registration_expires_on": shared_deals.EXPIRY_IN_THE_PAST}
     assert counts(db_session) == before
 
 
 def test_every_wrong_field_is_reported_at_once(demo, db_session):
     with pytest.raises(InvalidSharedDeal) as error:
-        shared_deals.create(demo.alice, NewSharedDeal(amount="-1", close_date="soon"))
-    assert set(error.value.errors) == {
-        "name",
-        "amount",
-        "close_date",
-        "other_party",
-        "pipeline",
-        "intro_note",
-        "pain_or_opportunity",
-        "next_steps",
-    }
+        shared_deals.create(demo.alice, NewSharedDeal(name="x", other_party_id=987654))
+    assert set(error.value.errors) == {"other_party", "pipeline"}
 
 
 def test_the_other_partys_deal_owner_falls_back_when_it_has_no_admin(demo, db_session):
@@ -489,9 +463,9 @@ def test_people_creating_at_the_same_moment_all_succeed(fresh_app):
                     user,
                     NewSharedDeal(
                         name=f"Concurrent deal of {email}",
-                        other_party_id=str(other.id),
-                        pipeline_id=str(first.id),
-                        stage_id=str(first_stage.id),
+                        other_party_id=other.id,
+                        pipeline_id=first.id,
+                        stage_id=first_stage.id,
                         intro_note="a",
                         pain_or_opportunity="b",
                         next_steps="c",

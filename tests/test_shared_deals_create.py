@@ -162,12 +162,27 @@ def test_posted_account_and_owner_fields_are_ignored(client, login_as, demo, db_
 BAD = {
     "missing name": ("partner", {"name": ""}, "Enter the deal name."),
     "negative amount": ("partner", {"amount": "-100"}, "The amount cannot be negative."),
-    "text amount": (
+    "text amount": ("partner", {"amount": "ten"}, "Enter an amount like 1,500.50 or 1500.50."),
+    "NaN amount": ("partner", {"amount": "NaN"}, "Enter an amount like 1,500.50 or 1500.50."),
+    "huge amount": ("partner", {"amount": "1e309"}, "Enter an amount like 1,500.50 or 1500.50."),
+    "too large": ("partner", {"amount": "1000000000000"}, "The amount is at most"),
+    "three decimals": ("partner", {"amount": "1.005"}, "Use at most two decimals"),
+    "bad date": ("partner", {"close_date": "2026-13-01"}, "That day does not exist."),
+    "not a date": ("partner", {"close_date": "next week"}, "Enter a date like 12/31/2026"),
+    "date out of range": ("partner", {"close_date": "0001-01-01"}, "Enter a date between"),
+    "long name": ("partner", {"name": "x" * 201}, "Keep the deal name under 200 characters."),
+    "blank pain": (
         "partner",
-        {"amount": "ten"},
-        "Enter the amount as a number, like 12500 or 12500.50.",
+        {"pain_or_opportunity": " "},
+        "Describe the specific pain or opportunity.",
     ),
-    "bad date": ("partner", {"close_date": "2026-13-01"}, "Enter a date like 2026-03-31."),
+    "missing next steps": ("partner", {"next_steps": ""}, "Give the next steps."),
+    "text pipeline": ("partner", {"pipeline": "abc"}, "Choose one of your account's pipelines."),
+    "huge pipeline id": (
+        "partner",
+        {"pipeline": "99999999999999999999"},
+        "Choose one of your account's pipelines.",
+    ),
     "partner picks a partner": (
         "partner",
         {"vendor": "HARBOR"},
@@ -225,7 +240,7 @@ def test_bad_input_is_422_with_a_message_and_changes_nothing(
     assert alerts(doc)[0].startswith("Nothing was created.")
     # The message is the described field's own, read out with it.
     control = doc.find(["input", "select", "textarea"], attrs={"name": next(iter(changes))})
-    assert description(control).endswith(message) and control["aria-invalid"] == "true"
+    assert message in description(control) and control["aria-invalid"] == "true"
     after = shared_deal_count(db_session), db_session.scalar(sa.select(sa.func.count(Deal.id)))
     assert after == before
 

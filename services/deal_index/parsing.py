@@ -19,6 +19,7 @@ from services.deal_index.columns import COLUMNS, DEFAULT_COLUMNS, DEFAULT_DESCEN
 from services.deal_index.conditions import Condition
 from services.deal_index.registry import LAST_PAGE, PROPERTIES, FilterError, Operator, Property
 from services.deal_index.state import Draft, IndexState, Parsed
+from services.values import parse_id
 
 MAX_CONDITIONS = 20
 MAX_TEXT = 200
@@ -188,12 +189,12 @@ def _parse_choices(
         return choices.resolve(prop, tokens)
     if from_form and not all(t.isdigit() for t in tokens):
         raise FilterError(f"{prop.label}: choose from the list.")
-    ids: list[int] = []
+    ids: dict[int, None] = {}  # ordered and de-duplicated in linear time
     for token in tokens:
-        if not token.isdigit() or len(token) > 18:
-            raise FilterError(f"{prop.label}: “{token}” is not one of the choices.")
-        if int(token) not in ids:
-            ids.append(int(token))
+        number = parse_id(token)
+        if number is None:
+            raise FilterError(f"{prop.label}: “{token[:40]}” is not one of the choices.")
+        ids[number] = None
     return tuple(ids)
 
 

@@ -1,0 +1,203 @@
+"""The "Shared deal" card on a deal's page: deal team, product interest, shared notes,
+deal registrations.
+
+Each route reads the user's own deal and its shared deal (404 for another
+account's deal or an unshared one), validates its form, calls one service, and
+answers as `blueprints.htmx` decides: after a change, htmx gets the changed part
+of the card (and the Activity list out of band), a plain post goes back to the
+deal page; bad input shows the form again with its message.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template
+from flask_login import current_user
+
+from blueprints.deal_page import back_to, own_shared_deal, render_deal_page
+from blueprints.htmx import changed, is_htmx, respond
+from forms.card import NoteForm, ProductsForm, RegistrationForm, TeamForm
+from services import product_interest, registrations, shared_card, shared_notes, team
+from services.errors import Conflict, Forbidden, Invalid, NotFound
+
+bp = Blueprint("card", __name__)
+
+
+def _card_part(deal_id: int, template: str, with_activity: bool = False, **state) -> str:
+    """A part of the card for htmx; after a change, the Activity list too (out of band)."""
+    deal, shared = own_shared_deal(deal_id)
+    card = shared_card.card_for(current_user, shared)
+    body = render_template(template, deal=deal, card=card, **state)
+    if with_activity:
+        rows, more = shared_card.activity_for(shared)
+        body += render_template(
+            "deal_page/_activity.html", deal=deal, activity_rows=rows, activity_more=more, oob=True
+        )
+    return body
+
+
+def _refused(deal_id: int, template: str, status: int, page: str = "deal_page/show.html", **state):
+    """Bad input: the card part with its message (htmx), or the page with it (plain)."""
+    return respond(
+        lambda: _card_part(deal_id, template, **state),
+        lambda: render_deal_page(deal_id, template=page, **state),
+        status,
+    )
+
+
+def _changed(deal_id: int, template: str, anchor: str, with_activity: bool = True, **state):
+    return changed(
+        lambda: _card_part(deal_id, template, with_activity=with_activity, **state),
+        back_to(deal_id, anchor),
+    )
+
+
+# ---------------------------------------------------------------- deal team
+
+
+@bp.get("/deals/<id:deal_id>/team/edit")
+def team_edit(deal_id):
+    """The "Edit deal team" form as a page of its own (the dialog, with JavaScript off)."""
+    own_shared_deal(deal_id)
+    return render_deal_page(deal_id, template="card/team_edit.html")
+
+
+@bp.post("/deals/<id:deal_id>/team")
+def team_save(deal_id):
+    """Apply what this user changed: added = members - original, removed = original - members."""
+    _deal, shared = own_shared_deal(deal_id)
+    form = TeamForm()
+    try:
+        if not form.validate_on_submit():
+            raise Invalid(team.NOT_YOUR_USERS, "members")
+        team.apply_changes(shared, current_user, form.added(), form.removed())
+    except Invalid as error:
+        state = {
+            "team_error": error.message,
+            "team_ticked": form.members.data,
+            "team_original": form.original_members.data,
+        }
+        return _refused(deal_id, "card/_shared_card.html", 400, "card/team_edit.html", **state)
+    return _changed(deal_id, "card/_shared_card.html", "shared-deal-card")
+
+
+# ---------------------------------------------------------------- product interest
+
+
+@bp.get("/deals/<id:deal_id>/products")
+def products_view(deal_id):
+    own_shared_deal(deal_id)
+    if not is_htmx():
+        return redirect(back_to(deal_id, "shared-products"))
+    return _card_part(deal_id, "card/_products.html")
+
+
+@bp.get("/deals/<id:deal_id>/products/edit")
+def products_edit(deal_id):
+    own_shared_deal(deal_id)
+    return respond(
+        lambda: _card_part(deal_id, "card/_products.html", editing_products=True),
+        lambda: render_deal_page(deal_id, editing_products=True),
+    )
+
+
+@bp.post("/deals/<id:deal_id>/products")
+def products_save(deal_id):
+    _deal, shared = own_shared_deal(deal_id)
+    form = ProductsForm()
+    try:
+        if not form.validate_on_submit():
+            raise Invalid(product_interest.CHOOSE_PRODUCTS, "products")
+        current = {p.id for p in product_interest.products_of(shared)}
+        added, removed = form.changes(current)
+        changed_any = product_interest.apply_changes(shared, current_user, added, removed)
+    except Invalid as error:
+        state = {"editing_products": True, "products_error": error.message}
+        return _refused(deal_id, "card/_products.html", 400, **state)
+    return _changed(deal_id, "card/_products.html", "shared-products", changed_any)
+
+
+# ---------------------------------------------------------------- shared notes
+
+
+def _note_key(key: str) -> str:
+    if shared_notes.note(key) is None:
+        abort(404)
+    return key
+
+
+@bp.get("/deals/<id:deal_id>/notes/<key>")
+def note_view(deal_id, key):
+    own_shared_deal(deal_id)
+    key = _note_key(key)
+    if not is_htmx():
+        return redirect(back_to(deal_id, f"note-{key}"))
+    return _card_part(deal_id, "card/_note.html", note_key=key)
+
+
+@bp.get("/deals/<id:deal_id>/notes/<key>/edit")
+def note_edit(deal_id, key):
+    _deal, shared = own_shared_deal(deal_id)
+    key = _note_key(key)
+    state = {"editing_note": key, "note_original": getattr(shared, key)}
+    return respond(
+        lambda: _card_part(deal_id, "card/_note.html", note_key=key, **state),
+        lambda: render_deal_page(deal_id, **state),
+    )
+
+
+@bp.post("/deals/<id:deal_id>/notes/<key>")
+def note_save(deal_id, key):
+    _deal, shared = own_shared_deal(deal_id)
+    key = _note_key(key)
+    form = NoteForm()
+    try:
+        if not form.validate_on_submit():
+            raise Invalid(" ".join(form.text.errors), key)
+        changed_any = shared_notes.update(
+            shared, current_user, key, form.text.data, form.original_value()
+        )
+    except (Conflict, Invalid) as error:
+        status = 409 if isinstance(error, Conflict) else 400
+        _deal, shared = own_shared_deal(deal_id)
+        state = {
+            "editing_note": key,
+            "note_text": form.text.data,
+            "note_error": error.message,
+            # After a conflict the form starts again from what is stored now.
+            "note_original": getattr(shared, key) if status == 409 else form.original_value(),
+        }
+        return _refused(deal_id, "card/_note.html", status, note_key=key, **state)
+    return _changed(deal_id, "card/_note.html", f"note-{key}", changed_any, note_key=key)
+
+
+# ---------------------------------------------------------------- registrations (vendor side)
+
+
+@bp.post("/deals/<id:deal_id>/registrations")
+def registration_add(deal_id):
+    _deal, shared = own_shared_deal(deal_id)
+    form = RegistrationForm()
+    try:
+        if not form.validate_on_submit():
+            raise Invalid(" ".join(form.expires_on.errors), "expires_on")
+        registrations.add(shared, current_user, form.expires_on.data)
+    except Forbidden:
+        abort(403)
+    except Invalid as error:
+        state = {"registration_error": error.message}
+        return _refused(deal_id, "card/_registrations.html", 400, **state)
+    return _changed(deal_id, "card/_registrations.html", "shared-registrations")
+
+
+@bp.post("/deals/<id:deal_id>/registrations/<id:registration_id>/deregistration")
+def registration_deregister(deal_id, registration_id):
+    _deal, shared = own_shared_deal(deal_id)
+    try:
+        changed_any = registrations.deregister(shared, current_user, registration_id)
+    except Forbidden:
+        abort(403)
+    except NotFound:
+        abort(404)
+    return _changed(
+        deal_id, "card/_registrations.html", "shared-registrations", with_activity=changed_any
+    )

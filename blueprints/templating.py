@@ -1,0 +1,58 @@
+"""What every template may use, registered once by the app factory: value filters
+(in the user's language) and the few globals the layout needs."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_login import current_user
+
+from i18n import current_language, current_timezone
+from models import utcnow
+from services import notifications, values
+
+
+def register(app: Flask) -> None:
+    """Add the filters and globals to `app`'s templates."""
+    app.add_template_filter(amount)
+    app.add_template_filter(date)
+    app.add_template_filter(datetime)
+    app.add_template_filter(ago)
+    app.add_template_filter(count)
+    app.context_processor(_layout_globals)
+
+
+def amount(value) -> str:
+    """125000 -> "125,000.00" (English) / "125 000,00" (French); blank -> "—"."""
+    return values.format_amount(value, current_language())
+
+
+def date(value) -> str:
+    """A date or timestamp as "Mar 1, 2026" / "1 mars 2026"; blank -> "—"."""
+    return values.format_date(value, current_language())
+
+
+def datetime(value) -> str:
+    """A stored moment in the user's time zone: "Mar 1, 2026, 3:04 PM"."""
+    return values.format_datetime(value, current_language(), current_timezone())
+
+
+def ago(value) -> str:
+    """How long ago: "just now", "7 minutes ago", "3 days ago"."""
+    return values.format_ago(value, utcnow(), current_language()) or "just now"
+
+
+def count(value) -> str:
+    """A whole number with grouping: "1,234"."""
+    return values.format_count(value, current_language())
+
+
+def _layout_globals() -> dict:
+    def unread_notification_count():
+        # A function, so only pages that show the bell pay for the count query.
+        return notifications.unread_count(current_user)
+
+    return {
+        "htmx_version": current_app.config["HTMX_VERSION"],
+        "unread_notification_count": unread_notification_count,
+        "notifications_poll_seconds": current_app.config.get("NOTIFICATIONS_POLL_SECONDS", 30),
+    }

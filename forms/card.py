@@ -1,0 +1,63 @@
+"""The "Shared deal" card: deal team, product interest, shared notes, registrations.
+
+The team and product forms say what the user's form *showed* (`original_…`) as
+well as what they chose, so the service applies only this user's changes to
+the set as it is now: two people saving at once both keep theirs.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import Length
+
+from forms.fields import DateField, IdListField
+from services.product_interest import CHOOSE_PRODUCTS
+from services.shared_notes import MAX_NOTE
+from services.team import NOT_YOUR_USERS
+
+
+def _normalise_text(text):
+    # Browsers post CRLF; what is stored and compared is LF, without outer blanks.
+    return text.replace("\r\n", "\n").strip() if isinstance(text, str) else text
+
+
+class TeamForm(FlaskForm):
+    members = IdListField(message=NOT_YOUR_USERS)
+    original_members = IdListField(message=NOT_YOUR_USERS)
+
+    def added(self) -> set[int]:
+        return self.members.data - self.original_members.data
+
+    def removed(self) -> set[int]:
+        return self.original_members.data - self.members.data
+
+
+class ProductsForm(FlaskForm):
+    products = IdListField(message=CHOOSE_PRODUCTS)
+    original_products = IdListField(message=CHOOSE_PRODUCTS)
+
+    def changes(self, current: set[int]) -> tuple[set[int], set[int]]:
+        """(added, removed): against what the form showed, or `current` if it did not say.
+
+        The form always posts `original_products` (an empty marker at least); a post
+        without it is someone's own client, whose choice is the whole new set.
+        """
+        showed = self.original_products.data if self.original_products.raw_data else current
+        chosen = self.products.data
+        return chosen - showed, showed - chosen
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(
+        filters=[_normalise_text],
+        validators=[Length(max=MAX_NOTE, message=f"Use at most {MAX_NOTE:,} characters.")],
+    )
+    original = HiddenField(filters=[_normalise_text])
+
+    def original_value(self) -> str | None:
+        return self.original.data
+
+
+class RegistrationForm(FlaskForm):
+    expires_on = DateField("Expiry date (optional)")

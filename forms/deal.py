@@ -1,0 +1,122 @@
+"""The deal's own fields, edited one at a time: one small form per field.
+
+Every form carries `original`: the field's value (its canonical form) when the
+editor was shown, so the service can tell a concurrent change from this one.
+`value()` is what the service receives.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField
+from wtforms.validators import InputRequired, Length
+
+from forms.fields import AmountField, DateField, IdField
+from services.deal_fields import MAX_COMPANY
+
+CHOOSE_OWNER = "Choose an active user of your account."
+CHOOSE_PIPELINE = "Choose a pipeline."
+CHOOSE_STAGE = "Choose a deal stage."
+
+
+def _strip(text):
+    return text.strip() if isinstance(text, str) else text
+
+
+class _FieldForm(FlaskForm):
+    original = HiddenField()
+
+    @classmethod
+    def editing(cls, deal, original: str):
+        """The editor as it opens: the deal's stored value, and `original` to send back."""
+        form = cls(formdata=None, data=cls.initial(deal))
+        form.original.data = original
+        return form
+
+    def original_value(self) -> str | None:
+        """The value the editor started from; None when the form did not say (no check)."""
+        return self.original.data
+
+
+class AmountForm(_FieldForm):
+    amount = AmountField("Amount")
+
+    @staticmethod
+    def initial(deal):
+        return {"amount": deal.amount}
+
+    def value(self):
+        return self.amount.data
+
+
+class CloseDateForm(_FieldForm):
+    close_date = DateField("Close date")
+
+    @staticmethod
+    def initial(deal):
+        return {"close_date": deal.close_date}
+
+    def value(self):
+        return self.close_date.data
+
+
+class CompanyForm(_FieldForm):
+    company = StringField(
+        "Company",
+        filters=[_strip],
+        validators=[Length(max=MAX_COMPANY, message=f"Use at most {MAX_COMPANY} characters.")],
+    )
+
+    @staticmethod
+    def initial(deal):
+        return {"company": deal.company_name}
+
+    def value(self):
+        return self.company.data or ""
+
+
+class OwnerForm(_FieldForm):
+    owner = IdField("Deal owner", message=CHOOSE_OWNER)  # blank: no owner
+
+    @staticmethod
+    def initial(deal):
+        return {"owner": deal.owner_id}
+
+    def value(self):
+        return self.owner.data
+
+
+class StageForm(_FieldForm):
+    stage = IdField("Deal stage", validators=[InputRequired(CHOOSE_STAGE)], message=CHOOSE_STAGE)
+
+    @staticmethod
+    def initial(deal):
+        return {"stage": deal.stage_id}
+
+    def value(self):
+        return self.stage.data
+
+
+class PipelineForm(StageForm):
+    """A new pipeline takes a stage of it: both are posted together."""
+
+    pipeline = IdField(
+        "Pipeline", validators=[InputRequired(CHOOSE_PIPELINE)], message=CHOOSE_PIPELINE
+    )
+
+    @staticmethod
+    def initial(deal):
+        return {"pipeline": deal.pipeline_id, "stage": deal.stage_id}
+
+    def value(self):
+        return self.pipeline.data, self.stage.data
+
+
+FIELD_FORMS = {
+    "amount": AmountForm,
+    "close_date": CloseDateForm,
+    "company": CompanyForm,
+    "owner": OwnerForm,
+    "stage": StageForm,
+    "pipeline": PipelineForm,
+}

@@ -1,0 +1,17 @@
+"""Settings › Partners › Shared deals."""
+
+from flask_wtf import FlaskForm
+from wtforms.validators import InputRequired
+
+from forms.fields import IdSelectField
+from services.settings import CHOOSE_PIPELINE
+
+
+class ReferredPipelineForm(FlaskForm):
+    pipeline = IdSelectField(
+        "Referred deals pipeline",
+        validators=[InputRequired(CHOOSE_PIPELINE)],
+        message=CHOOSE_PIPELINE,  # the service checks the pipeline is the account's own
+        description="New shared deals created by the other party land in this pipeline's "
+        "first stage. Existing deals stay where they are.",
+    )

@@ -1,0 +1,99 @@
+"""Create shared deal: the deal, the other party, where it goes in your CRM, and
+(partner side) the notes for the vendor or (vendor side) the registration's expiry."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from forms.fields import AmountField, DateField, IdSelectField
+from services import shared_deals as rules
+
+PARTNER_NOTES = ("intro_note", "pain_or_opportunity", "next_steps")
+
+
+def _strip(text):
+    return text.strip() if isinstance(text, str) else text
+
+
+def _note(label: str, required: str) -> TextAreaField:
+    return TextAreaField(
+        label,
+        filters=[_strip],
+        validators=[
+            DataRequired(required),
+            Length(max=rules.NOTE_MAX, message=rules.NOTE_TOO_LONG),
+        ],
+    )
+
+
+class SharedDealForm(FlaskForm):
+    """Every field either side may fill in; `for_side` keeps the ones of one side."""
+
+    name = StringField(
+        "Deal name",
+        filters=[_strip],
+        validators=[
+            DataRequired(rules.ENTER_NAME),
+            Length(max=rules.NAME_MAX, message=rules.NAME_TOO_LONG),
+        ],
+    )
+    amount = AmountField("Amount")
+    close_date = DateField("Close date")
+    partner = IdSelectField(
+        "Partner", validators=[InputRequired(rules.CHOOSE_PARTNER)], message=rules.CHOOSE_PARTNER
+    )
+    vendor = IdSelectField(
+        "Vendor", validators=[InputRequired(rules.CHOOSE_VENDOR)], message=rules.CHOOSE_VENDOR
+    )
+    pipeline = IdSelectField(
+        "Pipeline",
+        validators=[InputRequired(rules.CHOOSE_PIPELINE)],
+        message=rules.CHOOSE_PIPELINE,
+    )
+    stage = IdSelectField(
+        "Deal stage", validators=[InputRequired(rules.CHOOSE_STAGE)], message=rules.CHOOSE_STAGE
+    )
+    intro_note = _note("Intro note", rules.NOTE_REQUIRED["intro_note"])
+    pain_or_opportunity = _note(
+        "Specific pain/opportunity defined", rules.NOTE_REQUIRED["pain_or_opportunity"]
+    )
+    next_steps = _note("Next steps", rules.NOTE_REQUIRED["next_steps"])
+    registration_expires_on = DateField(
+        "Registration expires on",
+        description="Optional. Leave empty for a registration that does not expire.",
+    )
+
+    @classmethod
+    def for_side(cls, vendor_side: bool, **kwargs) -> SharedDealForm:
+        """The form of one side: the vendor picks a partner and an expiry; a partner, the
+        vendor and the three notes."""
+        form = cls(**kwargs)
+        drop = ("vendor", *PARTNER_NOTES) if vendor_side else ("partner", "registration_expires_on")
+        for name in drop:
+            delattr(form, name)
+        return form
+
+    def other_party(self):
+        """The select naming the other party: "Partner" for vendor users, else "Vendor"."""
+        return self.partner if "partner" in self else self.vendor
+
+    def new_shared_deal(self) -> rules.NewSharedDeal:
+        """The typed values, for `services.shared_deals.create`."""
+
+        def data(name, default=None):
+            return self[name].data if name in self else default
+
+        return rules.NewSharedDeal(
+            name=self.name.data,
+            amount=self.amount.data,
+            close_date=self.close_date.data,
+            other_party_id=self.other_party().data,
+            pipeline_id=self.pipeline.data,
+            stage_id=self.stage.data,
+            intro_note=data("intro_note", ""),
+            pain_or_opportunity=data("pain_or_opportunity", ""),
+            next_steps=data("next_steps", ""),
+            registration_expires_on=data("registration_expires_on"),
+        )

@@ -1,0 +1,104 @@
+"""The unit of change: the one way a write service starts, locks, commits and rolls back.
+
+    with shared_deal_change(shared, actor) as change:
+        ...                              # read what is locked, validate, write
+        change.record("team", "added …")  # history + notifications, same transaction
+
+- `writing()` is the write transaction itself: on SQLite it begins as a writer
+  (BEGIN IMMEDIATE, one writer at a time, waiting its turn instead of failing
+  later); on success it commits, on any exception it rolls back and re-raises.
+  A service validates its input *before* it enters, so the lock is held for
+  the write alone.
+- `shared_deal_change` adds a row lock on the shared deal (fetched, so what is
+  compared is what is stored now, on PostgreSQL as on SQLite) and the party
+  check: only the two parties of a shared deal may change it.
+- `deal_change` does the same for one deal of the actor's own account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from extensions import begin_write, db
+from models import Activity, Deal, SharedDeal, User
+from services import activity
+from services.errors import Forbidden, NotFound
+
+NOT_A_PARTY = "Only the two parties of a shared deal may change it."
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """A write transaction: begun as a writer, committed on success, rolled back on error."""
+    try:
+        begin_write()
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def lock_row(model, row_id: int):
+    """SELECT … FOR UPDATE the row and return it refreshed from the database (None if gone).
+
+    Fetching it matters: on PostgreSQL the lock only protects the comparison if
+    the values compared are the ones read under it.
+    """
+    return db.session.scalar(
+        sa.select(model)
+        .where(model.id == row_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+@dataclass
+class SharedDealChange:
+    """A change in progress to a shared deal, by `actor` (None: the system)."""
+
+    shared: SharedDeal
+    actor: User | None
+
+    def record(
+        self,
+        action: str,
+        summary: str,
+        before: str | None = None,
+        after: str | None = None,
+        also_notify: Iterable[int] = (),
+    ) -> Activity:
+        """Write the activity row and the team's notifications of this change."""
+        return activity.record(self.shared, self.actor, action, summary, before, after, also_notify)
+
+
+@contextmanager
+def shared_deal_change(shared: SharedDeal, actor: User | None) -> Iterator[SharedDealChange]:
+    """Lock `shared`, check the actor is a party, yield the change; commit or roll back.
+
+    Concurrent changes of the same shared deal run one after the other (SQLite:
+    one writer; PostgreSQL: the row lock). Raises Forbidden for an actor of
+    neither party, NotFound if the shared deal is gone.
+    """
+    shared_id = shared.id
+    with writing():
+        locked = lock_row(SharedDeal, shared_id)
+        if locked is None:
+            raise NotFound(f"No shared deal {shared_id}.")
+        if actor is not None and not locked.is_party(actor.account_id):
+            raise Forbidden(NOT_A_PARTY)
+        yield SharedDealChange(locked, actor)
+
+
+@contextmanager
+def deal_change(deal_id: int, actor: User) -> Iterator[Deal]:
+    """Lock the actor's own deal `deal_id` and yield it as stored now; commit or roll back."""
+    with writing():
+        deal = lock_row(Deal, deal_id)
+        if deal is None or deal.account_id != actor.account_id:
+            raise NotFound(f"No deal {deal_id} in this account.")
+        yield deal

@@ -1,0 +1,252 @@
+"""The one parser and formatter of amounts and dates, in the user's language.
+
+Amounts and dates are *read* strictly: what is ambiguous or malformed in the
+user's language is refused with a message that shows the expected form, never
+guessed ("1500,50" is 1500.50 in French and refused in English; "1,500" is
+1500 in English and refused in French). They are *written* with Babel's CLDR
+data: "1,500.50" and "Dec 11, 2026" in English, "1 500,50" and "11 déc. 2026"
+in French.
+
+Next to the human forms there is one language-neutral form of each value (the
+*canonical* form: "1500.50", "2026-12-11"), used wherever a value travels
+between requests — URLs, saved views, the `original` of an edit form — so a
+view saved in French opens the same in English.
+
+Every function takes the locale explicitly ("en", "fr"): services have no
+request. The web layer passes the current user's.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_time, get_datetime_format
+from babel.dates import format_timedelta as babel_format_timedelta
+from babel.numbers import format_decimal as babel_format_decimal
+
+from services.errors import Invalid
+
+DEFAULT_LOCALE = "en"
+# deals.amount is NUMERIC(14, 2): twelve digits before the point, two after.
+MAX_AMOUNT = Decimal("999999999999.99")
+CENT = Decimal("0.01")
+# What both databases and Python's date arithmetic (a day either side) accept, with room.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2999, 12, 31)
+MAX_INPUT = 40  # characters: longer than any amount or date anyone types
+MISSING = "—"
+
+# Group separators people type in French: a space, a no-break space, a narrow one (CLDR's).
+_FRENCH_SPACES = " \u00a0\u202f"
+_AMOUNT_PATTERNS = {
+    # Either plain digits or correctly grouped thousands, then decimals (at most two are kept).
+    "en": re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?"),
+    "fr": re.compile(rf"(?:\d{{1,3}}(?:[{_FRENCH_SPACES}]\d{{3}})+|\d+)(?:,(\d+))?"),
+}
+_DATE_PATTERNS = {
+    # The locale's numeric order, four-digit years only (two-digit years are guesses).
+    "en": (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})"), ("month", "day", "year")),
+    "fr": (re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})"), ("day", "month", "year")),
+}
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_CANONICAL_AMOUNT = re.compile(r"\d{1,12}(?:\.\d{1,2})?")
+
+
+def language(locale) -> str:
+    """The language part of a locale ("fr_FR", Babel's Locale("fr") -> "fr"), one we know."""
+    code = str(locale or DEFAULT_LOCALE).replace("-", "_").split("_")[0].lower()
+    return code if code in _AMOUNT_PATTERNS else DEFAULT_LOCALE
+
+
+# ---------------------------------------------------------------- ids
+
+# Ids are positive and fit the tables' INTEGER keys (32-bit on PostgreSQL); anything else
+# cannot name a row, and a larger number would make PostgreSQL refuse the query.
+MAX_ID = 2**31 - 1
+
+
+def parse_id(text) -> int | None:
+    """A posted id as an int within 1..MAX_ID, or None when it cannot be one."""
+    text = str(text if text is not None else "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
+
+
+# ---------------------------------------------------------------- amounts
+
+
+def amount_example(locale=DEFAULT_LOCALE) -> str:
+    """How an amount is typed in this language: "1,500.50" or "1 500,50"."""
+    return format_amount(Decimal("1500.50"), locale, grouping_space=" ")
+
+
+def _refuse_amount(locale) -> Invalid:
+    plain = format_amount_input(Decimal("1500.50"), locale)
+    return Invalid(f"Enter an amount like {amount_example(locale)} or {plain}.")
+
+
+def parse_amount(text: str | None, locale=DEFAULT_LOCALE) -> Decimal | None:
+    """The amount typed in `text` in the user's language; None when blank. Raises Invalid.
+
+    Never rounds: more than two decimals, a negative amount or one past the
+    column's limit is refused, like anything ambiguous in this language.
+    """
+    text = (text or "").strip()
+    if not text:
+        return None
+    lang = language(locale)
+    match = _AMOUNT_PATTERNS[lang].fullmatch(text) if len(text) <= MAX_INPUT else None
+    if match is None:
+        if text.startswith("-"):
+            raise Invalid("The amount cannot be negative.")
+        raise _refuse_amount(lang)
+    if match.group(1) and len(match.group(1)) > 2:
+        raise Invalid(f"Use at most two decimals, like {amount_example(lang)}.")
+    if lang == "fr":
+        digits = text.translate({ord(c): None for c in _FRENCH_SPACES}).replace(",", ".")
+    else:
+        digits = text.replace(",", "")
+    return _within_limit(Decimal(digits))
+
+
+def parse_canonical_amount(text: str | None) -> Decimal | None:
+    """An amount in the language-neutral form of URLs and views ("1500.50"). Raises Invalid."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if len(text) > MAX_INPUT or not _CANONICAL_AMOUNT.fullmatch(text):
+        raise Invalid("Enter an amount like 1500.50.")
+    return _within_limit(Decimal(text))
+
+
+def _within_limit(amount: Decimal) -> Decimal:
+    if amount > MAX_AMOUNT:
+        raise Invalid(f"The amount is at most {format_amount(MAX_AMOUNT)}.")
+    return amount.quantize(CENT)
+
+
+def canonical_amount(amount: Decimal | None) -> str:
+    """The language-neutral form: "1500.50"; "" for no amount."""
+    return "" if amount is None else f"{amount:.2f}"
+
+
+def format_amount(amount: Decimal | None, locale=DEFAULT_LOCALE, grouping_space=None) -> str:
+    """An amount as people read it: "1,500.50" / "1 500,50" (always two decimals); "—" if none."""
+    if amount is None:
+        return MISSING
+    text = babel_format_decimal(amount, format="#,##0.00", locale=language(locale))
+    return text.replace("\u202f", grouping_space) if grouping_space else text
+
+
+def format_amount_input(amount: Decimal | None, locale=DEFAULT_LOCALE) -> str:
+    """An amount as an edit box shows it, easy to retype: "1500.50" / "1500,50"."""
+    if amount is None:
+        return ""
+    return babel_format_decimal(amount, format="0.00", locale=language(locale))
+
+
+def format_count(number: int, locale=DEFAULT_LOCALE) -> str:
+    """A whole number with the language's grouping: "1,234" / "1 234"."""
+    return babel_format_decimal(number, locale=language(locale))
+
+
+# ---------------------------------------------------------------- dates
+
+
+def date_example(locale=DEFAULT_LOCALE) -> str:
+    """How a date is typed in this language, besides the ISO form: "12/31/2026", "31/12/2026"."""
+    return "31/12/2026" if language(locale) == "fr" else "12/31/2026"
+
+
+def parse_date(text: str | None, locale=DEFAULT_LOCALE) -> date | None:
+    """The date in `text`: ISO (what date inputs send) or the language's numeric form.
+
+    None when blank. Raises Invalid for anything else, or a date outside
+    MIN_DATE..MAX_DATE.
+    """
+    text = (text or "").strip()
+    if not text:
+        return None
+    parts = _date_parts(text, language(locale))
+    if parts is None:
+        raise Invalid(f"Enter a date like {date_example(locale)} or 2026-12-31.")
+    return _valid_date(*parts)
+
+
+def parse_canonical_date(text: str | None) -> date | None:
+    """A date in the language-neutral form of URLs and saved views (ISO). Raises Invalid."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    match = _ISO_DATE.fullmatch(text) if len(text) == 10 else None
+    if match is None:
+        raise Invalid("Enter a date like 2026-12-31.")
+    return _valid_date(*(int(part) for part in match.groups()))
+
+
+def _date_parts(text: str, lang: str) -> tuple[int, int, int] | None:
+    if len(text) > MAX_INPUT:
+        return None
+    iso = _ISO_DATE.fullmatch(text)
+    if iso:
+        return tuple(int(part) for part in iso.groups())
+    pattern, order = _DATE_PATTERNS[lang]
+    match = pattern.fullmatch(text)
+    if match is None:
+        return None
+    named = dict(zip(order, (int(part) for part in match.groups()), strict=True))
+    return named["year"], named["month"], named["day"]
+
+
+def _valid_date(year: int, month: int, day: int) -> date:
+    try:
+        value = date(year, month, day)
+    except ValueError:
+        raise Invalid("That day does not exist.") from None
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise Invalid(f"Enter a date between {MIN_DATE.year} and {MAX_DATE.year}.")
+    return value
+
+
+def canonical_date(value: date | None) -> str:
+    """The language-neutral form: "2026-12-11"; "" for no date."""
+    return value.isoformat() if value else ""
+
+
+def format_date(value: date | datetime | None, locale=DEFAULT_LOCALE) -> str:
+    """A date as people read it: "Dec 11, 2026" / "11 déc. 2026"; "—" if none."""
+    if value is None:
+        return MISSING
+    if isinstance(value, datetime):
+        value = value.date()
+    return babel_format_date(value, format="medium", locale=language(locale))
+
+
+def format_datetime(value: datetime | None, locale=DEFAULT_LOCALE, tzinfo=None) -> str:
+    """A stored (naive UTC) moment in the user's time zone: "Dec 11, 2026, 3:04 PM"."""
+    if value is None:
+        return MISSING
+    lang = language(locale)
+    moment = _as_utc(value).astimezone(tzinfo) if tzinfo else _as_utc(value)
+    glue = get_datetime_format("medium", locale=lang)  # "{1}, {0}": date, then time
+    day = babel_format_date(moment.date(), format="medium", locale=lang)
+    return glue.replace("{1}", day).replace("{0}", format_time(moment, "short", locale=lang))
+
+
+def format_ago(value: datetime, now: datetime, locale=DEFAULT_LOCALE) -> str | None:
+    """How long ago, in words: "7 minutes ago" / "il y a 7 minutes"; None under a minute."""
+    delta = now - value
+    if delta < timedelta(minutes=1):
+        return None  # the caller says "just now" in its own words
+    return babel_format_timedelta(
+        -delta, granularity="minute", add_direction=True, locale=language(locale)
+    )
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
