@@ -12,7 +12,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 import models  # noqa: F401 - registers the tables with the metadata
-from extensions import csrf, db, limiter, login_manager, migrate
+from extensions import babel, csrf, db, limiter, login_manager, migrate
+from i18n import select_locale, select_timezone
 from services import accounts
 
 # Scripts only from our own origin; no inline script or eval anywhere.
@@ -46,6 +47,7 @@ def create_app(config_overrides: dict | None = None, instance_path: str | None =
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = "strong"

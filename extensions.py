@@ -2,6 +2,7 @@
 
 import sqlite3
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -24,6 +25,8 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
 migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Translations (translations/<lang>/LC_MESSAGES) and the request's locale: i18n.py.
+babel = Babel()
 # Login throttling (blueprints/auth.py). Counters live in RATELIMIT_STORAGE_URI (config.py).
 limiter = Limiter(key_func=get_remote_address)
 
