@@ -14,7 +14,6 @@ from extensions import db
 from models import Activity, DealRegistration, SharedDeal, User, utcnow
 from services.changes import shared_deal_change
 from services.errors import Forbidden, Invalid, NotFound
-from services.registration_queries import active_condition
 
 NOT_VENDOR = "Only the vendor's users can register or deregister a shared deal."
 EXPIRY_IN_PAST = "The expiry date cannot be in the past."
@@ -57,15 +56,6 @@ def rows_for(shared: SharedDeal, today: date) -> list[RegistrationRow]:
         )
         for reg, by, deregistered in rows
     ]
-
-
-def active_count(shared: SharedDeal, today: date) -> int:
-    """How many of the shared deal's registrations are active on `today`."""
-    return db.session.scalar(
-        sa.select(sa.func.count(DealRegistration.id)).where(
-            DealRegistration.shared_deal_id == shared.id, active_condition(today)
-        )
-    )
 
 
 def _check_vendor(shared: SharedDeal, actor: User) -> None:

@@ -15,7 +15,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
 from models import Account, DealTeamMember, SharedDeal, User
-from services import accounts
 from services.changes import shared_deal_change
 from services.errors import Invalid
 
@@ -32,11 +31,6 @@ class Member:
     account_name: str
     account_kind: str
     active: bool
-
-
-def candidates_for(user: User) -> list[User]:
-    """The users `user` may put on a deal team: the active users of their own account."""
-    return accounts.active_users_of(user.account_id)
 
 
 def members_of(shared: SharedDeal) -> list[Member]:

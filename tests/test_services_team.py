@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from models import Activity, DealTeamMember, Notification
-from services import activity, team
+from services import accounts, activity, team
 from services.errors import Forbidden, Invalid
 
 
@@ -25,8 +25,11 @@ def activity_count(db_session, shared):
 def test_candidates_are_the_active_users_of_your_own_account(demo, db_session):
     demo.carol.active = False
     db_session.commit()
-    assert [u.full_name for u in team.candidates_for(demo.alice)] == ["Alice Martin", "Bob Nguyen"]
-    assert [u.full_name for u in team.candidates_for(demo.rita)] == [
+    assert [u.full_name for u in accounts.active_users_of(demo.alice.account_id)] == [
+        "Alice Martin",
+        "Bob Nguyen",
+    ]
+    assert [u.full_name for u in accounts.active_users_of(demo.rita.account_id)] == [
         "Rita Okafor",
         "Victor Lindqvist",
     ]
