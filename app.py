@@ -27,6 +27,8 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 # The database cannot be reached (down, restarting, out of connections, locked).
 DATABASE_UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 SETUP_COMMANDS = {"seed-demo", "db"}
+# Every address the app builds (20 filters of the longest kind included) fits in this.
+MAX_QUERY_STRING = 8 * 1024
 HTMX_VERSION = "2.0.11"  # static/htmx-<version>.min.js
 
 
@@ -87,6 +89,13 @@ def create_app(config_overrides: dict | None = None, instance_path: str | None =
 
 
 def _register_hooks(app: Flask) -> None:
+    @app.before_request
+    def refuse_long_addresses():
+        # Every address the app makes is far shorter; a longer one is refused before
+        # any parsing, lock or query (414 URI Too Long).
+        if len(request.query_string) > MAX_QUERY_STRING:
+            abort(414)
+
     @app.before_request
     def refuse_nul_characters():
         # No form can type a NUL; databases refuse it in text (PostgreSQL, SQLite FTS5).
@@ -151,6 +160,16 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(400)
     def bad_request(error):
         return page(400, "Bad request", getattr(error, "description", "") or "Bad request.")
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return page(413, "Too much", "That form sent more than this app accepts.")
+
+    @app.errorhandler(414)
+    def address_too_long(error):
+        return page(
+            414, "Address too long", "That address is too long. Remove some filters and try again."
+        )
 
     @app.errorhandler(403)
     def forbidden(error):

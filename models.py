@@ -373,6 +373,42 @@ class DealRegistration(db.Model):
         return "active"
 
 
+class RegistrationRequest(db.Model):
+    """A partner's request that the vendor register a shared deal.
+
+    requested -> approved (which makes a DealRegistration) or declined (with a
+    reason). A shared deal has at most one open ("requested") request at a time:
+    a partial unique index says so, on SQLite and PostgreSQL alike.
+    """
+
+    __tablename__ = "registration_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shared_deal_id: Mapped[int] = mapped_column(sa.ForeignKey("shared_deals.id"))
+    status: Mapped[str] = mapped_column(sa.String(20), default="requested")
+    requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decline_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    registration_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deal_registrations.id"))
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('requested', 'approved', 'declined')", name="request_status"
+        ),
+        sa.Index(
+            "uq_registration_requests_open",
+            "shared_deal_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'requested'"),
+            postgresql_where=sa.text("status = 'requested'"),
+        ),
+        sa.Index("ix_registration_requests_shared_deal", "shared_deal_id", "id"),
+    )
+
+
 class Activity(db.Model):
     """Append-only history of a shared deal: who did what, when, before -> after."""
 

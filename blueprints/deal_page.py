@@ -119,6 +119,21 @@ def _field(deal_id: int, key: str, status: int = 200, **state):
     )
 
 
+def _header_html(deal_id: int) -> str:
+    """Out of band after an edit: the page header (it shows name, stage, amount) and, on a
+    shared deal, the Activity list with the change just recorded."""
+    deal = own_deal(deal_id)
+    shared = shared_card.shared_deal_of(deal)
+    other = shared_card.other_party_name(current_user, shared) if shared else None
+    body = render_template("deal_page/_header.html", deal=deal, oob=True, other_party_name=other)
+    if shared is not None:
+        rows, more = shared_card.activity_for(shared)
+        body += render_template(
+            "deal_page/_activity.html", deal=deal, activity_rows=rows, activity_more=more, oob=True
+        )
+    return body
+
+
 @bp.get("/deals/<id:deal_id>/fields/<key>")
 def field_view(deal_id, key):
     """The field in its view state (htmx "Cancel"); a plain request goes to the page."""
@@ -155,7 +170,7 @@ def field_save(deal_id, key):
         if key in ("pipeline", "stage"):
             # Pipeline and stage change together: the other row is refreshed out of band.
             body += _field_html(deal_id, "stage" if key == "pipeline" else "pipeline", oob=True)
-        return body
+        return body + _header_html(deal_id)
 
     return changed(saved_row, back_to(deal_id, f"field-{key}"))
 

@@ -15,8 +15,23 @@ from flask_login import current_user
 
 from blueprints.deal_page import back_to, own_shared_deal, render_deal_page
 from blueprints.htmx import changed, is_htmx, respond
-from forms.card import NoteForm, ProductsForm, RegistrationForm, TeamForm
-from services import product_interest, registrations, shared_card, shared_notes, team
+from forms.card import (
+    ApproveForm,
+    DeclineForm,
+    NoteForm,
+    ProductsForm,
+    RegistrationForm,
+    RegistrationRequestForm,
+    TeamForm,
+)
+from services import (
+    product_interest,
+    registration_requests,
+    registrations,
+    shared_card,
+    shared_notes,
+    team,
+)
 from services.errors import Conflict, Forbidden, Invalid, NotFound
 
 bp = Blueprint("card", __name__)
@@ -201,3 +216,78 @@ def registration_deregister(deal_id, registration_id):
     return _changed(
         deal_id, "card/_registrations.html", "shared-registrations", with_activity=changed_any
     )
+
+
+def _deregister_page(deal_id: int, registration_id: int):
+    """The confirmation before deregistering: its own page (JS off) or the dialog's content."""
+    deal, shared = own_shared_deal(deal_id)
+    card = shared_card.card_for(current_user, shared)
+    if not card.viewer_is_vendor:
+        abort(403)
+    row = next((r for r in card.registrations if r.id == registration_id), None)
+    if row is None:
+        abort(404)
+    return render_template("card/deregister_confirm.html", deal=deal, card=card, registration=row)
+
+
+@bp.get("/deals/<id:deal_id>/registrations/<id:registration_id>/deregistration")
+def registration_deregister_confirm(deal_id, registration_id):
+    """ "Deregister this registration?": asked before the deregistration is posted."""
+    return _deregister_page(deal_id, registration_id)
+
+
+# ---------------------------------------------------------------- registration requests
+
+
+def _requests_refused(deal_id: int, status: int, **state):
+    return _refused(deal_id, "card/_registrations.html", status, **state)
+
+
+@bp.post("/deals/<id:deal_id>/registration-requests")
+def registration_request(deal_id):
+    """A partner user asks the vendor to register the deal ("Request registration")."""
+    _deal, shared = own_shared_deal(deal_id)
+    form = RegistrationRequestForm()
+    try:
+        if not form.validate_on_submit():
+            raise Invalid(" ".join(form.message.errors), "message")
+        registration_requests.request(shared, current_user, form.message.data or "")
+    except Forbidden:
+        abort(403)
+    except Invalid as error:
+        return _requests_refused(deal_id, 400, request_error=error.message)
+    return _changed(deal_id, "card/_registrations.html", "shared-registrations")
+
+
+@bp.post("/deals/<id:deal_id>/registration-requests/<id:request_id>/approval")
+def registration_approve(deal_id, request_id):
+    _deal, shared = own_shared_deal(deal_id)
+    form = ApproveForm()
+    try:
+        if not form.validate_on_submit():
+            raise Invalid(" ".join(form.expires_on.errors), "expires_on")
+        registration_requests.approve(shared, current_user, request_id, form.expires_on.data)
+    except Forbidden:
+        abort(403)
+    except NotFound:
+        abort(404)
+    except Invalid as error:
+        return _requests_refused(deal_id, 400, decision_error=error.message)
+    return _changed(deal_id, "card/_registrations.html", "shared-registrations")
+
+
+@bp.post("/deals/<id:deal_id>/registration-requests/<id:request_id>/decline")
+def registration_decline(deal_id, request_id):
+    _deal, shared = own_shared_deal(deal_id)
+    form = DeclineForm()
+    try:
+        if not form.validate_on_submit():
+            raise Invalid(" ".join(form.reason.errors), "reason")
+        registration_requests.decline(shared, current_user, request_id, form.reason.data)
+    except Forbidden:
+        abort(403)
+    except NotFound:
+        abort(404)
+    except Invalid as error:
+        return _requests_refused(deal_id, 400, decision_error=error.message)
+    return _changed(deal_id, "card/_registrations.html", "shared-registrations")

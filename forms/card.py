@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
-from wtforms.validators import Length
+from wtforms.validators import DataRequired, Length
 
 from forms.fields import DateField, IdListField
 from services.product_interest import CHOOSE_PRODUCTS
+from services.registration_requests import MAX_MESSAGE, REASON_REQUIRED
 from services.shared_notes import MAX_NOTE
 from services.team import NOT_YOUR_USERS
 
@@ -61,3 +62,24 @@ class NoteForm(FlaskForm):
 
 class RegistrationForm(FlaskForm):
     expires_on = DateField("Expiry date (optional)")
+
+
+_MESSAGE_LENGTH = Length(max=MAX_MESSAGE, message=f"Use at most {MAX_MESSAGE:,} characters.")
+
+
+class RegistrationRequestForm(FlaskForm):
+    message = TextAreaField(
+        "Message (optional)", filters=[_normalise_text], validators=[_MESSAGE_LENGTH]
+    )
+
+
+class ApproveForm(FlaskForm):
+    expires_on = DateField("Expiry date (optional)")
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason",
+        filters=[_normalise_text],
+        validators=[DataRequired(REASON_REQUIRED), _MESSAGE_LENGTH],
+    )

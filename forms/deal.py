@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from forms.fields import AmountField, DateField, IdField
+from services import shared_deals as rules
 from services.deal_fields import MAX_COMPANY
 
 CHOOSE_OWNER = "Choose an active user of your account."
@@ -36,6 +37,24 @@ class _FieldForm(FlaskForm):
     def original_value(self) -> str | None:
         """The value the editor started from; None when the form did not say (no check)."""
         return self.original.data
+
+
+class NameForm(_FieldForm):
+    name = StringField(
+        "Deal name",
+        filters=[_strip],
+        validators=[
+            DataRequired(rules.ENTER_NAME),
+            Length(max=rules.NAME_MAX, message=rules.NAME_TOO_LONG),
+        ],
+    )
+
+    @staticmethod
+    def initial(deal):
+        return {"name": deal.name}
+
+    def value(self):
+        return self.name.data
 
 
 class AmountForm(_FieldForm):
@@ -113,6 +132,7 @@ class PipelineForm(StageForm):
 
 
 FIELD_FORMS = {
+    "name": NameForm,
     "amount": AmountForm,
     "close_date": CloseDateForm,
     "company": CompanyForm,

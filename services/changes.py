@@ -12,7 +12,8 @@
 - `shared_deal_change` adds a row lock on the shared deal (fetched, so what is
   compared is what is stored now, on PostgreSQL as on SQLite) and the party
   check: only the two parties of a shared deal may change it.
-- `deal_change` does the same for one deal of the actor's own account.
+- A deal's own fields lock their rows themselves (`services/deal_fields.update`):
+  the shared deal first, then both deals of a shared property, in id order.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from extensions import begin_write, db
-from models import Activity, Deal, SharedDeal, User
+from models import Activity, SharedDeal, User
 from services import activity
 from services.errors import Forbidden, NotFound
 
@@ -92,13 +93,3 @@ def shared_deal_change(shared: SharedDeal, actor: User | None) -> Iterator[Share
         if actor is not None and not locked.is_party(actor.account_id):
             raise Forbidden(NOT_A_PARTY)
         yield SharedDealChange(locked, actor)
-
-
-@contextmanager
-def deal_change(deal_id: int, actor: User) -> Iterator[Deal]:
-    """Lock the actor's own deal `deal_id` and yield it as stored now; commit or roll back."""
-    with writing():
-        deal = lock_row(Deal, deal_id)
-        if deal is None or deal.account_id != actor.account_id:
-            raise NotFound(f"No deal {deal_id} in this account.")
-        yield deal

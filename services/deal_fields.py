@@ -1,5 +1,11 @@
-"""A deal's own fields (Amount, Close date, Pipeline, Deal stage, Deal owner, Company),
-edited one at a time by the users of the deal's account.
+"""A deal's own fields (Deal name, Amount, Close date, Pipeline, Deal stage, Deal owner,
+Company), edited one at a time by the users of the deal's account.
+
+On a shared deal, name, amount and close date are *shared properties*: an edit
+by either party changes both deals in one transaction. Pipeline, stage, owner
+and company stay each party's own. Every change to either deal of a shared deal
+is written to its Activity (before -> after) and notifies the team; changes to
+an unshared deal write no history.
 
 No lost edits: every edit form carries the value it started from (`token`). When the
 stored value changed meanwhile, `update` raises `Conflict` with the current value and
@@ -14,12 +20,15 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from extensions import db
-from models import Deal, Pipeline, Stage, User
-from services import accounts, settings, values
-from services.changes import deal_change
-from services.errors import Conflict, Invalid
+from models import Deal, Pipeline, SharedDeal, Stage, User
+from services import accounts, activity, settings, values
+from services.changes import lock_row, writing
+from services.errors import Conflict, Invalid, NotFound
 
 MAX_COMPANY = 200
+MAX_NAME = 200
+# What both deals of a shared deal always agree on.
+SHARED_KEYS = frozenset({"name", "amount", "close_date"})
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,7 @@ class Field:
 FIELDS = {
     f.key: f
     for f in (
+        Field("name", "Deal name"),
         Field("amount", "Amount"),
         Field("close_date", "Close date"),
         Field("pipeline", "Pipeline"),
@@ -48,6 +58,8 @@ def field(key: str) -> Field | None:
 
 def display(deal: Deal, key: str, locale=values.DEFAULT_LOCALE) -> str:
     """The field's value as the page shows it (plain text). Needs the deal's labels loaded."""
+    if key == "name":
+        return deal.name
     if key == "amount":
         return values.format_amount(deal.amount, locale)
     if key == "close_date":
@@ -63,6 +75,8 @@ def display(deal: Deal, key: str, locale=values.DEFAULT_LOCALE) -> str:
 
 def token(deal: Deal, key: str) -> str:
     """The stored value as the edit form remembers it, to notice a concurrent change."""
+    if key == "name":
+        return deal.name
     if key == "amount":
         return values.canonical_amount(deal.amount)
     if key == "close_date":
@@ -115,7 +129,9 @@ def _stage_in(pipeline_id: int, stage_id: int) -> Stage | None:
 
 def _apply(deal: Deal, key: str, value) -> None:
     """Check `value` against the account's own choices and set it on `deal` (no commit)."""
-    if key == "amount":
+    if key == "name":
+        deal.name = value
+    elif key == "amount":
         deal.amount = value
     elif key == "close_date":
         deal.close_date = value
@@ -143,15 +159,69 @@ def update(user: User, deal_id: int, key: str, value, original: str | None) -> b
     longer that, raises `Conflict` (with the current value) and writes nothing.
     Raises `Invalid` for a value that is not one of the account's own choices, and
     NotFound for a deal that is not the user's. Returns whether the value changed.
+
+    On a shared deal the shared deal's row is locked first, then the deals in id
+    order, so both parties' edits run one after the other without deadlock.
     """
     if field(key) is None:
         raise Invalid("That field cannot be edited.")
-    with deal_change(deal_id, user) as deal:
+    shared_id = _shared_deal_id(deal_id)
+    with writing():
+        shared = lock_row(SharedDeal, shared_id) if shared_id is not None else None
+        deals = _lock_deals(deal_id, shared, key)
+        deal = deals.get(deal_id)
+        if deal is None or deal.account_id != user.account_id:
+            raise NotFound(f"No deal {deal_id} in this account.")
         current = token(deal, key)
         if original is not None and original != current:
             raise Conflict(FIELDS[key].label, _display_fresh(deal, key))
+        before = _display_fresh(deal, key)
         _apply(deal, key, value)
-        return token(deal, key) != current
+        if token(deal, key) == current:
+            return False
+        if shared is not None:
+            for other in deals.values():
+                if other is not deal:
+                    _apply(other, key, value)  # a shared property: both deals agree
+            label = FIELDS[key].label
+            activity.record(
+                shared,
+                user,
+                "field",
+                f"changed the {label[0].lower() + label[1:]}",
+                before,
+                _display_fresh(deal, key),
+            )
+        return True
+
+
+def _shared_deal_id(deal_id: int) -> int | None:
+    return db.session.scalar(
+        sa.select(SharedDeal.id).where(
+            sa.or_(SharedDeal.partner_deal_id == deal_id, SharedDeal.vendor_deal_id == deal_id)
+        )
+    )
+
+
+def _lock_deals(deal_id: int, shared: SharedDeal | None, key: str) -> dict[int, Deal]:
+    """Lock the deal, and for a shared property the other party's deal too, in id order."""
+    ids = {deal_id}
+    if (
+        shared is not None
+        and key in SHARED_KEYS
+        and deal_id
+        in (
+            shared.partner_deal_id,
+            shared.vendor_deal_id,
+        )
+    ):
+        ids = {shared.partner_deal_id, shared.vendor_deal_id}
+    locked = {}
+    for row_id in sorted(ids):
+        row = lock_row(Deal, row_id)
+        if row is not None:
+            locked[row_id] = row
+    return locked
 
 
 def _display_fresh(deal: Deal, key: str) -> str:

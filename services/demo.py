@@ -15,6 +15,7 @@ from models import (
     DealTeamMember,
     Product,
     ProductInterest,
+    RegistrationRequest,
     SharedDeal,
     Stage,
     User,
@@ -153,7 +154,7 @@ SHARED = (
     (
         "Brightside Agency",
         "Hooli customer portal",
-        None,
+        "requested",
         ("carol@brightside.example", "rita@northwind.example"),
         (),
     ),
@@ -167,7 +168,7 @@ SHARED = (
     (
         "Harbor Digital",
         "Cyberdyne analytics rollout",
-        "expired",
+        "declined",
         ("hana@harbor.example", "victor@northwind.example"),
         ("Operations Suite",),
     ),
@@ -275,6 +276,8 @@ def seed(today: date | None = None) -> dict[str, Account]:
         vendor_deal = make_deal(
             VENDOR, deal_name, REFERRED_PIPELINE[VENDOR], 0, users["rita@northwind.example"]
         )
+        # Shared properties: both parties' deals say the same.
+        vendor_deal.amount, vendor_deal.close_date = partner_deal.amount, partner_deal.close_date
         db.session.flush()
         shared = SharedDeal(
             partner_account_id=accounts[account_name].id,
@@ -335,7 +338,31 @@ def _demo_history(shared, registration, team, users, products, interest, today):
         )
     if interest:
         events.append((rita, "products", "changed the product interest", "", ", ".join(interest)))
-    if registration:
+    if registration in ("requested", "declined"):
+        asker = team[0]
+        made = RegistrationRequest(
+            shared_deal_id=shared.id,
+            requested_by_id=asker.id,
+            message="They sign next quarter; please register us.",
+            status=registration,
+        )
+        events.append(
+            (asker, "registration_requested", "requested a registration", None, made.message)
+        )
+        if registration == "declined":
+            made.decided_by_id, made.decided_at = rita.id, utcnow()
+            made.decline_reason = "Our direct team already works this account."
+            events.append(
+                (
+                    rita,
+                    "registration_declined",
+                    "declined the registration request",
+                    "requested",
+                    made.decline_reason,
+                )
+            )
+        db.session.add(made)
+    elif registration:
         expires = {
             "active": today + timedelta(days=90),
             "expired": today - timedelta(days=10),

@@ -12,7 +12,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from models import Deal, DealRegistration, SharedDeal
+from models import Deal, DealRegistration, RegistrationRequest, SharedDeal
 
 
 def active_condition(today: date):
@@ -51,4 +51,19 @@ def registered_deal_ids(account_kind: str, account_id: int, today: date) -> sa.S
         sa.select(deal_id)
         .join(DealRegistration, DealRegistration.shared_deal_id == SharedDeal.id)
         .where(own_account == account_id, active_condition(today))
+    )
+
+
+def open_request_count_for_deal():
+    """Correlated scalar subquery: 1 when the deal's shared deal has an open registration
+    request, else 0 (a partial unique index keeps at most one open)."""
+    return (
+        sa.select(sa.func.count(RegistrationRequest.id))
+        .join(SharedDeal, SharedDeal.id == RegistrationRequest.shared_deal_id)
+        .where(
+            sa.or_(SharedDeal.partner_deal_id == Deal.id, SharedDeal.vendor_deal_id == Deal.id),
+            RegistrationRequest.status == "requested",
+        )
+        .correlate(Deal)
+        .scalar_subquery()
     )

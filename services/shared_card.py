@@ -6,6 +6,7 @@ shared deal is reachable only from the deal id of one of its two parties.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,8 +14,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from extensions import db
-from models import Account, Activity, Deal, Product, SharedDeal, User
-from services import accounts, deals, product_interest, registrations, shared_notes, team
+from models import Account, Activity, Deal, Product, SharedDeal, Stage, User
+from services import (
+    accounts,
+    deals,
+    product_interest,
+    registration_requests,
+    registrations,
+    shared_notes,
+    team,
+)
 from services.errors import NotFound
 
 ACTIVITY_PAGE_SIZE = 50
@@ -37,6 +46,25 @@ class SharedCard:
     team_candidates: list[User]
     team_inactive_members: list[team.Member]
     today: date
+    # The other party's own stage of its deal: shown read-only ("Their stage").
+    other_stage: str = ""
+    requests: list[registration_requests.RequestRow] = dataclasses.field(default_factory=list)
+    # Shown to vendor users before they approve an open request.
+    conflicts: list[registration_requests.Conflicting] = dataclasses.field(default_factory=list)
+
+    @property
+    def open_request(self) -> registration_requests.RequestRow | None:
+        return next((r for r in self.requests if r.status == "requested"), None)
+
+    @property
+    def can_request(self) -> bool:
+        """A partner user may ask for a registration: none open, the deal not registered."""
+        return (
+            not self.viewer_is_vendor
+            and self.open_request is None
+            and self.active_registrations == 0
+        )
+
     notes = shared_notes.NOTES
 
     @property
@@ -97,6 +125,7 @@ def card_for(user: User, shared: SharedDeal, today: date | None = None) -> Share
         )
     }
     members = team.members_of(shared)
+    requests = registration_requests.rows_for(shared)
     candidates = accounts.active_users_of(user.account_id)
     candidate_ids = {u.id for u in candidates}
     return SharedCard(
@@ -113,6 +142,30 @@ def card_for(user: User, shared: SharedDeal, today: date | None = None) -> Share
             m for m in members if m.account_id == user.account_id and m.user_id not in candidate_ids
         ],
         today=today or date.today(),
+        other_stage=other_stage_name(shared, user.account_id),
+        requests=requests,
+        conflicts=(
+            registration_requests.conflicts_for(shared, today)
+            if user.account_id == shared.vendor_account_id
+            and any(r.status == "requested" for r in requests)
+            else []
+        ),
+    )
+
+
+def other_stage_name(shared: SharedDeal, account_id: int) -> str:
+    """The stage the other party's deal is at, in their pipeline."""
+    return db.session.scalar(
+        sa.select(Stage.name)
+        .join(Deal, Deal.stage_id == Stage.id)
+        .where(Deal.id == shared.other_deal_id(account_id))
+    )
+
+
+def other_party_name(user: User, shared: SharedDeal) -> str:
+    """The name of the party of `shared` that is not the user's account."""
+    return db.session.scalar(
+        sa.select(Account.name).where(Account.id == shared.other_account_id(user.account_id))
     )
 
 

@@ -132,10 +132,11 @@ def create(creator: User, data: NewSharedDeal, today: date | None = None) -> Sha
     Writes, in one transaction: the creator's deal (their pipeline and stage,
     owned by them), the other party's deal (first stage of that party's referred
     deals pipeline, owned by its first admin), the SharedDeal with the partner's
-    notes, the creator on the deal team, an active registration for the partner
-    (by the vendor rep who creates it, or with no registering user when the
-    partner creates it: "registered automatically"), and the "created" activity
-    with its notifications (the other party's deal owner hears of it too).
+    notes, the creator on the deal team, when a vendor rep creates it an active
+    registration for the partner (a partner's deal starts unregistered: its users
+    request a registration, services/registration_requests.py), and the
+    "created" activity with its notifications (the other party's deal owner
+    hears of it too).
 
     Raises InvalidSharedDeal (nothing written) when any field is wrong.
     """
@@ -207,20 +208,20 @@ def _create(creator, data, other, pipeline, stage, landing_stage, notes, expires
     db.session.add(
         DealTeamMember(shared_deal_id=shared.id, user_id=creator.id, added_by_id=creator.id)
     )
-    db.session.add(
-        DealRegistration(
-            shared_deal_id=shared.id,
-            # A partner's own deal is registered by the system, not by a vendor rep.
-            registered_by_id=creator.id if creator_is_vendor else None,
-            expires_on=expires_on,
+    if creator_is_vendor:
+        # A vendor rep's shared deal is registered for the partner at once; a partner's
+        # waits for a vendor rep to approve its registration request.
+        db.session.add(
+            DealRegistration(
+                shared_deal_id=shared.id, registered_by_id=creator.id, expires_on=expires_on
+            )
         )
-    )
     db.session.flush()
     if creator_is_vendor:
         expiry = f"expires {expires_on.isoformat()}" if expires_on else "no expiry"
         summary = f"created the shared deal and registered it for {other.name} ({expiry})"
     else:
-        summary = "created the shared deal (registered automatically)"
+        summary = "created the shared deal"
     activity.record(
         shared,
         creator,

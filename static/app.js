@@ -3,7 +3,9 @@
 // - [data-open-dialog] opens a native <dialog>; Esc or [data-close-dialog] closes it,
 //   resets its form and returns focus to the button that opened it;
 // - after htmx swaps in a fragment, focus lands somewhere sensible;
-// - the Pipeline editor offers only the chosen pipeline's stages.
+// - the Pipeline editor offers only the chosen pipeline's stages;
+// - [data-confirm-dialog] links (e.g. Deregister) show their confirmation page's
+//   .confirm-box in a modal <dialog> instead of navigating; Esc or Cancel closes it.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -20,7 +22,48 @@
     dialog.showModal();
   }
 
+  function confirmInDialog(link) {
+    fetch(link.href, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error(response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        var box = new DOMParser().parseFromString(html, "text/html").querySelector(".confirm-box");
+        if (!box) throw new Error("no confirmation");
+        var dialog = document.getElementById("confirm-dialog");
+        if (!dialog) {
+          dialog = document.createElement("dialog");
+          dialog.id = "confirm-dialog";
+          dialog.setAttribute("data-return-focus", "");
+          dialog.setAttribute("aria-labelledby", "deregister-title");
+          document.body.appendChild(dialog);
+        }
+        dialog.replaceChildren(box);
+        if (!link.id) link.id = "confirm-opener-" + Date.now();
+        dialog.dataset.returnFocus = link.id;
+        dialog.showModal();
+        var cancel = dialog.querySelector("[data-dialog-cancel]");
+        if (cancel) cancel.focus();
+      })
+      .catch(function () {
+        window.location.href = link.href; // the confirmation page itself
+      });
+  }
+
   document.addEventListener("click", function (event) {
+    var confirmLink = event.target.closest("a[data-confirm-dialog]");
+    if (confirmLink) {
+      event.preventDefault();
+      confirmInDialog(confirmLink);
+      return;
+    }
+    var dialogCancel = event.target.closest("dialog [data-dialog-cancel]");
+    if (dialogCancel) {
+      event.preventDefault();
+      dialogCancel.closest("dialog").close("cancel");
+      return;
+    }
     var opener = event.target.closest("[data-open-dialog]");
     if (opener) {
       var dialog = document.getElementById(opener.getAttribute("data-open-dialog"));

@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from models import DealRegistration, Notification, SavedView
+from models import DealRegistration, Notification, RegistrationRequest, SavedView
 from tests.html import page, text
 
 # NUL is refused before any view runs (see the last test): leave it out to reach the views.
@@ -78,6 +78,10 @@ def _ids(demo, db_session, user):
         "registration_id": [registration, 2**31 - 1],
         "notification_id": [notification or 1, 2**31 - 1],
         "view_id": [view.id, 2**31 - 1],
+        "request_id": [
+            db_session.scalar(sa.select(RegistrationRequest.id).limit(1)) or 1,
+            2**31 - 1,
+        ],
         "key": ["amount", "stage", "owner", "intro_note", "nonsense"],
         "filename": ["app.css"],
     }

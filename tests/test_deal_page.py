@@ -146,7 +146,7 @@ def test_vendor_sees_the_same_shared_deal_from_its_own_deal(client, login_as, de
     assert field_value(card, "Partner") == "Brightside Agency"
     registrations = region(card, "Deal registrations")
     registered = db_session.get(DealRegistration, registration_id(db_session, demo.acme_shared))
-    deregister = button(
+    deregister = link(
         registrations,
         "Deregister the registration of " + values.format_date(registered.registered_at),
     )
@@ -260,7 +260,7 @@ def test_shared_routes_of_an_unshared_deal_are_404(client, login_as, demo, db_se
 def test_unknown_field_or_note_is_404(client, login_as, demo):
     login_as(demo.alice)
     assert client.get(url(demo.acme, "/fields/account_id/edit")).status_code == 404
-    assert client.post(url(demo.acme, "/fields/name"), data={"name": "x"}).status_code == 404
+    assert client.post(url(demo.acme, "/fields/owner_id"), data={"x": "1"}).status_code == 404
     assert (
         client.post(url(demo.acme, "/notes/partner_deal_id"), data={"text": "3"}).status_code == 404
     )

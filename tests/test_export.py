@@ -34,6 +34,8 @@ def test_the_export_has_every_deal_of_the_view_in_its_order(client, login_as, de
     rows = read_csv(response)
     assert rows[0] == [
         "Deal name",
+        "Company",
+        "Shared with",
         "Deal owner",
         "Deal stage",
         "Pipeline",
@@ -44,7 +46,7 @@ def test_the_export_has_every_deal_of_the_view_in_its_order(client, login_as, de
     ]
     assert len(rows) == 1 + 64  # all pages, not just the first 25
     assert [r[0] for r in rows[1:]] == index_names(client, "sort=-amount")
-    amounts = [float(r[4]) for r in rows[1:]]
+    amounts = [float(r[6]) for r in rows[1:]]
     assert amounts == sorted(amounts, reverse=True)
 
 
@@ -87,8 +89,8 @@ def test_formula_cells_are_neutralised(client, login_as, demo, db_session):
     db_session.flush()
     login_as(demo.alice)
     rows = read_csv(client.get("/deals/export.csv?cols=name,company,amount&sort=name"))
-    assert rows[0] == ["Deal name", "Amount", "Company"]  # the index's column order
-    by_company = {r[2]: r for r in rows[1:]}
+    assert rows[0] == ["Deal name", "Company", "Amount"]  # the index's column order
+    by_company = {r[1]: r for r in rows[1:]}
     assert by_company["'@SUM(A1:A9)"][0] == '\'=HYPERLINK("http://evil.example","click")'
     assert "'+1+1" in [r[0] for r in rows]
     assert all(not cell.startswith(("=", "+", "@")) for row in rows for cell in row)

@@ -86,3 +86,42 @@ def test_0003_gives_each_user_a_token_and_renames_colliding_view_names(fresh_app
         (alice, "X" * 76 + " (2)"),
         (bob, "Big"),
     ]
+
+
+def test_0004_makes_both_deals_of_a_shared_deal_agree_keeping_the_partners_values(fresh_app):
+    from flask_migrate import downgrade, upgrade
+
+    with fresh_app.app_context():
+        downgrade(revision="0003")
+        with db.engine.begin() as connection:
+            pairs = connection.execute(
+                sa.text("SELECT partner_deal_id, vendor_deal_id FROM shared_deals")
+            ).all()
+            partner_id, vendor_id = pairs[0]
+            connection.execute(
+                sa.text(
+                    "UPDATE deals SET name = 'Drifted', amount = 1, close_date = '2030-01-01' "
+                    "WHERE id = :id"
+                ),
+                {"id": vendor_id},
+            )
+            partner = connection.execute(
+                sa.text("SELECT name, amount, close_date FROM deals WHERE id = :id"),
+                {"id": partner_id},
+            ).one()
+        upgrade()
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT p.name, p.amount, p.close_date, v.name, v.amount, v.close_date "
+                    "FROM shared_deals s JOIN deals p ON p.id = s.partner_deal_id "
+                    "JOIN deals v ON v.id = s.vendor_deal_id"
+                )
+            ).all()
+            vendor = connection.execute(
+                sa.text("SELECT name, amount, close_date FROM deals WHERE id = :id"),
+                {"id": vendor_id},
+            ).one()
+    assert len(rows) == len(pairs) > 1
+    assert all(tuple(row[:3]) == tuple(row[3:]) for row in rows)
+    assert tuple(vendor) == tuple(partner) and vendor[0] != "Drifted"

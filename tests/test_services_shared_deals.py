@@ -130,18 +130,15 @@ def test_partner_creates_a_shared_deal(demo, db_session):
     assert shared.created_by_id == demo.alice.id
 
 
-def test_a_partners_deal_is_registered_automatically(demo, db_session):
+def test_a_partners_deal_starts_unregistered(demo, db_session):
     shared = shared_deals.create(demo.alice, partner_input(db_session, demo))
-    (registration,) = registrations_of(db_session, shared)
-    assert registration.status_on(TODAY) == "active"
-    assert registration.registered_by_id is None  # no vendor rep did it: the system did
-    assert registration.expires_on is None
+    assert registrations_of(db_session, shared) == []
     count = db_session.scalar(
         sa.select(registration_queries.active_count_for_deal(TODAY)).where(
             Deal.id == shared.partner_deal_id
         )
     )
-    assert count == 1
+    assert count == 0
 
 
 def test_the_creator_is_on_the_team_alone(demo, db_session):
@@ -309,7 +306,7 @@ def test_everything_is_committed_at_once(demo, db_session, monkeypatch):
         "Deal": 2,
         "SharedDeal": 1,
         "DealTeamMember": 1,
-        "DealRegistration": 1,
+        "DealRegistration": 0,  # a partner's shared deal starts unregistered
         "Activity": 1,
         "Notification": 1,
     }

@@ -30,6 +30,10 @@ class Column:
     numeric: bool = False
     nullable: bool = False  # blank values sort last, whichever the direction
 
+    @property
+    def sortable(self) -> bool:
+        return self.sort_key is not None or self.choice_column is not None
+
 
 def _by_label(choices: list[Choice]) -> list[Choice]:
     return sorted(choices, key=lambda c: (c.label.casefold(), c.id))
@@ -39,6 +43,9 @@ COLUMNS: dict[str, Column] = {
     c.key: c
     for c in (
         Column("name", "Deal name", lambda s: Deal.name),
+        Column("company", "Company", lambda s: Deal.company_name),
+        # Not sortable: its order would need every deal's other party, a sort of the account.
+        Column("shared_with", "Shared with"),  # shown by `page._row_columns`
         # Owner, stage and pipeline sort by their choices' order (owner and pipeline by
         # name, stage in pipeline order), so each choice reads off the (account, column,
         # id) index instead of a sort of every deal.
@@ -55,16 +62,17 @@ COLUMNS: dict[str, Column] = {
             numeric=True,
         ),
         Column("created_at", "Create date", lambda s: Deal.created_at),
-        Column("company", "Company", lambda s: Deal.company_name),
     )
 }
 DEFAULT_COLUMNS = (
     "name",
+    "company",
+    "shared_with",
     "owner",
     "stage",
     "pipeline",
     "amount",
     "close_date",
     "active_registrations",
-    "created_at",
+    "created_at",  # the default sort: its header shows the order
 )

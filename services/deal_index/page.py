@@ -18,7 +18,7 @@ from extensions import db
 from models import Deal, Pipeline, Stage, User
 from services.deal_index.choices import ChoiceOptions
 from services.deal_index.query import filtered, sort_order, with_labels
-from services.deal_index.registry import COUNT_CAP, PAGE_SIZE, Scope
+from services.deal_index.registry import COUNT_CAP, PAGE_SIZE, Scope, shared_with_name
 from services.deal_index.state import IndexState
 
 
@@ -34,6 +34,7 @@ class DealRow:
     close_date: date | None
     active_registrations: int
     created_at: datetime
+    shared_with: str | None
 
 
 @dataclass
@@ -84,6 +85,7 @@ def _row_columns(scope: Scope):
         Deal.close_date,
         scope.active_registrations().label("active_registrations"),
         Deal.created_at,
+        shared_with_name(scope).label("shared_with"),
     )
 
 

@@ -14,11 +14,13 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl
 
+from services import values
 from services.deal_index.choices import ChoiceOptions
 from services.deal_index.columns import COLUMNS, DEFAULT_COLUMNS, DEFAULT_DESCENDING, DEFAULT_SORT
 from services.deal_index.conditions import Condition
 from services.deal_index.registry import LAST_PAGE, PROPERTIES, FilterError, Operator, Property
 from services.deal_index.state import Draft, IndexState, Parsed
+from services.errors import Invalid
 from services.values import parse_id
 
 MAX_CONDITIONS = 20
@@ -40,13 +42,20 @@ def parse(args: Mapping, choices: ChoiceOptions | None = None) -> Parsed:
     getlist = args.getlist
     errors: list[str] = []
     conditions: list[Condition] = []
-    for raw in getlist("f"):
+    seen: set[str] = set()
+    raw_filters = getlist("f")
+    # Bounded before any parsing: one request cannot make the parser (or the query) big.
+    if len(raw_filters) > MAX_CONDITIONS:
+        errors.append(f"At most {MAX_CONDITIONS} filters at a time.")
+        raw_filters = raw_filters[:MAX_CONDITIONS]
+    for raw in raw_filters:
         try:
             condition = parse_condition(*_split_param(raw), choices=choices)
         except FilterError as error:
             errors.append(str(error))
             continue
-        if condition.param not in {c.param for c in conditions}:
+        if condition.param not in seen:
+            seen.add(condition.param)
             conditions.append(condition)
 
     remove = _int_or_none(args.get("remove"))
@@ -74,7 +83,7 @@ def parse(args: Mapping, choices: ChoiceOptions | None = None) -> Parsed:
             errors.append(str(error))
         else:
             applied = True
-            if condition.param not in {c.param for c in conditions}:
+            if condition.param not in seen:
                 conditions.append(condition)
     if len(conditions) > MAX_CONDITIONS:
         errors.append(f"At most {MAX_CONDITIONS} filters at a time.")
@@ -201,7 +210,7 @@ def _parse_choices(
 def _parse_sort(raw: str) -> tuple[str, bool]:
     descending = raw.startswith("-")
     key = raw.lstrip("-")
-    if key not in COLUMNS:
+    if key not in COLUMNS or not COLUMNS[key].sortable:
         return DEFAULT_SORT, DEFAULT_DESCENDING
     return key, descending
 
@@ -227,7 +236,7 @@ def _parse_page(raw) -> int:
 
 def _parse_view(raw) -> str:
     raw = (raw or "").strip()
-    if raw in ("all", "mine", "registered") or (raw.isdigit() and len(raw) <= 18):
+    if raw in ("all", "mine", "registered", "requests") or (raw.isdigit() and len(raw) <= 18):
         return raw
     return ""
 
@@ -256,11 +265,14 @@ def _parse_value(prop: Property, text: str) -> date | int | Decimal:
 
 
 def _parse_date(prop: Property, text: str) -> date:
-    """An ISO date: 2026-03-31."""
+    """An ISO date within what both databases accept (services/values.py): 2026-03-31."""
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise FilterError(f"{prop.label} needs a date like 2026-03-31.") from None
+        parsed = values.parse_canonical_date(text)
+    except Invalid as error:
+        raise FilterError(f"{prop.label}: {error.message}") from None
+    if parsed is None:
+        raise FilterError(f"{prop.label} needs a date like 2026-03-31.")
+    return parsed
 
 
 def _parse_count(prop: Property, text: str) -> int:

@@ -45,6 +45,8 @@ BUILT_IN_TABS = (
     ViewTab("mine", "My deals", "f=owner:is_me:"),
     ViewTab("registered", "Registered deals", "f=active_registrations:gt:0"),
 )
+# The vendor's reps also have the partners' open requests to decide on.
+VENDOR_TABS = (ViewTab("requests", "Registration requests", "f=open_requests:gt:0"),)
 
 
 @dataclass
@@ -107,7 +109,7 @@ def index_reference(user: User) -> IndexReference:
         {"account_id": user.account_id, "user_id": user.id},
     )
     choices = ChoiceOptions({key: [] for key in CHOICE_PROPERTIES})
-    tabs = list(BUILT_IN_TABS)
+    tabs = list(BUILT_IN_TABS) + (list(VENDOR_TABS) if user.account.kind == "vendor" else [])
     unread = 0
     for row in rows:
         if row.kind == "unread":

@@ -12,7 +12,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from models import Deal, ProductInterest, SharedDeal, User
+from models import Account, Deal, ProductInterest, SharedDeal, User
 from services import registration_queries
 
 PAGE_SIZE = 25
@@ -85,6 +85,7 @@ OPERATORS_BY_TYPE = {
     "date": (BEFORE, AFTER, BETWEEN, LAST_DAYS, NEXT_DAYS),
     "choice": (ANY_OF, NONE_OF),
 }
+_BLANK_TESTS = (KNOWN, UNKNOWN, IS_EMPTY, IS_NOT_EMPTY)
 TYPE_LABELS = {"text": "Text", "number": "Number", "date": "Date", "choice": "Choice"}
 
 
@@ -102,10 +103,16 @@ class Property:
     extra_operators: tuple[Operator, ...] = ()
     whole_numbers: bool = False  # a count: values are whole numbers
     is_datetime: bool = False  # a timestamp compared with calendar days
+    # Every deal has a value (a name, a count that is 0 at least): "is known",
+    # "is empty" and their opposites would match all deals or none, so none is offered.
+    always_valued: bool = False
 
     @property
     def operators(self) -> tuple[Operator, ...]:
-        return OPERATORS_BY_TYPE[self.type] + self.extra_operators
+        offered = OPERATORS_BY_TYPE[self.type] + self.extra_operators
+        if self.always_valued:
+            offered = tuple(op for op in offered if op not in _BLANK_TESTS)
+        return offered
 
     def operator(self, key: str) -> Operator | None:
         return next((op for op in self.operators if op.key == key), None)
@@ -132,19 +139,39 @@ def _with_products(scope: Scope, ids: tuple[int, ...]):
     )
 
 
-def _shared_with(scope: Scope, ids: tuple[int, ...]):
-    other_party = (
+def _other_party(scope: Scope):
+    """The shared-deal column holding the other party's account, seen from this scope."""
+    return (
         SharedDeal.partner_account_id
         if scope.account_kind == "vendor"
         else SharedDeal.vendor_account_id
     )
-    return sa.exists(sa.select(1).where(_shared_deal_of(scope) == Deal.id, other_party.in_(ids)))
+
+
+def _shared_with(scope: Scope, ids: tuple[int, ...]):
+    return sa.exists(
+        sa.select(1).where(_shared_deal_of(scope) == Deal.id, _other_party(scope).in_(ids))
+    )
+
+
+def shared_with_name(scope: Scope) -> sa.ColumnElement:
+    """The name of the party a deal is shared with; NULL for an unshared deal.
+
+    A correlated subquery through the unique index on the side's deal id: cheap
+    for the rows of a page, never evaluated over the whole account.
+    """
+    return (
+        sa.select(Account.name)
+        .join(SharedDeal, _other_party(scope) == Account.id)
+        .where(_shared_deal_of(scope) == Deal.id)
+        .scalar_subquery()
+    )
 
 
 PROPERTIES: dict[str, Property] = {
     p.key: p
     for p in (
-        Property("name", "Deal name", "text", expression=lambda s: Deal.name),
+        Property("name", "Deal name", "text", expression=lambda s: Deal.name, always_valued=True),
         Property("company", "Company", "text", expression=lambda s: Deal.company_name),
         Property("amount", "Amount", "number", expression=lambda s: Deal.amount),
         Property(
@@ -153,6 +180,15 @@ PROPERTIES: dict[str, Property] = {
             "number",
             expression=Scope.active_registrations,
             whole_numbers=True,
+            always_valued=True,
+        ),
+        Property(
+            "open_requests",
+            "Open registration requests",
+            "number",
+            expression=lambda s: registration_queries.open_request_count_for_deal(),
+            whole_numbers=True,
+            always_valued=True,
         ),
         Property("close_date", "Close date", "date", expression=lambda s: Deal.close_date),
         Property(

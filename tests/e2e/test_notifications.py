@@ -38,9 +38,9 @@ def rita_registers_a_deal_for_brightside(app, name):
             rita,
             shared_deals.NewSharedDeal(
                 name=name,
-                other_party_id=str(brightside.id),
-                pipeline_id=str(sales.id),
-                stage_id=str(stage.id),
+                other_party_id=brightside.id,
+                pipeline_id=sales.id,
+                stage_id=stage.id,
             ),
         )
         db.session.remove()

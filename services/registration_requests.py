@@ -1,0 +1,239 @@
+"""Registration requests: a partner asks the vendor to register a shared deal.
+
+requested -> approved (the vendor rep's approval makes the active DealRegistration,
+optionally with an expiry date) or declined (with a reason). One open request per
+shared deal at a time; only the partner's users request, only the vendor's users
+decide. The requester hears of the decision even when no longer on the team.
+Requested and declined requests never count as registrations: only the
+DealRegistration an approval makes does (services/registration_queries.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from extensions import db
+from models import Account, Deal, DealRegistration, RegistrationRequest, SharedDeal, User, utcnow
+from services.changes import shared_deal_change
+from services.errors import Forbidden, Invalid, NotFound
+from services.registration_queries import active_condition
+
+MAX_MESSAGE = 1000
+NOT_PARTNER = "Only the partner's users can request a registration."
+NOT_VENDOR = "Only the vendor's users can approve or decline a registration request."
+ALREADY_OPEN = "A registration request is already open for this deal."
+ALREADY_REGISTERED = "This deal is already registered."
+ALREADY_DECIDED = "This request was already approved or declined."
+REASON_REQUIRED = "Give a reason for declining."
+EXPIRY_IN_PAST = "The expiry date cannot be in the past."
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    """One request as the card shows it."""
+
+    id: int
+    status: str  # requested, approved, declined
+    requested_by: str
+    requested_at: datetime
+    message: str
+    decided_by: str
+    decided_at: datetime | None
+    decline_reason: str
+
+
+@dataclass(frozen=True)
+class Conflicting:
+    """Another partner's active registration on a deal of the same company."""
+
+    partner: str
+    deal_name: str
+    company: str
+
+
+def rows_for(shared: SharedDeal) -> list[RequestRow]:
+    """The shared deal's requests, newest first."""
+    requester, decider = aliased(User), aliased(User)
+    rows = db.session.execute(
+        sa.select(RegistrationRequest, requester.full_name, decider.full_name)
+        .outerjoin(requester, requester.id == RegistrationRequest.requested_by_id)
+        .outerjoin(decider, decider.id == RegistrationRequest.decided_by_id)
+        .where(RegistrationRequest.shared_deal_id == shared.id)
+        .order_by(RegistrationRequest.id.desc())
+    )
+    return [
+        RequestRow(
+            id=r.id,
+            status=r.status,
+            requested_by=by or "",
+            requested_at=r.requested_at,
+            message=r.message,
+            decided_by=decided or "",
+            decided_at=r.decided_at,
+            decline_reason=r.decline_reason,
+        )
+        for r, by, decided in rows
+    ]
+
+
+def _open_request(shared_id: int) -> RegistrationRequest | None:
+    return db.session.scalar(
+        sa.select(RegistrationRequest).where(
+            RegistrationRequest.shared_deal_id == shared_id,
+            RegistrationRequest.status == "requested",
+        )
+    )
+
+
+def _is_registered(shared_id: int, today: date) -> bool:
+    return bool(
+        db.session.scalar(
+            sa.select(sa.func.count(DealRegistration.id)).where(
+                DealRegistration.shared_deal_id == shared_id, active_condition(today)
+            )
+        )
+    )
+
+
+def request(
+    shared: SharedDeal, actor: User, message: str = "", today: date | None = None
+) -> RegistrationRequest:
+    """Ask the vendor to register the shared deal (partner users only). Commits.
+
+    Refused (Invalid) while another request is open or the deal is registered.
+    The shared deal's row lock makes two simultaneous requests one after the other.
+    """
+    today = today or date.today()
+    if actor.account_id != shared.partner_account_id:
+        raise Forbidden(NOT_PARTNER)
+    message = (message or "").strip()
+    if len(message) > MAX_MESSAGE:
+        raise Invalid(f"Use at most {MAX_MESSAGE:,} characters.", "message")
+    with shared_deal_change(shared, actor) as change:
+        if _open_request(change.shared.id) is not None:
+            raise Invalid(ALREADY_OPEN)
+        if _is_registered(change.shared.id, today):
+            raise Invalid(ALREADY_REGISTERED)
+        made = RegistrationRequest(
+            shared_deal_id=change.shared.id, requested_by_id=actor.id, message=message
+        )
+        db.session.add(made)
+        db.session.flush()
+        change.record("registration_requested", "requested a registration", after=message or None)
+    return made
+
+
+def _decide(shared: SharedDeal, actor: User, request_id: int):
+    """The open request `request_id` of the locked shared deal, for a vendor user."""
+    if actor.account_id != shared.vendor_account_id:
+        raise Forbidden(NOT_VENDOR)
+    made = db.session.scalar(
+        sa.select(RegistrationRequest)
+        .where(
+            RegistrationRequest.id == request_id,
+            RegistrationRequest.shared_deal_id == shared.id,
+        )
+        .execution_options(populate_existing=True)
+    )
+    if made is None:
+        raise NotFound(f"No registration request {request_id} on this shared deal.")
+    if made.status != "requested":
+        raise Invalid(ALREADY_DECIDED)
+    made.decided_by_id, made.decided_at = actor.id, utcnow()
+    return made
+
+
+def approve(
+    shared: SharedDeal,
+    actor: User,
+    request_id: int,
+    expires_on: date | None,
+    today: date | None = None,
+) -> DealRegistration:
+    """Approve the open request (vendor users only): the deal is registered. Commits."""
+    today = today or date.today()
+    if actor.account_id != shared.vendor_account_id:
+        raise Forbidden(NOT_VENDOR)
+    if expires_on is not None and expires_on < today:
+        raise Invalid(EXPIRY_IN_PAST, "expires_on")
+    with shared_deal_change(shared, actor) as change:
+        made = _decide(change.shared, actor, request_id)
+        registration = DealRegistration(
+            shared_deal_id=change.shared.id, registered_by_id=actor.id, expires_on=expires_on
+        )
+        db.session.add(registration)
+        db.session.flush()
+        made.status, made.registration_id = "approved", registration.id
+        expiry = f"expires {expires_on.isoformat()}" if expires_on else "no expiry"
+        change.record(
+            "registration_approved",
+            "approved the registration request",
+            before="requested",
+            after=f"active, {expiry}",
+            also_notify=[made.requested_by_id] if made.requested_by_id else (),
+        )
+    return registration
+
+
+def decline(shared: SharedDeal, actor: User, request_id: int, reason: str) -> None:
+    """Decline the open request with a reason (vendor users only). Commits."""
+    if actor.account_id != shared.vendor_account_id:
+        raise Forbidden(NOT_VENDOR)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(REASON_REQUIRED, "reason")
+    if len(reason) > MAX_MESSAGE:
+        raise Invalid(f"Use at most {MAX_MESSAGE:,} characters.", "reason")
+    with shared_deal_change(shared, actor) as change:
+        made = _decide(change.shared, actor, request_id)
+        made.status, made.decline_reason = "declined", reason
+        change.record(
+            "registration_declined",
+            "declined the registration request",
+            before="requested",
+            after=reason,
+            also_notify=[made.requested_by_id] if made.requested_by_id else (),
+        )
+
+
+def _company_key(column):
+    """A company name compared case- and space-insensitively."""
+    return sa.func.lower(sa.func.replace(column, " ", ""))
+
+
+def conflicts_for(shared: SharedDeal, today: date | None = None) -> list[Conflicting]:
+    """Other partners' active registrations on deals whose company name matches this one's.
+
+    The company is the partner's deal's; a deal without a company conflicts with none.
+    """
+    today = today or date.today()
+    company = db.session.scalar(
+        sa.select(Deal.company_name).where(Deal.id == shared.partner_deal_id)
+    )
+    if not (company or "").strip():
+        return []
+    wanted = company.replace(" ", "").lower()
+    other = aliased(SharedDeal)
+    rows = db.session.execute(
+        sa.select(Account.name, Deal.name, Deal.company_name)
+        .select_from(other)
+        .join(Deal, Deal.id == other.partner_deal_id)
+        .join(Account, Account.id == other.partner_account_id)
+        .where(
+            other.vendor_account_id == shared.vendor_account_id,
+            other.partner_account_id != shared.partner_account_id,
+            _company_key(Deal.company_name) == wanted,
+            sa.exists(
+                sa.select(1).where(
+                    DealRegistration.shared_deal_id == other.id, active_condition(today)
+                )
+            ),
+        )
+        .order_by(Account.name, Deal.name)
+        .limit(20)
+    )
+    return [Conflicting(*row) for row in rows]
