@@ -108,14 +108,20 @@ def race(posts: list[tuple]) -> list[Answer]:
     def send(index, client, url, data, headers=None):
         try:
             barrier.wait(timeout=30)
-            response = client.post(url, data=data, headers=headers or {})
-            answers[index] = Answer(
-                response.status_code,
-                response.get_data(as_text=True),
-                response.headers.get("Location", ""),
-            )
         except BaseException as error:  # noqa: BLE001 - reported by the main thread
             errors.append(error)
+            return
+        try:
+            response = client.post(url, data=data, headers=headers or {})
+        except Exception as error:  # noqa: BLE001
+            # TESTING propagates a view's exception; a server would answer 500.
+            answers[index] = Answer(500, f"{type(error).__name__}: {error}", "")
+            return
+        answers[index] = Answer(
+            response.status_code,
+            response.get_data(as_text=True),
+            response.headers.get("Location", ""),
+        )
 
     threads = [
         threading.Thread(target=send, args=(index, *post)) for index, post in enumerate(posts)
