@@ -26,13 +26,25 @@ from models import Activity, User
 # Rounds per route; RACE_ROUNDS=50 for a longer hunt.
 ROUNDS = int(os.environ.get("RACE_ROUNDS", "3"))
 CONFLICT_WORDS = "while you were editing"
+HTMX = {"HX-Request": "true"}
+
+
+def saved(answer: Answer) -> bool:
+    """A change saved: 303 back to the page (plain post), or htmx's fragment with its cue."""
+    return answer.status == 303 or (answer.status == 200 and bool(answer.trigger))
+
+
+def conflict(answer: Answer) -> bool:
+    """Refused for someone else's change: 409 (plain), or htmx's 200 fragment saying so."""
+    return answer.status in (409, 200) and not answer.trigger and CONFLICT_WORDS in answer.body
 
 
 @dataclass
 class Answer:
     status: int
     body: str
-    location: str
+    location: str = ""
+    trigger: str = ""  # HX-Trigger: an htmx request's change was saved
 
 
 @dataclass
@@ -100,7 +112,10 @@ def client_for(app: Flask, email_prefix: str):
 
 
 def race(posts: list[tuple]) -> list[Answer]:
-    """Send every (client, url, data[, headers]) at once; the answers in the same order."""
+    """Send every (client, url, data[, headers]) at once; the answers in the same order.
+
+    data None: a GET (a page view that writes, like recording expiries).
+    """
     barrier = threading.Barrier(len(posts))
     answers: list[Answer | None] = [None] * len(posts)
     errors: list[BaseException] = []
@@ -112,15 +127,19 @@ def race(posts: list[tuple]) -> list[Answer]:
             errors.append(error)
             return
         try:
-            response = client.post(url, data=data, headers=headers or {})
+            if data is None:
+                response = client.get(url, headers=headers or {})
+            else:
+                response = client.post(url, data=data, headers=headers or {})
         except Exception as error:  # noqa: BLE001
             # TESTING propagates a view's exception; a server would answer 500.
-            answers[index] = Answer(500, f"{type(error).__name__}: {error}", "")
+            answers[index] = Answer(500, f"{type(error).__name__}: {error}")
             return
         answers[index] = Answer(
             response.status_code,
             response.get_data(as_text=True),
             response.headers.get("Location", ""),
+            response.headers.get("HX-Trigger", ""),
         )
 
     threads = [

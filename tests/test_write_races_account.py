@@ -340,3 +340,57 @@ def test_notifications_read_from_several_tabs_at_once(race_app, tabs):
         if left := _unread_of(race_app, alice_id):
             tally.lose(f"“mark all read”: {len(left)} still unread")
     tally.check()
+
+
+# ---------------------------------------------------------------- logging in and out
+
+
+def test_log_in_and_out_from_several_tabs_at_once(race_app):
+    """Hana logs in from three browsers at once, then logs out of all three at once:
+    every answer a redirect, and afterwards none of the three sessions works."""
+    tally = Tally("log in + log out")
+    for _ in range(ROUNDS):
+        browsers = [race_app.test_client() for _ in range(3)]
+        credentials = {"email": "hana@harbor.example", "password": "shared-deals-demo"}
+        logins = race([(browser, "/login", credentials) for browser in browsers])
+        logged_in = [browser.get("/deals").status_code for browser in browsers]
+        logouts = race([(browser, "/logout", {}) for browser in browsers])
+        after = [browser.get("/deals").status_code for browser in browsers]
+        tally.count(logins + logouts)
+        tally.wins += sum(a.status == 303 for a in logins + logouts)
+        # A tab whose session another tab's "Log out" already ended is sent to log in.
+        out = [a.status == 303 or a.location.startswith("/login") for a in logouts]
+        if any(a.status != 303 for a in logins) or logged_in != [200] * 3 or not all(out):
+            statuses = [a.status for a in logins], logged_in, [a.status for a in logouts]
+            tally.wrong(f"log in, then /deals, then log out: {statuses}")
+        if after != [302] * 3:
+            tally.lose(f"a log out: /deals answers {after} afterwards")
+    tally.check()
+
+
+# ---------------------------------------------------------------- nothing left out
+
+RACED = {  # each POST route and the test above (or in test_write_races_deal.py) racing it
+    "deal_page.field_save",
+    "card.note_save",
+    "card.team_save",
+    "card.products_save",
+    "card.registration_add",
+    "card.registration_deregister",
+    "shared_deals.new",
+    "deals.create_view",
+    "deals.rename_view",
+    "deals.update_view",
+    "deals.delete_view",
+    "settings.shared_deals",
+    "notifications.open_notification",
+    "notifications.mark_all_read",
+    "auth.login",
+    "auth.logout",
+}
+
+
+def test_every_write_route_is_raced(race_app):
+    """A new POST route fails this until a race test covers it and it is listed above."""
+    posts = {r.endpoint for r in race_app.url_map.iter_rules() if "POST" in (r.methods or ())}
+    assert posts == RACED

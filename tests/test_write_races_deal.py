@@ -8,7 +8,7 @@ every one; nothing answers 5xx. SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import (
+    Activity,
     Deal,
     DealRegistration,
     DealTeamMember,
@@ -26,12 +27,14 @@ from models import (
 )
 from services import deal_fields, product_interest, registrations, shared_notes, team
 from tests.races import (
-    CONFLICT_WORDS,
+    HTMX,
     ROUNDS,
     Tally,
     activity_count,
     client_for,
+    conflict,
     race,
+    saved,
 )
 
 
@@ -63,6 +66,14 @@ def clients(race_app):
 
 def _user(name):
     return db.session.scalar(sa.select(User).where(User.email.startswith(name + "@")))
+
+
+def _htmx_if(htmx):
+    return HTMX if htmx else None
+
+
+def _statuses(answers):
+    return [f"{a.status}{' htmx saved' if a.trigger else ''}" for a in answers]
 
 
 def _deal_of(acme, name):
@@ -131,22 +142,23 @@ def test_same_field_at_once_one_wins_the_others_conflict(race_app, acme, clients
     base, cases = _field_cases(race_app, acme)[key]
     tally = Tally(f"field {key}")
     url = f"/deals/{acme['partner_deal']}/fields/{key}"
-    for _ in range(ROUNDS):
+    names = ("alice", "bob", "carol")
+    for round_ in range(ROUNDS):
         original = _set_field(race_app, acme, key, base)
-        names = ("alice", "bob", "carol")
+        # One of the three, in turn, edits in place (htmx); the others post plain forms.
         answers = race(
             [
-                (clients[n], url, {**data, "original": original})
-                for n, (data, _) in zip(names, cases, strict=False)
+                (clients[n], url, {**data, "original": original}, _htmx_if(i == round_ % 3))
+                for i, (n, (data, _)) in enumerate(zip(names, cases, strict=True))
             ]
         )
         tally.count(answers)
-        won = [i for i, a in enumerate(answers) if a.status == 303]
-        refused = [a for a in answers if a.status == 409 and CONFLICT_WORDS in a.body]
+        won = [i for i, a in enumerate(answers) if saved(a)]
+        refused = [a for a in answers if conflict(a)]
         tally.wins += len(won)
         tally.conflicts += len(refused)
         if len(won) != 1 or len(refused) != len(answers) - 1:
-            tally.wrong(f"answers {[a.status for a in answers]}: one 303, the others 409")
+            tally.wrong(f"answers {_statuses(answers)}: one saved, the others a conflict")
         stored = _token(race_app, acme, key)
         for i in won:  # a change answered 303 must be the one stored
             if cases[i][1] != stored:
@@ -173,17 +185,18 @@ def test_same_note_at_once_one_wins_the_others_conflict(race_app, acme, clients,
                     clients[n],
                     f"/deals/{_deal_of(acme, n)}/notes/{key}",
                     {"text": text, "original": f"Base note {round_}"},
+                    _htmx_if(i == round_ % 3),
                 )
-                for n, text in zip(names, texts, strict=False)
+                for i, (n, text) in enumerate(zip(names, texts, strict=True))
             ]
         )
         tally.count(answers)
-        won = [i for i, a in enumerate(answers) if a.status == 303]
-        refused = [a for a in answers if a.status == 409 and CONFLICT_WORDS in a.body]
+        won = [i for i, a in enumerate(answers) if saved(a)]
+        refused = [a for a in answers if conflict(a)]
         tally.wins += len(won)
         tally.conflicts += len(refused)
         if len(won) != 1 or len(refused) != len(answers) - 1:
-            tally.wrong(f"answers {[a.status for a in answers]}: one 303, the others 409")
+            tally.wrong(f"answers {_statuses(answers)}: one saved, the others a conflict")
         with race_app.app_context():
             stored = getattr(db.session.get(SharedDeal, acme["shared"]), key)
         for i in won:
@@ -427,4 +440,40 @@ def test_two_users_same_field_same_original_never_both_win(race_app, acme, clien
         for answer, sent in zip(answers, ("501.00", "502.00"), strict=True):
             if answer.status == 303 and stored != sent:
                 tally.lose(f"{sent}, answered 303")
+    tally.check()
+
+
+# ---------------------------------------------------------------- a page view that writes
+
+
+def test_page_views_at_once_record_an_expiry_once(race_app, acme, clients):
+    """The first views after a registration expired write its "expired" line: once."""
+    tally = Tally("deal page view (records expiries)")
+    for round_ in range(ROUNDS):
+        with race_app.app_context():
+            expired = DealRegistration(
+                shared_deal_id=acme["shared"],
+                registered_by_id=acme["users"]["rita"],
+                expires_on=date.today() - timedelta(days=round_ + 1),
+            )
+            db.session.add(expired)
+            db.session.commit()
+            summary = f"registration #{expired.id} expired"
+        answers = race(
+            [(clients[n], f"/deals/{_deal_of(acme, n)}", None) for n in ("alice", "bob", "rita")]
+        )
+        tally.count(answers)
+        tally.wins += sum(a.status == 200 for a in answers)
+        if any(a.status != 200 for a in answers):
+            tally.wrong(f"answers {[a.status for a in answers]}: every page 200")
+        with race_app.app_context():
+            recorded = db.session.scalar(
+                sa.select(sa.func.count(Activity.id)).where(
+                    Activity.shared_deal_id == acme["shared"], Activity.summary == summary
+                )
+            )
+        if recorded == 0:
+            tally.lose(summary)
+        elif recorded > 1:
+            tally.duplicate(f"{recorded} × {summary!r}")
     tally.check()
