@@ -175,6 +175,7 @@ def create(creator: User, data: NewSharedDeal, today: date | None = None) -> Sha
 
 
 def cannot_receive(account: Account) -> str:
+    """The message for an other party with no pipeline to land a shared deal in."""
     return f"{account.name} cannot receive shared deals: it has no pipeline."
 
 

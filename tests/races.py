@@ -21,7 +21,7 @@ from flask import Flask
 from flask_login.utils import _create_identifier
 
 from extensions import db
-from models import Activity, User
+from models import Activity, Deal, SharedDeal, User
 
 # Rounds per route; RACE_ROUNDS=50 for a longer hunt.
 ROUNDS = int(os.environ.get("RACE_ROUNDS", "3"))
@@ -161,3 +161,39 @@ def activity_count(app: Flask, shared_id: int, action: str) -> int:
                 Activity.shared_deal_id == shared_id, Activity.action == action
             )
         )
+
+
+# ---------------------------------------------------------------- the demo's Acme shared deal
+
+
+def acme_ids(app: Flask) -> dict:
+    """Ids of the demo's Acme shared deal: partner deal, vendor deal, shared deal, users."""
+    with app.app_context():
+        shared = db.session.scalar(
+            sa.select(SharedDeal)
+            .join(Deal, Deal.id == SharedDeal.partner_deal_id)
+            .where(Deal.name == "Acme Corp website relaunch")
+        )
+        users = {u.email.split("@")[0]: u.id for u in db.session.scalars(sa.select(User))}
+        return {
+            "partner_deal": shared.partner_deal_id,
+            "vendor_deal": shared.vendor_deal_id,
+            "shared": shared.id,
+            "users": users,
+            "partner_account": shared.partner_account_id,
+        }
+
+
+def deal_of(acme: dict, name: str) -> int:
+    """The Acme deal the user `name` sees (each party has its own deal of the shared deal)."""
+    return acme["vendor_deal"] if name in ("rita", "victor") else acme["partner_deal"]
+
+
+def demo_user(name: str) -> User:
+    """The demo user `name` (alice, rita, ...), in the current app context."""
+    return db.session.scalar(sa.select(User).where(User.email.startswith(name + "@")))
+
+
+def logged_in_clients(app: Flask) -> dict:
+    """One logged-in test client per demo user the deal races use."""
+    return {name: client_for(app, name) for name in ("alice", "bob", "carol", "rita", "victor")}

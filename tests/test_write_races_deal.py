@@ -1,38 +1,31 @@
-"""Races on one deal's page: its fields, the shared notes, team, products, registrations.
+"""Races on one deal's own fields and its shared notes.
 
-Several users post at the same moment (tests/races.py). A write that starts from a
-value the user saw (a field, a note) has one winner and conflicts for the others,
-never two wins; a write that carries only its own changes (team, products) keeps
-every one; nothing answers 5xx. SQLite and PostgreSQL alike.
+Several users post the same field (or note) at the same moment, each from the value
+their editor showed (tests/races.py): one change wins, the others hear that someone
+else changed it (409, or htmx's fragment saying so), never two wins and a lost
+change, never a 5xx. SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
-import sqlalchemy as sa
 
 from extensions import db
-from models import (
-    Activity,
-    Deal,
-    DealRegistration,
-    DealTeamMember,
-    Product,
-    ProductInterest,
-    SharedDeal,
-    User,
-)
-from services import deal_fields, product_interest, registrations, shared_notes, team
+from models import Deal, SharedDeal
+from services import deal_fields, shared_notes
 from tests.races import (
     HTMX,
     ROUNDS,
     Tally,
+    acme_ids,
     activity_count,
-    client_for,
     conflict,
+    deal_of,
+    demo_user,
+    logged_in_clients,
     race,
     saved,
 )
@@ -40,32 +33,12 @@ from tests.races import (
 
 @pytest.fixture(scope="module")
 def acme(race_app):
-    """Ids of the demo's Acme shared deal: partner deal, vendor deal, shared deal, users."""
-    with race_app.app_context():
-        shared = db.session.scalar(
-            sa.select(SharedDeal)
-            .join(Deal, Deal.id == SharedDeal.partner_deal_id)
-            .where(Deal.name == "Acme Corp website relaunch")
-        )
-        users = {u.email.split("@")[0]: u.id for u in db.session.scalars(sa.select(User))}
-        return {
-            "partner_deal": shared.partner_deal_id,
-            "vendor_deal": shared.vendor_deal_id,
-            "shared": shared.id,
-            "users": users,
-            "partner_account": shared.partner_account_id,
-        }
+    return acme_ids(race_app)
 
 
 @pytest.fixture(scope="module")
 def clients(race_app):
-    return {
-        name: client_for(race_app, name) for name in ("alice", "bob", "carol", "rita", "victor")
-    }
-
-
-def _user(name):
-    return db.session.scalar(sa.select(User).where(User.email.startswith(name + "@")))
+    return logged_in_clients(race_app)
 
 
 def _htmx_if(htmx):
@@ -74,10 +47,6 @@ def _htmx_if(htmx):
 
 def _statuses(answers):
     return [f"{a.status}{' htmx saved' if a.trigger else ''}" for a in answers]
-
-
-def _deal_of(acme, name):
-    return acme["vendor_deal"] if name in ("rita", "victor") else acme["partner_deal"]
 
 
 # ---------------------------------------------------------------- the deal's own fields
@@ -122,7 +91,7 @@ def _field_cases(app, acme):
 def _set_field(app, acme, key, value):
     """Put the field back to `value` (no check) and return its token: the round's `original`."""
     with app.app_context():
-        alice = _user("alice")
+        alice = demo_user("alice")
         if key == "stage":  # the stages raced are those of the first pipeline
             pipeline = db.session.get(Deal, acme["partner_deal"]).pipeline_id
             first = deal_fields.stages_by_pipeline(acme["partner_account"])[0][0].id
@@ -176,14 +145,14 @@ def test_same_note_at_once_one_wins_the_others_conflict(race_app, acme, clients,
     for round_ in range(ROUNDS):
         with race_app.app_context():
             shared = db.session.get(SharedDeal, acme["shared"])
-            shared_notes.update(shared, _user("alice"), key, f"Base note {round_}", None)
+            shared_notes.update(shared, demo_user("alice"), key, f"Base note {round_}", None)
         notes_before = activity_count(race_app, acme["shared"], "note")
         texts = [f"{name}'s {key}, round {round_}" for name in names]
         answers = race(
             [
                 (
                     clients[n],
-                    f"/deals/{_deal_of(acme, n)}/notes/{key}",
+                    f"/deals/{deal_of(acme, n)}/notes/{key}",
                     {"text": text, "original": f"Base note {round_}"},
                     _htmx_if(i == round_ % 3),
                 )
@@ -205,214 +174,6 @@ def test_same_note_at_once_one_wins_the_others_conflict(race_app, acme, clients,
         recorded = activity_count(race_app, acme["shared"], "note") - notes_before
         if recorded != len(won):
             tally.duplicate(f"history: {recorded} note activities for {len(won)} change(s)")
-    tally.check()
-
-
-# ---------------------------------------------------------------- deal team
-
-
-def _team(app, shared_id):
-    with app.app_context():
-        return set(
-            db.session.scalars(
-                sa.select(User.email)
-                .join(DealTeamMember, DealTeamMember.user_id == User.id)
-                .where(DealTeamMember.shared_deal_id == shared_id)
-            )
-        )
-
-
-def _set_team(app, acme, names):
-    """Make the team exactly `names` (each party sets its own side)."""
-    users = acme["users"]
-    with app.app_context():
-        shared = db.session.get(SharedDeal, acme["shared"])
-        for actor, side in (("alice", ("alice", "bob", "carol")), ("rita", ("rita", "victor"))):
-            wanted = {users[n] for n in names if n in side}
-            current = team.member_ids_of(shared, _user(actor).account_id)
-            team.apply_changes(shared, _user(actor), wanted - current, current - wanted)
-            shared = db.session.get(SharedDeal, acme["shared"])
-
-
-def _team_post(acme, name, showed, ticked):
-    users = acme["users"]
-    return {
-        "members": [users[n] for n in ticked],
-        "original_members": [users[n] for n in showed] or [""],
-    }
-
-
-# (team before, [(who, their side as shown, their side as ticked)], team after)
-TEAM_ROUNDS = (
-    (
-        ("alice", "rita"),
-        [
-            ("alice", ("alice",), ("alice", "bob")),
-            ("carol", ("alice",), ("alice", "carol")),
-            ("rita", ("rita",), ("rita", "victor")),
-        ],
-        ("alice", "bob", "carol", "rita", "victor"),
-    ),
-    (
-        ("alice", "bob", "rita", "victor"),
-        [
-            ("alice", ("alice", "bob"), ("alice",)),
-            ("carol", ("alice", "bob"), ("alice", "bob", "carol")),
-            ("rita", ("rita", "victor"), ("rita",)),
-        ],
-        ("alice", "carol", "rita"),
-    ),
-)
-
-
-def test_team_saves_at_once_all_keep_their_changes(race_app, acme, clients):
-    tally = Tally("team")
-    domains = {n: ("northwind" if n in ("rita", "victor") else "brightside") for n in acme["users"]}
-    for round_ in range(ROUNDS):
-        before, saves, after = TEAM_ROUNDS[round_ % len(TEAM_ROUNDS)]
-        _set_team(race_app, acme, before)
-        history_before = activity_count(race_app, acme["shared"], "team")
-        answers = race(
-            [
-                (
-                    clients[who],
-                    f"/deals/{_deal_of(acme, who)}/team",
-                    _team_post(acme, who, showed, ticked),
-                )
-                for who, showed, ticked in saves
-            ]
-        )
-        tally.count(answers)
-        tally.wins += sum(a.status == 303 for a in answers)
-        if any(a.status != 303 for a in answers):
-            tally.wrong(f"answers {[a.status for a in answers]}: every save 303")
-        expected = {f"{n}@{domains[n]}.example" for n in after}
-        stored = _team(race_app, acme["shared"])
-        for email in expected - stored:
-            tally.lose(f"{email} added")
-        for email in stored - expected:
-            tally.lose(f"{email} removed")
-        recorded = activity_count(race_app, acme["shared"], "team") - history_before
-        if recorded != len(saves):
-            tally.duplicate(f"history: {recorded} team activities for {len(saves)} saves")
-    tally.check()
-
-
-# ---------------------------------------------------------------- product interest
-
-
-def test_product_saves_at_once_all_keep_their_changes(race_app, acme, clients):
-    tally = Tally("products")
-    with race_app.app_context():
-        shared = db.session.get(SharedDeal, acme["shared"])
-        p = [product.id for product in product_interest.catalogue_for(shared)]
-    assert len(p) >= 4
-    saves = [  # (who, showed, chosen): alice swaps P0 for P1, bob adds P2, rita adds P3
-        ("alice", {p[0]}, {p[1]}),
-        ("bob", {p[0]}, {p[0], p[2]}),
-        ("rita", {p[0]}, {p[0], p[3]}),
-    ]
-    for _ in range(ROUNDS):
-        with race_app.app_context():
-            shared = db.session.get(SharedDeal, acme["shared"])
-            now = {x.id for x in product_interest.products_of(shared)}
-            product_interest.apply_changes(shared, _user("alice"), {p[0]} - now, now - {p[0]})
-        history_before = activity_count(race_app, acme["shared"], "products")
-        answers = race(
-            [
-                (
-                    clients[who],
-                    f"/deals/{_deal_of(acme, who)}/products",
-                    {"products": sorted(chosen) or [""], "original_products": sorted(showed)},
-                )
-                for who, showed, chosen in saves
-            ]
-        )
-        tally.count(answers)
-        tally.wins += sum(a.status == 303 for a in answers)
-        if any(a.status != 303 for a in answers):
-            tally.wrong(f"answers {[a.status for a in answers]}: every save 303")
-        with race_app.app_context():
-            stored = set(
-                db.session.scalars(
-                    sa.select(Product.id)
-                    .join(ProductInterest)
-                    .where(ProductInterest.shared_deal_id == acme["shared"])
-                )
-            )
-        for pid in {p[1], p[2], p[3]} - stored:
-            tally.lose(f"product {pid} added")
-        if p[0] in stored:
-            tally.lose(f"product {p[0]} removed")
-        recorded = activity_count(race_app, acme["shared"], "products") - history_before
-        if recorded != len(saves):
-            tally.duplicate(f"history: {recorded} product activities for {len(saves)} saves")
-    tally.check()
-
-
-# ---------------------------------------------------------------- registrations
-
-
-def _registrations(app, shared_id):
-    with app.app_context():
-        return list(
-            db.session.scalars(
-                sa.select(DealRegistration).where(DealRegistration.shared_deal_id == shared_id)
-            )
-        )
-
-
-def test_registrations_at_once_each_is_recorded_once(race_app, acme, clients):
-    """Each vendor user's "Register" is one registration and one history line: none lost."""
-    tally = Tally("registration add")
-    url = f"/deals/{acme['vendor_deal']}/registrations"
-    extra = client_for(race_app, "rita")  # rita in a second tab
-    for round_ in range(ROUNDS):
-        count_before = len(_registrations(race_app, acme["shared"]))
-        history_before = activity_count(race_app, acme["shared"], "registration_added")
-        answers = race(
-            [
-                (clients["rita"], url, {"expires_on": ""}),
-                (clients["victor"], url, {"expires_on": f"2030-01-0{round_ % 9 + 1}"}),
-                (extra, url, {"expires_on": ""}),
-            ]
-        )
-        tally.count(answers)
-        tally.wins += sum(a.status == 303 for a in answers)
-        if any(a.status != 303 for a in answers):
-            tally.wrong(f"answers {[a.status for a in answers]}: every one 303")
-        added = len(_registrations(race_app, acme["shared"])) - count_before
-        recorded = activity_count(race_app, acme["shared"], "registration_added") - history_before
-        if added < 3:
-            tally.lose(f"{3 - added} registration(s)")
-        if added > 3 or recorded != added:
-            tally.duplicate(f"{added} registrations, {recorded} history lines for 3 posts")
-    tally.check()
-
-
-def test_deregistrations_at_once_deregister_once(race_app, acme, clients):
-    tally = Tally("registration deregister")
-    extra = client_for(race_app, "rita")
-    for _ in range(ROUNDS):
-        with race_app.app_context():
-            shared = db.session.get(SharedDeal, acme["shared"])
-            registration_id = registrations.add(shared, _user("rita"), None).id
-        history_before = activity_count(race_app, acme["shared"], "registration_deregistered")
-        url = f"/deals/{acme['vendor_deal']}/registrations/{registration_id}/deregistration"
-        answers = race([(clients["rita"], url, {}), (clients["victor"], url, {}), (extra, url, {})])
-        tally.count(answers)
-        tally.wins += sum(a.status == 303 for a in answers)
-        if any(a.status != 303 for a in answers):
-            tally.wrong(f"answers {[a.status for a in answers]}: every one 303 (done is done)")
-        recorded = (
-            activity_count(race_app, acme["shared"], "registration_deregistered") - history_before
-        )
-        with race_app.app_context():
-            registration = db.session.get(DealRegistration, registration_id)
-            if registration.deregistered_at is None:
-                tally.lose("the deregistration")
-        if recorded != 1:
-            tally.duplicate(f"history: {recorded} deregistrations recorded for one")
     tally.check()
 
 
@@ -440,40 +201,4 @@ def test_two_users_same_field_same_original_never_both_win(race_app, acme, clien
         for answer, sent in zip(answers, ("501.00", "502.00"), strict=True):
             if answer.status == 303 and stored != sent:
                 tally.lose(f"{sent}, answered 303")
-    tally.check()
-
-
-# ---------------------------------------------------------------- a page view that writes
-
-
-def test_page_views_at_once_record_an_expiry_once(race_app, acme, clients):
-    """The first views after a registration expired write its "expired" line: once."""
-    tally = Tally("deal page view (records expiries)")
-    for round_ in range(ROUNDS):
-        with race_app.app_context():
-            expired = DealRegistration(
-                shared_deal_id=acme["shared"],
-                registered_by_id=acme["users"]["rita"],
-                expires_on=date.today() - timedelta(days=round_ + 1),
-            )
-            db.session.add(expired)
-            db.session.commit()
-            summary = f"registration #{expired.id} expired"
-        answers = race(
-            [(clients[n], f"/deals/{_deal_of(acme, n)}", None) for n in ("alice", "bob", "rita")]
-        )
-        tally.count(answers)
-        tally.wins += sum(a.status == 200 for a in answers)
-        if any(a.status != 200 for a in answers):
-            tally.wrong(f"answers {[a.status for a in answers]}: every page 200")
-        with race_app.app_context():
-            recorded = db.session.scalar(
-                sa.select(sa.func.count(Activity.id)).where(
-                    Activity.shared_deal_id == acme["shared"], Activity.summary == summary
-                )
-            )
-        if recorded == 0:
-            tally.lose(summary)
-        elif recorded > 1:
-            tally.duplicate(f"{recorded} × {summary!r}")
     tally.check()
