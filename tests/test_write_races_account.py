@@ -374,7 +374,7 @@ def test_log_in_and_out_from_several_tabs_at_once(race_app):
 
 # ---------------------------------------------------------------- nothing left out
 
-RACED = {  # each POST route and the test above (or in test_write_races_deal.py) racing it
+RACED = {  # each POST route; a test in test_write_races_*.py races it
     "deal_page.field_save",
     "card.note_save",
     "card.team_save",
