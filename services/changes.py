@@ -9,6 +9,8 @@
   later); on success it commits, on any exception it rolls back and re-raises.
   A service validates its input *before* it enters, so the lock is held for
   the write alone.
+- `lock_row()` reads a row under its write lock; `upsert()` creates-or-updates a
+  row in one statement (for rows two requests might both create).
 - `shared_deal_change` adds a row lock on the shared deal (fetched, so what is
   compared is what is stored now, on PostgreSQL as on SQLite) and the party
   check: only the two parties of a shared deal may change it.
@@ -23,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import begin_write, db
 from models import Activity, SharedDeal, User
@@ -44,17 +47,33 @@ def writing() -> Iterator[None]:
         raise
 
 
-def lock_row(model, row_id: int):
-    """SELECT … FOR UPDATE the row and return it refreshed from the database (None if gone).
+def lock_row(model, row_id: int, *conditions):
+    """SELECT … FOR UPDATE the row and return it refreshed from the database (None if gone,
+    or if it does not meet `conditions`, e.g. who may see it).
 
     Fetching it matters: on PostgreSQL the lock only protects the comparison if
-    the values compared are the ones read under it.
+    the values compared are the ones read under it, and a row deleted meanwhile
+    is None here rather than an UPDATE or DELETE that matches nothing (a 500).
     """
     return db.session.scalar(
         sa.select(model)
-        .where(model.id == row_id)
+        .where(model.id == row_id, *conditions)
         .with_for_update()
         .execution_options(populate_existing=True)
+    )
+
+
+def upsert(model, key: dict, values: dict) -> None:
+    """INSERT the row `key` + `values`, or UPDATE `values` where a row with `key` exists.
+
+    One statement: two saves at once cannot both find no row and both insert it.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(model)
+        .values({**key, **values})
+        .on_conflict_do_update(index_elements=list(key), set_=values)
     )
 
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import VIEW_VISIBILITIES, SavedView, User
-from services.changes import writing
+from services.changes import lock_row, writing
 from services.deal_index import parse_query
 from services.errors import Forbidden, Invalid, NotFound
 from services.saved_view_queries import visible_condition
@@ -39,7 +39,11 @@ def get_visible(user: User, view_id: int) -> SavedView:
 
 
 def _get_own(user: User, view_id: int) -> SavedView:
-    view = get_visible(user, view_id)
+    """The owner's view, read under its write lock (call it inside `writing()`): a view
+    deleted meanwhile is NotFound, not a change that matches no row."""
+    view = lock_row(SavedView, view_id, visible_condition(user.account_id, user.id))
+    if view is None:
+        raise NotFound(f"No view {view_id}.")
     if view.owner_id != user.id:
         raise Forbidden("Only the view's owner can change it. Use “Save as new” instead.")
     return view
@@ -96,6 +100,20 @@ def _named(name: str) -> Iterator[None]:
         raise _duplicate_name(name) from error
 
 
+def _keep_as_saved(view: SavedView) -> None:
+    """Inside the write: write `view` now and take it out of the session, so that the
+    commit does not expire it (see `_as_saved`)."""
+    db.session.flush()
+    db.session.expunge(view)
+
+
+def _as_saved(view: SavedView) -> SavedView:
+    """After the commit: `view` back in the session as the write left it. Its fields stay
+    readable without a reload, even when another tab deletes the view right after."""
+    db.session.add(view)
+    return view
+
+
 def _clean_visibility(visibility: str) -> str:
     if visibility not in VIEW_VISIBILITIES:
         raise Invalid("Choose who can see the view.", field="visibility")
@@ -113,7 +131,8 @@ def create(user: User, name: str, visibility: str, query: str) -> SavedView:
     )
     with _named(view.name), writing():
         db.session.add(view)
-    return view
+        _keep_as_saved(view)
+    return _as_saved(view)
 
 
 def update_query(user: User, view_id: int, query: str) -> SavedView:
@@ -122,7 +141,8 @@ def update_query(user: User, view_id: int, query: str) -> SavedView:
     with writing():
         view = _get_own(user, view_id)
         view.query = query
-    return view
+        _keep_as_saved(view)
+    return _as_saved(view)
 
 
 def rename(user: User, view_id: int, name: str, visibility: str | None = None) -> SavedView:
@@ -133,7 +153,8 @@ def rename(user: User, view_id: int, name: str, visibility: str | None = None) -
         view.name = _clean_name(user, name, except_id=view.id)
         if visibility:
             view.visibility = visibility
-    return view
+        _keep_as_saved(view)
+    return _as_saved(view)
 
 
 def delete(user: User, view_id: int) -> str:

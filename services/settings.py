@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Account, AccountSettings, Pipeline, User
-from services.changes import writing
+from services.changes import upsert, writing
 from services.errors import Forbidden, Invalid
 
 CHOOSE_PIPELINE = "Choose one of your account's pipelines."
@@ -51,9 +51,6 @@ def set_referred_pipeline(actor: User, pipeline_id: int) -> Pipeline:
         )
         if pipeline is None:
             raise Invalid(CHOOSE_PIPELINE, "pipeline")
-        settings = db.session.get(AccountSettings, account_id)
-        if settings is None:
-            settings = AccountSettings(account_id=account_id)
-            db.session.add(settings)
-        settings.referred_pipeline_id = pipeline.id
+        # Two saves at once (or the account's first): one row, the last save's value.
+        upsert(AccountSettings, {"account_id": account_id}, {"referred_pipeline_id": pipeline.id})
     return pipeline

@@ -163,17 +163,27 @@ def create(creator: User, data: NewSharedDeal, today: date | None = None) -> Sha
     }
     landing_stage = _landing_stage_in(other) if other is not None else None
     if other is not None and landing_stage is None:
-        errors["other_party"] = f"{other.name} cannot receive shared deals: it has no pipeline."
+        errors["other_party"] = cannot_receive(other)
     if errors:
         raise InvalidSharedDeal(errors)
     with writing():
+        # Read again in the write: the other party may have changed its referred deals
+        # pipeline since (the deal must land in a stage of the pipeline it lands in).
+        landing_stage = _landing_stage_in(other)
+        if landing_stage is None:
+            raise InvalidSharedDeal({"other_party": cannot_receive(other)})
         return _create(creator, data, other, pipeline, stage, landing_stage, notes, expires_on)
+
+
+def cannot_receive(account: Account) -> str:
+    """The message for an other party with no pipeline to land a shared deal in."""
+    return f"{account.name} cannot receive shared deals: it has no pipeline."
 
 
 def _create(creator, data, other, pipeline, stage, landing_stage, notes, expires_on) -> SharedDeal:
     creator_is_vendor = creator.account.is_vendor
     name, amount, close_date = data.name, data.amount, data.close_date
-    landing_pipeline = settings.referred_pipeline_for(other)
+    landing_pipeline = db.session.get(Pipeline, landing_stage.pipeline_id)
     other_owner = default_owner_of(other)
 
     def new_deal(account_id, deal_pipeline, deal_stage, owner):

@@ -55,7 +55,7 @@ def fresh_login_limits(app):
 @pytest.fixture(autouse=True)
 def db_session(request, app):
     """Run the test inside one transaction and roll it back; services' commits are savepoints."""
-    if {"fresh_app", "make_app"} & set(request.fixturenames):
+    if {"fresh_app", "make_app", "race_app"} & set(request.fixturenames):
         yield None  # that test has a database (and an app) of its own, with real commits
         return
     from extensions import db
@@ -86,6 +86,20 @@ def fresh_app(database_url, tmp_path):
     with fresh.app_context():
         databases.migrate_and_seed()
     yield fresh
+    databases.drop(url)
+
+
+@pytest.fixture(scope="session")
+def race_app(database_url, tmp_path_factory):
+    """One app with real commits on a database of its own, shared by the race tests
+    (tests/races.py): each test puts back the state its rounds start from."""
+    from app import create_app
+
+    url = databases.create(databases.server_url(database_url), tmp_path_factory.mktemp("races"))
+    racing = create_app(databases.test_config(url))
+    with racing.app_context():
+        databases.migrate_and_seed()
+    yield racing
     databases.drop(url)
 
 
