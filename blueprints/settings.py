@@ -1,6 +1,6 @@
 """Settings › Partners › Shared deals: the referred deals pipeline."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -11,12 +11,6 @@ from services.errors import Invalid
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
 
-@bp.before_request
-def admins_only():
-    if not current_user.is_admin:
-        abort(403)
-
-
 @bp.get("/")
 def index():
     return redirect(url_for("settings.shared_deals"))
@@ -24,7 +18,10 @@ def index():
 
 @bp.route("/partners/shared-deals", methods=["GET", "POST"])
 def shared_deals():
+    """Admins change the referred deals pipeline; members see it read-only (a post is 403)."""
     account = current_user.account
+    if request.method == "POST" and not current_user.is_admin:
+        abort(403)
     form = ReferredPipelineForm()
     form.pipeline.choices = [SelectChoice(p.id, p.name) for p in settings.pipelines_of(account.id)]
     if form.validate_on_submit():
@@ -38,4 +35,6 @@ def shared_deals():
     elif not form.is_submitted():
         form.pipeline.data = settings.referred_pipeline_for(account).id
     status = 422 if form.pipeline.errors else 200
-    return render_template("settings/shared_deals.html", form=form), status
+    return render_template(
+        "settings/shared_deals.html", form=form, read_only=not current_user.is_admin
+    ), status

@@ -1,14 +1,17 @@
-"""Create shared deal: the deal, the other party, where it goes in your CRM, and
-(partner side) the notes for the vendor or (vendor side) the registration's expiry."""
+"""Create shared deal and share an existing deal: the deal (creation only), the other
+party, the product interest, where it goes in your CRM (creation only), and (partner
+side) the notes for the vendor or (vendor side) the registration's expiry."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from forms.fields import AmountField, DateField, IdSelectField
+from forms.fields import AmountField, DateField, IdListField, IdSelectField
 from services import shared_deals as rules
+from services.product_interest import CHOOSE_PRODUCTS
 
 PARTNER_NOTES = ("intro_note", "pain_or_opportunity", "next_steps")
 
@@ -28,33 +31,16 @@ def _note(label: str, required: str) -> TextAreaField:
     )
 
 
-class SharedDealForm(FlaskForm):
-    """Every field either side may fill in; `for_side` keeps the ones of one side."""
+class SharingTermsForm(FlaskForm):
+    """What sharing asks, either side's fields; `for_side` keeps the ones of one side."""
 
-    name = StringField(
-        "Deal name",
-        filters=[_strip],
-        validators=[
-            DataRequired(rules.ENTER_NAME),
-            Length(max=rules.NAME_MAX, message=rules.NAME_TOO_LONG),
-        ],
-    )
-    amount = AmountField("Amount")
-    close_date = DateField("Close date")
     partner = IdSelectField(
         "Partner", validators=[InputRequired(rules.CHOOSE_PARTNER)], message=rules.CHOOSE_PARTNER
     )
     vendor = IdSelectField(
         "Vendor", validators=[InputRequired(rules.CHOOSE_VENDOR)], message=rules.CHOOSE_VENDOR
     )
-    pipeline = IdSelectField(
-        "Pipeline",
-        validators=[InputRequired(rules.CHOOSE_PIPELINE)],
-        message=rules.CHOOSE_PIPELINE,
-    )
-    stage = IdSelectField(
-        "Deal stage", validators=[InputRequired(rules.CHOOSE_STAGE)], message=rules.CHOOSE_STAGE
-    )
+    products = IdListField(lazy_gettext("Product interest"), message=CHOOSE_PRODUCTS)
     intro_note = _note("Intro note", rules.NOTE_REQUIRED["intro_note"])
     pain_or_opportunity = _note(
         "Specific pain/opportunity defined", rules.NOTE_REQUIRED["pain_or_opportunity"]
@@ -66,7 +52,7 @@ class SharedDealForm(FlaskForm):
     )
 
     @classmethod
-    def for_side(cls, vendor_side: bool, **kwargs) -> SharedDealForm:
+    def for_side(cls, vendor_side: bool, **kwargs):
         """The form of one side: the vendor picks a partner and an expiry; a partner, the
         vendor and the three notes."""
         form = cls(**kwargs)
@@ -79,21 +65,53 @@ class SharedDealForm(FlaskForm):
         """The select naming the other party: "Partner" for vendor users, else "Vendor"."""
         return self.partner if "partner" in self else self.vendor
 
-    def new_shared_deal(self) -> rules.NewSharedDeal:
-        """The typed values, for `services.shared_deals.create`."""
-
+    def _terms(self) -> dict:
         def data(name, default=None):
             return self[name].data if name in self else default
 
+        return {
+            "other_party_id": self.other_party().data,
+            "product_ids": frozenset(self.products.data or ()),
+            "intro_note": data("intro_note", ""),
+            "pain_or_opportunity": data("pain_or_opportunity", ""),
+            "next_steps": data("next_steps", ""),
+            "registration_expires_on": data("registration_expires_on"),
+        }
+
+    def sharing_terms(self) -> rules.SharingTerms:
+        """The typed values, for `services.shared_deals.share`."""
+        return rules.SharingTerms(**self._terms())
+
+
+class SharedDealForm(SharingTermsForm):
+    """Create shared deal: the deal itself, where it goes, and the sharing terms."""
+
+    name = StringField(
+        "Deal name",
+        filters=[_strip],
+        validators=[
+            DataRequired(rules.ENTER_NAME),
+            Length(max=rules.NAME_MAX, message=rules.NAME_TOO_LONG),
+        ],
+    )
+    amount = AmountField("Amount")
+    close_date = DateField("Close date")
+    pipeline = IdSelectField(
+        "Pipeline",
+        validators=[InputRequired(rules.CHOOSE_PIPELINE)],
+        message=rules.CHOOSE_PIPELINE,
+    )
+    stage = IdSelectField(
+        "Deal stage", validators=[InputRequired(rules.CHOOSE_STAGE)], message=rules.CHOOSE_STAGE
+    )
+
+    def new_shared_deal(self) -> rules.NewSharedDeal:
+        """The typed values, for `services.shared_deals.create`."""
         return rules.NewSharedDeal(
             name=self.name.data,
             amount=self.amount.data,
             close_date=self.close_date.data,
-            other_party_id=self.other_party().data,
             pipeline_id=self.pipeline.data,
             stage_id=self.stage.data,
-            intro_note=data("intro_note", ""),
-            pain_or_opportunity=data("pain_or_opportunity", ""),
-            next_steps=data("next_steps", ""),
-            registration_expires_on=data("registration_expires_on"),
+            **self._terms(),
         )

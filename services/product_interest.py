@@ -19,15 +19,20 @@ from services.errors import Invalid
 CHOOSE_PRODUCTS = "Choose products from the vendor's catalogue."
 
 
-def catalogue_for(shared: SharedDeal) -> list[Product]:
-    """The vendor's products, in catalogue order: what the multi-select offers."""
+def catalogue_of(vendor_account_ids: Iterable[int]) -> list[Product]:
+    """The products of these vendors, by vendor then in catalogue order."""
     return list(
         db.session.scalars(
             sa.select(Product)
-            .where(Product.vendor_account_id == shared.vendor_account_id)
-            .order_by(Product.position, Product.name)
+            .where(Product.vendor_account_id.in_(list(vendor_account_ids)))
+            .order_by(Product.vendor_account_id, Product.position, Product.name)
         )
     )
+
+
+def catalogue_for(shared: SharedDeal) -> list[Product]:
+    """The vendor's products, in catalogue order: what "Edit product interests" offers."""
+    return catalogue_of([shared.vendor_account_id])
 
 
 def products_of(shared: SharedDeal) -> list[Product]:

@@ -1,4 +1,5 @@
-"""Creating a shared deal: one deal in each party's CRM, linked, registered, on record.
+"""Creating a shared deal, or sharing an existing deal: one deal in each party's CRM,
+linked, registered, on record.
 
 The creator's deal goes into the pipeline and stage they chose; the other
 party's deal lands in the first stage of *that* party's referred deals pipeline
@@ -12,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext
 
 from extensions import db
 from models import (
@@ -20,13 +22,15 @@ from models import (
     DealRegistration,
     DealTeamMember,
     Pipeline,
+    Product,
+    ProductInterest,
     SharedDeal,
     Stage,
     User,
 )
-from services import activity, settings
-from services.changes import writing
-from services.errors import Invalid
+from services import activity, product_interest, settings
+from services.changes import lock_row, writing
+from services.errors import Invalid, NotFound
 
 NAME_MAX = 200
 NOTE_MAX = 5000
@@ -45,11 +49,20 @@ NOTE_REQUIRED = {
     "next_steps": "Give the next steps.",
 }
 NOTE_TOO_LONG = f"Keep it under {NOTE_MAX} characters."
+ALREADY_SHARED = lazy_gettext("This deal is already shared: nothing was changed.")
 
 
 def choose_stage_message(pipeline: Pipeline) -> str:
     """The message for a stage that is not one of `pipeline`'s stages."""
     return f"Choose a stage of the {pipeline.name} pipeline."
+
+
+class AlreadyShared(Exception):
+    """The deal to share is already part of a shared deal."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
 
 
 class InvalidSharedDeal(Invalid):
@@ -61,25 +74,44 @@ class InvalidSharedDeal(Invalid):
         self.errors = errors
 
 
-@dataclass
-class NewSharedDeal:
-    """What the creator entered, typed (the form read and checked each field).
+@dataclass(kw_only=True)
+class SharingTerms:
+    """What sharing a deal asks besides the deal itself, typed (the form checked each field).
 
     `other_party_id` is the partner account for a vendor user and the vendor
-    account for a partner user. The shared notes count only for partner users;
+    account for a partner user; `product_ids` are products of the vendor's
+    catalogue. The shared notes count only for partner users;
     `registration_expires_on` only for vendor users.
     """
 
-    name: str
-    amount: Decimal | None = None
-    close_date: date | None = None
     other_party_id: int | None = None
-    pipeline_id: int | None = None
-    stage_id: int | None = None
+    product_ids: frozenset[int] = frozenset()
     intro_note: str = ""
     pain_or_opportunity: str = ""
     next_steps: str = ""
     registration_expires_on: date | None = None
+
+
+@dataclass(kw_only=True)
+class NewSharedDeal(SharingTerms):
+    """A new shared deal: the deal as the creator entered it, and the sharing terms."""
+
+    name: str
+    amount: Decimal | None = None
+    close_date: date | None = None
+    pipeline_id: int | None = None
+    stage_id: int | None = None
+
+
+@dataclass
+class _Sharing:
+    """The sharing terms once checked: who, where their deal lands, and what is shared."""
+
+    other: Account
+    landing_stage: Stage
+    notes: dict[str, str]
+    expires_on: date | None
+    product_ids: frozenset[int]
 
 
 def other_parties_for(user: User) -> list[Account]:
@@ -126,26 +158,35 @@ def default_owner_of(account: Account) -> User | None:
     )
 
 
+def products_offered(user: User) -> list[Product]:
+    """The products the user may pick as product interest: the vendor's catalogue.
+
+    For a vendor user, their own; for a partner user, every vendor's (the
+    service checks the chosen ones belong to the chosen vendor).
+    """
+    vendor_ids = (
+        [user.account_id]
+        if user.account.is_vendor
+        else [account.id for account in other_parties_for(user)]
+    )
+    return product_interest.catalogue_of(vendor_ids)
+
+
 def create(creator: User, data: NewSharedDeal, today: date | None = None) -> SharedDeal:
     """Create a shared deal for `creator` and commit; the creator's own deal is `result`'s side.
 
     Writes, in one transaction: the creator's deal (their pipeline and stage,
-    owned by them), the other party's deal (first stage of that party's referred
-    deals pipeline, owned by its first admin), the SharedDeal with the partner's
-    notes, the creator on the deal team, when a vendor rep creates it an active
-    registration for the partner (a partner's deal starts unregistered: its users
+    owned by them), what `_link` writes for any sharing (the other party's deal,
+    the SharedDeal, the product interest, the team, and a vendor rep's active
+    registration for the partner; a partner's deal starts unregistered: its users
     request a registration, services/registration_requests.py), and the
     "created" activity with its notifications (the other party's deal owner
     hears of it too).
 
     Raises InvalidSharedDeal (nothing written) when any field is wrong.
     """
-    today = today or date.today()
-    creator_is_vendor = creator.account.is_vendor
     errors: dict[str, str] = {}
-    other = _other_party(creator, data.other_party_id)
-    if other is None:
-        errors["other_party"] = CHOOSE_PARTNER if creator_is_vendor else CHOOSE_VENDOR
+    sharing = _check_terms(creator, data, today or date.today(), errors)
     pipeline = own_pipeline(creator, data.pipeline_id)
     stage = None
     if pipeline is None:
@@ -154,25 +195,99 @@ def create(creator: User, data: NewSharedDeal, today: date | None = None) -> Sha
         stage = _stage_of(pipeline, data.stage_id)
         if stage is None:
             errors["stage"] = choose_stage_message(pipeline)
-    expires_on = data.registration_expires_on if creator_is_vendor else None
+    if errors:
+        raise InvalidSharedDeal(errors)
+    with writing():
+        _land_again(sharing)
+        own_deal = Deal(
+            account_id=creator.account_id,
+            name=data.name,
+            amount=data.amount,
+            close_date=data.close_date,
+            pipeline_id=pipeline.id,
+            stage_id=stage.id,
+            owner_id=creator.id,
+        )
+        db.session.add(own_deal)
+        db.session.flush()
+        shared, other_owner = _link(creator, own_deal, sharing)
+        if creator.account.is_vendor:
+            summary = f"created the shared deal and {_registered_for(sharing)}"
+        else:
+            summary = "created the shared deal"
+        activity.record(shared, creator, "created", summary, also_notify=_ids_of(other_owner))
+        return shared
+
+
+def share(sharer: User, deal_id: int, terms: SharingTerms, today: date | None = None) -> SharedDeal:
+    """Share the sharer's existing, unshared deal `deal_id` with the other party. Commits.
+
+    Writes what `_link` writes (the other party's deal with this deal's name,
+    amount and close date in their referred deals pipeline, the SharedDeal, the
+    product interest, the sharer on the team, and for a vendor rep the
+    partner's registration; a partner's deal starts unregistered), and the
+    "shared" activity with its notifications.
+
+    Raises NotFound for another account's deal or a missing one, AlreadyShared
+    for a deal already shared, InvalidSharedDeal for bad terms; nothing is
+    written in any of those cases.
+    """
+    errors: dict[str, str] = {}
+    sharing = _check_terms(sharer, terms, today or date.today(), errors)
+    if errors:
+        raise InvalidSharedDeal(errors)
+    with writing():
+        own_deal = lock_row(Deal, deal_id, Deal.account_id == sharer.account_id)
+        if own_deal is None:
+            raise NotFound(f"No deal {deal_id} in this account.")
+        if shared_deal_of(own_deal.id) is not None:
+            raise AlreadyShared(ALREADY_SHARED)
+        _land_again(sharing)
+        shared, other_owner = _link(sharer, own_deal, sharing)
+        if sharer.account.is_vendor:
+            summary = f"shared the deal and {_registered_for(sharing)}"
+        else:
+            summary = f"shared the deal with {sharing.other.name}"
+        activity.record(shared, sharer, "shared", summary, also_notify=_ids_of(other_owner))
+        return shared
+
+
+def shared_deal_of(deal_id: int) -> SharedDeal | None:
+    """The shared deal the deal `deal_id` belongs to (on either side), if any."""
+    return db.session.scalar(
+        sa.select(SharedDeal).where(
+            sa.or_(SharedDeal.partner_deal_id == deal_id, SharedDeal.vendor_deal_id == deal_id)
+        )
+    )
+
+
+def _check_terms(
+    creator: User, terms: SharingTerms, today: date, errors: dict[str, str]
+) -> _Sharing | None:
+    """Check the sharing terms, adding each wrong field's message to `errors`."""
+    creator_is_vendor = creator.account.is_vendor
+    other = _other_party(creator, terms.other_party_id)
+    if other is None:
+        errors["other_party"] = CHOOSE_PARTNER if creator_is_vendor else CHOOSE_VENDOR
+    expires_on = terms.registration_expires_on if creator_is_vendor else None
     if expires_on is not None and expires_on < today:
         errors["registration_expires_on"] = EXPIRY_IN_THE_PAST
     notes = {
-        key: "" if creator_is_vendor else getattr(data, key)
+        key: "" if creator_is_vendor else getattr(terms, key)
         for key in ("intro_note", "pain_or_opportunity", "next_steps")
     }
     landing_stage = _landing_stage_in(other) if other is not None else None
     if other is not None and landing_stage is None:
         errors["other_party"] = cannot_receive(other)
+    product_ids = frozenset(terms.product_ids)
+    vendor = creator.account if creator_is_vendor else other
+    if product_ids and vendor is not None:
+        catalogue = {p.id for p in product_interest.catalogue_of([vendor.id])}
+        if not product_ids <= catalogue:
+            errors["products"] = product_interest.CHOOSE_PRODUCTS
     if errors:
-        raise InvalidSharedDeal(errors)
-    with writing():
-        # Read again in the write: the other party may have changed its referred deals
-        # pipeline since (the deal must land in a stage of the pipeline it lands in).
-        landing_stage = _landing_stage_in(other)
-        if landing_stage is None:
-            raise InvalidSharedDeal({"other_party": cannot_receive(other)})
-        return _create(creator, data, other, pipeline, stage, landing_stage, notes, expires_on)
+        return None
+    return _Sharing(other, landing_stage, notes, expires_on, product_ids)
 
 
 def cannot_receive(account: Account) -> str:
@@ -180,27 +295,37 @@ def cannot_receive(account: Account) -> str:
     return f"{account.name} cannot receive shared deals: it has no pipeline."
 
 
-def _create(creator, data, other, pipeline, stage, landing_stage, notes, expires_on) -> SharedDeal:
+def _land_again(sharing: _Sharing) -> None:
+    """Inside the write, read the landing stage again: the other party may have changed
+    its referred deals pipeline since (the deal must land in that pipeline's stage)."""
+    landing_stage = _landing_stage_in(sharing.other)
+    if landing_stage is None:
+        raise InvalidSharedDeal({"other_party": cannot_receive(sharing.other)})
+    sharing.landing_stage = landing_stage
+
+
+def _link(creator: User, own_deal: Deal, sharing: _Sharing) -> tuple[SharedDeal, User | None]:
+    """Inside a write: link `own_deal` with a new deal of the other party. No commit.
+
+    Writes the other party's deal (`own_deal`'s name, amount and close date, in
+    the first stage of their referred deals pipeline, owned by its first admin),
+    the SharedDeal with the partner's notes, the product interest, the creator
+    on the deal team, and, when a vendor rep shares, the partner's active
+    registration. Returns the shared deal and the other deal's owner.
+    """
     creator_is_vendor = creator.account.is_vendor
-    name, amount, close_date = data.name, data.amount, data.close_date
-    landing_pipeline = db.session.get(Pipeline, landing_stage.pipeline_id)
+    other = sharing.other
     other_owner = default_owner_of(other)
-
-    def new_deal(account_id, deal_pipeline, deal_stage, owner):
-        deal = Deal(
-            account_id=account_id,
-            name=name,
-            amount=amount,
-            close_date=close_date,
-            pipeline_id=deal_pipeline.id,
-            stage_id=deal_stage.id,
-            owner_id=owner.id if owner else None,
-        )
-        db.session.add(deal)
-        return deal
-
-    own_deal = new_deal(creator.account_id, pipeline, stage, creator)
-    other_deal = new_deal(other.id, landing_pipeline, landing_stage, other_owner)
+    other_deal = Deal(
+        account_id=other.id,
+        name=own_deal.name,
+        amount=own_deal.amount,
+        close_date=own_deal.close_date,
+        pipeline_id=sharing.landing_stage.pipeline_id,
+        stage_id=sharing.landing_stage.id,
+        owner_id=other_owner.id if other_owner else None,
+    )
+    db.session.add(other_deal)
     db.session.flush()
     partner_deal, vendor_deal = (
         (other_deal, own_deal) if creator_is_vendor else (own_deal, other_deal)
@@ -211,35 +336,37 @@ def _create(creator, data, other, pipeline, stage, landing_stage, notes, expires
         partner_deal_id=partner_deal.id,
         vendor_deal_id=vendor_deal.id,
         created_by_id=creator.id,
-        **notes,
+        **sharing.notes,
     )
     db.session.add(shared)
     db.session.flush()
     db.session.add(
         DealTeamMember(shared_deal_id=shared.id, user_id=creator.id, added_by_id=creator.id)
     )
+    db.session.add_all(
+        ProductInterest(shared_deal_id=shared.id, product_id=product_id)
+        for product_id in sorted(sharing.product_ids)
+    )
     if creator_is_vendor:
-        # A vendor rep's shared deal is registered for the partner at once; a partner's
-        # waits for a vendor rep to approve its registration request.
         db.session.add(
             DealRegistration(
-                shared_deal_id=shared.id, registered_by_id=creator.id, expires_on=expires_on
+                shared_deal_id=shared.id,
+                registered_by_id=creator.id,
+                expires_on=sharing.expires_on,
             )
         )
     db.session.flush()
-    if creator_is_vendor:
-        expiry = f"expires {expires_on.isoformat()}" if expires_on else "no expiry"
-        summary = f"created the shared deal and registered it for {other.name} ({expiry})"
-    else:
-        summary = "created the shared deal"
-    activity.record(
-        shared,
-        creator,
-        "created",
-        summary,
-        also_notify=[other_owner.id] if other_owner else (),
-    )
-    return shared
+    return shared, other_owner
+
+
+def _registered_for(sharing: _Sharing) -> str:
+    expires_on = sharing.expires_on
+    expiry = f"expires {expires_on.isoformat()}" if expires_on else "no expiry"
+    return f"registered it for {sharing.other.name} ({expiry})"
+
+
+def _ids_of(user: User | None) -> list[int]:
+    return [user.id] if user else []
 
 
 def _landing_stage_in(account: Account) -> Stage | None:

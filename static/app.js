@@ -2,6 +2,9 @@
 // - html.js switches the JavaScript-only buttons on and their no-JS links off;
 // - [data-open-dialog] opens a native <dialog>; Esc or [data-close-dialog] closes it,
 //   resets its form and returns focus to the button that opened it;
+// - [data-dropdown-toggle] is a disclosure button (aria-expanded) opening the list of
+//   checkboxes it controls in place; Esc, Cancel or a click outside closes it (unsaved
+//   ticks undone) and Esc returns focus to the button;
 // - after htmx swaps in a fragment, focus lands somewhere sensible;
 // - the Pipeline editor offers only the chosen pipeline's stages;
 // - [data-confirm-dialog] links (e.g. Deregister) show their confirmation page's
@@ -51,6 +54,28 @@
       });
   }
 
+  // Dropdowns of checkboxes: the button and the panel it controls (aria-controls).
+  function panelOf(toggle) {
+    return document.getElementById(toggle.getAttribute("aria-controls"));
+  }
+
+  function toggleOf(node) {
+    var panel = node.closest && node.closest("[data-dropdown-panel]");
+    return panel && panel.id ? document.querySelector('[aria-controls="' + panel.id + '"]') : null;
+  }
+
+  function setDropdown(toggle, open, returnFocus) {
+    var panel = panelOf(toggle);
+    if (!panel) return;
+    if (!open) {
+      var form = panel.querySelector("form");
+      if (form) form.reset(); // closing without "save" changes nothing
+    }
+    panel.hidden = !open;
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    if (returnFocus) toggle.focus();
+  }
+
   document.addEventListener("click", function (event) {
     var confirmLink = event.target.closest("a[data-confirm-dialog]");
     if (confirmLink) {
@@ -62,6 +87,21 @@
     if (dialogCancel) {
       event.preventDefault();
       dialogCancel.closest("dialog").close("cancel");
+      return;
+    }
+    var toggle = event.target.closest("[data-dropdown-toggle]");
+    document.querySelectorAll('[data-dropdown-toggle][aria-expanded="true"]').forEach(function (open) {
+      var panel = panelOf(open);
+      if (open !== toggle && panel && !panel.contains(event.target)) setDropdown(open, false, false);
+    });
+    if (toggle) {
+      setDropdown(toggle, toggle.getAttribute("aria-expanded") !== "true", true);
+      return;
+    }
+    var dropdownClose = event.target.closest("[data-dropdown-close]");
+    if (dropdownClose) {
+      var owner = toggleOf(dropdownClose);
+      if (owner) setDropdown(owner, false, true);
       return;
     }
     var opener = event.target.closest("[data-open-dialog]");
@@ -93,9 +133,19 @@
     true
   );
 
+  // Esc inside an open dropdown (or on its button) closes it and focuses the button.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !event.target.closest) return;
+    var toggle = event.target.matches("[data-dropdown-toggle]") ? event.target : toggleOf(event.target);
+    if (toggle && toggle.getAttribute("aria-expanded") === "true") {
+      event.preventDefault();
+      setDropdown(toggle, false, true);
+    }
+  });
+
   // Esc inside an inline editor works like its Cancel button.
   document.addEventListener("keydown", function (event) {
-    if (event.key !== "Escape" || event.target.closest("dialog")) return;
+    if (event.key !== "Escape" || event.defaultPrevented || event.target.closest("dialog")) return;
     var row = event.target.closest(".editing");
     var cancel = row && row.querySelector("[data-cancel]");
     if (cancel) {
@@ -115,6 +165,9 @@
     var row = source.closest(".editing");
     if (dialog) {
       pendingFocus[target.id] = { id: dialog.dataset.returnFocus };
+    } else if (source.closest("[data-dropdown-panel]")) {
+      // Saving from a dropdown: focus its button once the field is back.
+      pendingFocus[target.id] = { editButtonOf: target.id };
     } else if (row) {
       // Leaving an editor (Save or Cancel): focus that field's Edit button afterwards.
       pendingFocus[target.id] = { editButtonOf: row.id };

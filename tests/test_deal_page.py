@@ -556,9 +556,43 @@ def test_product_interest_is_saved_by_either_party(client, login_as, demo, db_se
 def test_product_editor_words(client, login_as, demo):
     login_as(demo.alice)
     doc = page(client.get(url(demo.acme, "/products/edit"), headers=HX))
-    products = by_label(doc, "Edit product interests")
-    assert products.name == "select" and products.has_attr("multiple")
-    assert button(doc, "Edit product")
+    group = doc.find("fieldset")
+    assert text(group.find("legend")) == "Edit product interests"
+    assert labels(group) == [
+        "Marketing Suite",
+        "Sales Suite",
+        "Service Suite",
+        "Content Suite",
+        "Operations Suite",
+    ]
+    assert checked(group, "products") == ["Marketing Suite"]
+    assert not doc.find("select")  # no multi-select, no Ctrl-click
+    assert button(doc, "Edit product")["type"] == "submit"
+
+
+def test_product_interest_is_a_dropdown_of_checkboxes_on_the_card(
+    client, login_as, demo, db_session
+):
+    login_as(demo.alice)
+    card = region(page(client.get(url(demo.acme))), "Shared deal")
+    toggle = button(card, "Edit product interest")
+    # A disclosure button controlling the closed list of real checkboxes (JavaScript opens it).
+    assert toggle["aria-expanded"] == "false"
+    dropdown = card.find(id=toggle["aria-controls"])
+    assert dropdown.has_attr("hidden")
+    assert text(dropdown.find("legend")) == "Edit product interests"
+    assert checked(dropdown, "products") == ["Marketing Suite"]
+    form = dropdown.find("form")
+    assert [i["value"] for i in form.select('input[name="original_products"]')] == [
+        "",
+        str(product_id(db_session, "Marketing Suite")),
+    ]
+    # Without JavaScript, the Edit link opens the page with the checkboxes on it.
+    edit_link = link(card, "Edit product interest")
+    doc = page(client.get(edit_link["href"].split("#")[0]))
+    editor = region(doc, "Shared deal").find(id="products-dropdown")
+    assert not editor.has_attr("hidden") and checked(editor, "products") == ["Marketing Suite"]
+    assert button(editor, "Edit product") and link(editor, "Cancel")
 
 
 @pytest.mark.parametrize("bad", ["987654", "abc"])

@@ -6,7 +6,19 @@ import sqlalchemy as sa
 from models import Deal, Pipeline
 from services import settings
 from services.errors import Forbidden, Invalid
-from tests.html import button, by_label, description, heading, options, page, selected, statuses
+from tests.html import (
+    button,
+    by_label,
+    description,
+    heading,
+    headings,
+    link,
+    links,
+    options,
+    page,
+    selected,
+    statuses,
+)
 
 URL = "/settings/partners/shared-deals"
 
@@ -39,13 +51,41 @@ def test_settings_link_redirects_to_the_form(client, login_as, demo):
     assert client.get("/settings/").headers["Location"].endswith(URL)
 
 
-@pytest.mark.parametrize("method", ["get", "post"])
-def test_members_are_forbidden(client, login_as, demo, db_session, method):
+def test_members_see_the_setting_read_only(client, login_as, demo):
+    login_as(demo.bob)
+    r = client.get(URL)
+    assert r.status_code == 200
+    doc = page(r)
+    pipeline_select = by_label(doc, "Referred deals pipeline")
+    assert pipeline_select.has_attr("disabled")
+    assert selected(pipeline_select) == ["Sales pipeline"]
+    assert "Only account admins can change these settings." in description(pipeline_select)
+    assert not doc.find("main").find("form") and not doc.find("main").find("button")
+
+
+def test_a_members_post_is_refused_and_changes_nothing(client, login_as, demo, db_session):
     login_as(demo.bob)
     target = pipeline(db_session, demo.brightside, "Partner referrals")
-    r = getattr(client, method)(URL, data={"pipeline": target.id})
+    r = client.post(URL, data={"pipeline": target.id})
     assert r.status_code == 403
     assert settings.referred_pipeline_for(demo.brightside).name == "Sales pipeline"
+
+
+@pytest.mark.parametrize("user", ["alice", "bob", "rita", "victor"])
+def test_every_user_has_the_settings_gear(client, login_as, demo, user):
+    login_as(getattr(demo, user))
+    doc = page(client.get("/deals"))
+    gear = link(doc.find("header"), "Settings")
+    assert gear.find("svg") and gear.get_text(strip=True) == ""  # an icon, named "Settings"
+    assert gear["href"] == URL and client.get(gear["href"]).status_code == 200
+
+
+def test_the_settings_menu_has_partners_then_shared_deals(client, login_as, demo):
+    login_as(demo.alice)
+    menu = page(client.get(URL)).find("nav", attrs={"aria-label": "Settings"})
+    assert headings(menu) == ["Partners"]
+    assert links(menu) == ["Shared deals"]
+    assert menu.find("a")["aria-current"] == "page"
 
 
 def test_admin_saves_and_sees_it_saved(client, login_as, demo, db_session):

@@ -22,6 +22,7 @@ from tests.html import (
 )
 
 URL = "/deals/new"
+PRODUCTS = ["Marketing Suite", "Sales Suite", "Service Suite", "Content Suite", "Operations Suite"]
 
 
 def pipeline(db_session, account, name):
@@ -86,6 +87,7 @@ def test_partner_form_has_the_designs_labels(client, login_as, demo):
         "Amount",
         "Close date",
         "Vendor",
+        *PRODUCTS,
         "Pipeline",
         "Deal stage",
         "Intro note",
@@ -112,6 +114,7 @@ def test_vendor_form_has_the_designs_labels(client, login_as, demo):
         "Close date",
         "Partner",
         "Registration expires on",
+        *PRODUCTS,
         "Pipeline",
         "Deal stage",
     ]

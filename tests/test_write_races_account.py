@@ -275,6 +275,58 @@ def test_create_shared_deals_at_once_each_whole(race_app, tabs):
     tally.check()
 
 
+def test_sharing_one_deal_at_once_shares_it_once(race_app, tabs):
+    """Alice (two tabs) and Bob press "Share with the vendor" on one unshared deal at once:
+    it is shared once (one other deal, one shared deal, one history line); the late
+    presses are sent back to the deal, told it is already shared."""
+    tally = Tally("share an existing deal")
+    bob = client_for(race_app, "bob")
+    with race_app.app_context():
+        alice = _alice()
+        vendor = db.session.scalar(sa.select(User).where(User.email.startswith("rita@")))
+        pipeline_id, stage_id = _first_pipeline_and_stage(alice.account_id)
+        account_id, vendor_id = alice.account_id, vendor.account_id
+    terms = {"vendor": vendor_id, "intro_note": "I", "pain_or_opportunity": "P", "next_steps": "N"}
+    for round_ in range(ROUNDS):
+        name = f"Race share {round_}"
+        with race_app.app_context():
+            deal = Deal(
+                account_id=account_id, name=name, pipeline_id=pipeline_id, stage_id=stage_id
+            )
+            db.session.add(deal)
+            db.session.commit()
+            deal_id = deal.id
+        url = f"/deals/{deal_id}/share"
+        answers = race(
+            [(tabs["alice"][2], url, terms), (bob, url, terms), (tabs["alice"][1], url, terms)]
+        )
+        tally.count(answers)
+        tally.wins += sum(a.status == 303 for a in answers)
+        if any(a.status != 303 for a in answers):
+            tally.wrong(f"answers {[a.status for a in answers]}: every post 303 to the deal")
+        with race_app.app_context():
+            deals = db.session.scalar(sa.select(sa.func.count()).where(Deal.name == name))
+            shared = list(
+                db.session.scalars(
+                    sa.select(SharedDeal).where(SharedDeal.partner_deal_id == deal_id)
+                )
+            )
+            lines = (
+                db.session.scalar(
+                    sa.select(sa.func.count()).where(
+                        Activity.shared_deal_id == shared[0].id, Activity.action == "shared"
+                    )
+                )
+                if shared
+                else 0
+            )
+        if not shared:
+            tally.lose("the sharing")
+        elif len(shared) > 1 or deals != 2 or lines != 1:
+            tally.duplicate(f"{len(shared)} shared deals, {deals} deals, {lines} history lines")
+    tally.check()
+
+
 def _check_whole(tally: Tally, name: str) -> None:
     deals = list(db.session.scalars(sa.select(Deal).where(Deal.name == name)))
     if len(deals) != 2:
@@ -387,6 +439,7 @@ RACED = {  # each POST route; a test in test_write_races_*.py races it
     "card.registration_approve",
     "card.registration_decline",
     "shared_deals.new",
+    "shared_deals.share",
     "deals.create_view",
     "deals.rename_view",
     "deals.update_view",

@@ -123,3 +123,20 @@ def test_vendor_creates_one_for_harbor_and_hana_sees_it(browser, live_server, lo
     finally:
         context.close()
     hana_finds_it_in_her_referred_pipeline(browser, live_server, log_in, name, js)
+
+
+def test_partner_creates_one_with_product_interest(page, live_server, log_in):
+    log_in("alice@brightside.example")
+    open_the_form(page)
+    page.get_by_label("Deal name").fill("Soylent CRM rollout")
+    interest = page.get_by_role("group", name="Product interest")
+    interest.get_by_label("Sales Suite").check()
+    interest.get_by_label("Service Suite").check()
+    page.get_by_label("Intro note").fill("Referred by a customer.")
+    page.get_by_label("Specific pain/opportunity defined").fill("Leads get lost.")
+    page.get_by_label("Next steps").fill("Discovery call.")
+    page.get_by_role("button", name="Create shared deal").click()
+
+    expect(page.get_by_role("heading", name="Soylent CRM rollout", level=1)).to_be_visible()
+    products = page.locator("#shared-products").get_by_role("listitem")
+    expect(products).to_have_text(["Sales Suite", "Service Suite"])

@@ -7,6 +7,14 @@ from playwright.sync_api import expect
 
 from tests.e2e.deal_helpers import acme_url
 
+PRODUCTS = ["Marketing Suite", "Sales Suite", "Service Suite", "Content Suite", "Operations Suite"]
+
+
+def product_dropdown(page):
+    """The "Edit product interests" group of checkboxes and the button that opens it."""
+    toggle = page.get_by_role("button", name="Edit product interest", exact=True)
+    return toggle, page.get_by_role("group", name="Edit product interests")
+
 
 def test_product_interest_is_edited_by_the_partner_then_the_vendor(
     page, live_server, fresh_app, log_in, browser
@@ -14,28 +22,68 @@ def test_product_interest_is_edited_by_the_partner_then_the_vendor(
     log_in("alice@brightside.example")
     page.goto(acme_url(live_server, fresh_app))
     field = page.locator("#shared-products")
+    toggle, group = product_dropdown(page)
+    expect(group).to_be_hidden()
     page.get_by_text("Product interest", exact=True).hover()
-    page.get_by_role("button", name="Edit product interest").click()
-    select = page.get_by_label("Edit product interests")
-    expect(select).to_be_focused()
-    expect(select.locator("option")).to_have_text(
-        ["Marketing Suite", "Sales Suite", "Service Suite", "Content Suite", "Operations Suite"]
-    )
-    select.select_option(["Marketing Suite", "Sales Suite"])
-    page.get_by_role("button", name="Edit product").click()
-    expect(page.get_by_label("Edit product interests")).to_have_count(0)
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(group).to_be_visible()
+    expect(group.get_by_role("checkbox")).to_have_count(len(PRODUCTS))
+    expect(group.get_by_role("checkbox", name="Marketing Suite")).to_be_checked()
+    # One plain click ticks one product; the others stay as they were.
+    group.get_by_label("Sales Suite").click()
+    expect(group.get_by_role("checkbox", name="Sales Suite")).to_be_checked()
+    expect(group.get_by_role("checkbox", name="Marketing Suite")).to_be_checked()
+    page.get_by_role("button", name="Edit product", exact=True).click()
     expect(field.get_by_role("listitem")).to_have_text(["Marketing Suite", "Sales Suite"])
+    expect(group).to_be_hidden()
+    expect(toggle).to_be_focused()
     expect(page.locator("#activity")).to_contain_text("changed the product interest")
 
     rita = browser.new_context().new_page()
     log_in("rita@northwind.example", rita)
     rita.goto(acme_url(live_server, fresh_app, "Northwind Cloud"))
+    toggle, group = product_dropdown(rita)
     rita.get_by_text("Product interest", exact=True).hover()
-    rita.get_by_role("button", name="Edit product interest").click()
-    rita.get_by_label("Edit product interests").select_option(["Service Suite"])
-    rita.get_by_role("button", name="Edit product").click()
+    toggle.click()
+    for name in ("Marketing Suite", "Sales Suite", "Service Suite"):
+        group.get_by_label(name).click()
+    rita.get_by_role("button", name="Edit product", exact=True).click()
     expect(rita.locator("#shared-products").get_by_role("listitem")).to_have_text(["Service Suite"])
     rita.context.close()
+
+
+def test_product_dropdown_by_keyboard(page, live_server, fresh_app, log_in):
+    log_in("alice@brightside.example")
+    page.goto(acme_url(live_server, fresh_app))
+    toggle, group = product_dropdown(page)
+    toggle.focus()
+    page.keyboard.press("Space")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("Tab")
+    expect(group.get_by_role("checkbox", name="Marketing Suite")).to_be_focused()
+    page.keyboard.press("Tab")
+    sales = group.get_by_role("checkbox", name="Sales Suite")
+    expect(sales).to_be_focused()
+    page.keyboard.press("Space")
+    expect(sales).to_be_checked()
+    # Esc closes the list without saving and gives focus back to the button.
+    page.keyboard.press("Escape")
+    expect(group).to_be_hidden()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_be_focused()
+    # Again, and this time save: Tab past the five products to "Edit product".
+    page.keyboard.press("Space")
+    expect(sales).not_to_be_checked()  # what Esc closed was not kept
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")  # Marketing Suite off
+    for _ in PRODUCTS:
+        page.keyboard.press("Tab")
+    save = page.get_by_role("button", name="Edit product", exact=True)
+    expect(save).to_be_focused()
+    page.keyboard.press("Space")
+    expect(page.locator("#shared-products")).to_contain_text("None yet")
+    expect(toggle).to_be_focused()
 
 
 def test_product_interest_without_javascript(no_js_page, live_server, fresh_app, log_in):
@@ -43,8 +91,10 @@ def test_product_interest_without_javascript(no_js_page, live_server, fresh_app,
     log_in("alice@brightside.example", page)
     page.goto(acme_url(live_server, fresh_app))
     page.get_by_role("link", name="Edit product interest").click()
-    page.get_by_label("Edit product interests").select_option(["Content Suite"])
-    page.get_by_role("button", name="Edit product").click()
+    group = page.get_by_role("group", name="Edit product interests")
+    group.get_by_label("Content Suite").check()
+    group.get_by_label("Marketing Suite").uncheck()
+    page.get_by_role("button", name="Edit product", exact=True).click()
     expect(page.locator("#shared-products").get_by_role("listitem")).to_have_text(["Content Suite"])
 
 

@@ -31,11 +31,17 @@ def test_it_works_with_javascript_off(no_js_page, live_server, log_in):
     change_referred_pipeline(no_js_page, live_server)
 
 
-def test_members_do_not_see_settings(page, live_server, log_in):
-    log_in("bob@brightside.example")
-    expect(page.get_by_role("link", name="Settings")).to_have_count(0)
-    response = page.goto(f"{live_server}/settings/partners/shared-deals")
-    assert response.status == 403
+def test_a_member_opens_settings_from_the_gear_and_sees_them_read_only(page, live_server, log_in):
+    log_in("victor@northwind.example")
+    page.get_by_role("banner").get_by_role("link", name="Settings").click()
+    menu = page.get_by_role("navigation", name="Settings")
+    expect(menu.get_by_role("heading", name="Partners")).to_be_visible()
+    expect(menu.get_by_role("link", name="Shared deals")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("heading", name="Shared deals", level=1)).to_be_visible()
+    select = page.get_by_label("Referred deals pipeline")
+    expect(select).to_be_disabled()
+    expect(page.get_by_text("Only account admins can change these settings.")).to_be_visible()
+    expect(page.get_by_role("button", name="Save")).to_have_count(0)
 
 
 def test_log_out(page, live_server, log_in):
