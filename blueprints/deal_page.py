@@ -110,6 +110,14 @@ def _field_html(deal_id: int, key: str, oob: bool = False, **state) -> str:
     return render_template("deal_page/_field.html", deal=deal, field=field, oob=oob)
 
 
+def _header_html(deal_id: int) -> str:
+    """The page header, out of band (htmx)."""
+    deal = own_deal(deal_id)
+    shared = shared_card.shared_deal_of(deal)
+    shared_with = shared_card.other_account_name(current_user, shared) if shared else None
+    return render_template("deal_page/_header.html", deal=deal, shared_with=shared_with, oob=True)
+
+
 def _field(deal_id: int, key: str, status: int = 200, **state):
     """The field row (htmx), or the page with it (plain), in view or edit state."""
     return respond(
@@ -155,7 +163,8 @@ def field_save(deal_id, key):
         if key in ("pipeline", "stage"):
             # Pipeline and stage change together: the other row is refreshed out of band.
             body += _field_html(deal_id, "stage" if key == "pipeline" else "pipeline", oob=True)
-        return body
+        # The header shows the amount, pipeline and stage too: never an old value there.
+        return body + _header_html(deal_id)
 
     return changed(saved_row, back_to(deal_id, f"field-{key}"))
 

@@ -75,6 +75,11 @@ def shared_deal_of(deal: Deal) -> SharedDeal | None:
     )
 
 
+def other_account_name(user: User, shared: SharedDeal) -> str:
+    """The name of the other party of `shared`, as `user` sees it."""
+    return db.session.get(Account, shared.other_account_id(user.account_id)).name
+
+
 def shared_deal_for(user: User, deal_id: int) -> tuple[Deal, SharedDeal]:
     """The user's own deal `deal_id` and its shared deal.
 

@@ -66,7 +66,7 @@ def column_header(doc, label):
 
 def summary(doc):
     """The words of the results summary ("1–25 of 64 deals Total amount …")."""
-    return text(doc.find(attrs={"class": "results-summary", "role": "status"})).split()
+    return text(doc.find(attrs={"class": "results-summary"})).split()
 
 
 @contextmanager
@@ -145,7 +145,7 @@ def test_htmx_gets_only_the_results_and_the_url_to_push(client, login_as, demo):
     fragment = client.get(REGISTERED, headers=HTMX)
     assert "HX-Request" in whole.vary and "HX-Request" in fragment.vary
     doc = page(fragment)
-    assert is_fragment(doc) and headings(doc) == [] and "Search deals" not in controls(doc)
+    assert is_fragment(doc) and headings(doc) == ["Results"] and "Search deals" not in controls(doc)
     assert sorted(deal_names(doc)) == [
         "Acme Corp website relaunch",
         "Stark Industries service desk rollout",
@@ -442,6 +442,8 @@ def test_rename_save_changes_and_delete(client, login_as, demo, db_session):
     view = saved_views.create(demo.alice, "Big", "private", "f=amount:gt:100000")
     login_as(demo.alice)
     doc = page(client.get(f"/deals?view={view.id}&f=amount:gt:100000"))
+    assert "Save changes" not in buttons(doc)  # the list is the view: nothing to save
+    doc = page(client.get(f"/deals?view={view.id}&f=amount:gt:200000"))
     assert button(doc, "Save changes") and button(doc, "Rename view") and button(doc, "Delete view")
     assert {"Rename", "Delete"} <= set(disclosures(doc))
     client.post(f"/deals/views/{view.id}", data={"query": "f=amount:gt:300000&sort=-amount"})
@@ -504,5 +506,6 @@ def test_the_fragment_is_small(client, login_as, demo):
         fragment = client.get(f"/deals?{query}", headers=HTMX).get_data()
         listed = len(deal_names(page(fragment)))
         assert listed >= 20
-        assert len(fragment) <= 250 * listed, (query, len(fragment) / listed)
+        # ~250 bytes a row, plus the view tabs, "Reset" and the filter count out of band.
+        assert len(fragment) <= 250 * listed + 1000, (query, len(fragment) / listed)
         assert len(fragment) <= 0.4 * len(whole), (query, len(fragment) / len(whole))
