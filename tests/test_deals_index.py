@@ -26,6 +26,7 @@ from tests.html import (
     headings,
     is_fragment,
     link,
+    links,
     page,
     region,
     table_rows,
@@ -424,6 +425,29 @@ def test_a_view_form_error_is_shown_next_to_the_field(client, login_as, demo):
     assert response.status_code == 422
     assert description(name) == "Enter a name for the view." and name["aria-invalid"] == "true"
     assert name.find_parent("details").has_attr("open")  # the form stays open to correct
+
+
+def test_a_view_cannot_be_named_like_a_built_in_one(client, login_as, demo):
+    login_as(demo.alice)
+    response = client.post(
+        "/deals/views", data={"name": "registered DEALS", "visibility": "private", "query": ""}
+    )
+    name = by_label(page(response), "View name")
+    assert response.status_code == 422
+    assert description(name) == "“Registered deals” is a built-in view. Choose another name."
+
+
+def test_the_tab_says_when_the_list_is_no_longer_its_view(client, login_as, demo):
+    login_as(demo.alice)
+    doc = page(client.get("/deals?view=registered&f=active_registrations:gt:0"))
+    tab = doc.find("nav", attrs={"aria-label": "Views"}).find("a", attrs={"aria-current": "page"})
+    assert text(tab) == "Registered deals" and "Reset" not in links(doc)
+    doc = page(client.get("/deals?view=registered&f=active_registrations:gt:0&sort=amount"))
+    assert (
+        doc.find("nav", attrs={"aria-label": "Views"}).find(attrs={"aria-current": "page"}) is None
+    )
+    assert "Registered deals · changed" in links(doc) and "Reset" in links(doc)
+    assert link(doc, "Reset")["href"] == "/deals?view=registered&f=active_registrations:gt:0"
 
 
 @pytest.mark.parametrize("owner", ["bob", "hana"])
