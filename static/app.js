@@ -100,9 +100,19 @@
 
   // ---- Focus after swaps, result counts announced, popovers (issue 11) ----
 
+  // Announces what a swap did ("1–24 of 24 deals"): a polite live region, added at the end
+  // of the page the first time it is needed (pages without swaps keep one status: flashes).
   var live = function (text) {
+    if (!text) return;
     var region = document.getElementById("live-status");
-    if (!region || !text) return;
+    if (!region) {
+      region = document.createElement("div");
+      region.id = "live-status";
+      region.className = "visually-hidden";
+      region.setAttribute("role", "status");
+      region.setAttribute("aria-live", "polite");
+      document.body.appendChild(region);
+    }
     region.textContent = "";
     // A fresh text node in a persistent polite region: screen readers read it once.
     window.setTimeout(function () { region.textContent = text.replace(/\s+/g, " ").trim(); }, 50);
