@@ -76,6 +76,7 @@ def _render_index(reference, parsed, *, status: int = 200, view_error=None, **ex
     state = replace(state, page=results.page)
     tab = _current_tab(reference, state.view)
     context = {
+        "tab_changed": _differs_from(tab, state, reference.choices),
         "state": state,
         "results": results,
         "reference": reference,
@@ -98,6 +99,11 @@ def _render_index(reference, parsed, *, status: int = 200, view_error=None, **ex
     if is_htmx():
         response.headers["HX-Push-Url"] = _index_url(state)
     return response
+
+
+def _differs_from(tab: deal_index.ViewTab, state: IndexState, choices) -> bool:
+    """Whether the list shown is no longer the tab's view (a filter, sort... changed)."""
+    return deal_index.parse_query(tab.query, choices).state.saved_query() != state.saved_query()
 
 
 def _controls(draft: deal_index.Draft) -> dict:

@@ -12,11 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from extensions import db
 from models import VIEW_VISIBILITIES, SavedView, User
 from services.changes import lock_row, writing
 from services.deal_index import parse_query
+from services.deal_index.reference import BUILT_IN_TABS
 from services.errors import Forbidden, Invalid, NotFound
 from services.saved_view_queries import visible_condition
 
@@ -82,6 +84,11 @@ def _clean_name(user: User, name: str, *, except_id: int | None = None) -> str:
         raise Invalid("Enter a name for the view.", field="name")
     if len(name) > MAX_NAME:
         raise Invalid(f"A view name is at most {MAX_NAME} characters.", field="name")
+    built_in = next((t.name for t in BUILT_IN_TABS if t.name.casefold() == name.casefold()), None)
+    if built_in:
+        raise Invalid(
+            _("“%(name)s” is a built-in view. Choose another name.", name=built_in), field="name"
+        )
     if _name_is_taken(user, name, except_id):
         raise _duplicate_name(name)
     return name

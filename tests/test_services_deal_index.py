@@ -386,3 +386,19 @@ def test_removing_and_clearing_conditions():
     removed = parse(MultiDict([*base, ("remove", "0")]))
     assert removed.state.query() == "f=name:contains:a" and removed.needs_redirect
     assert parse(MultiDict([*base, ("clear", "1")])).state.conditions == ()
+
+
+def test_apply_with_nothing_chosen_says_so():
+    parsed = parse(MultiDict([("apply", "1"), ("property", ""), ("value", "")]))
+    assert parsed.errors == ["Choose a property, an operator and a value, then Apply."]
+    assert parsed.state.conditions == ()
+
+
+def test_between_with_one_of_its_two_boxes_filled_speaks_of_the_boxes():
+    two_boxes = MultiDict(
+        [("property", "amount"), ("operator", "between"), ("value", "1000"), ("value", "")]
+    )
+    assert parse(two_boxes).errors == ["Amount: fill in both boxes."]
+    # Without JavaScript there is one text box: the message gives the written form.
+    one_box = MultiDict([("property", "amount"), ("operator", "between"), ("value", "1000")])
+    assert "1000..5000" in parse(one_box).errors[0]

@@ -112,6 +112,17 @@ def test_names_are_unique_per_owner(demo):
     saved_views.create(demo.bob, "Hot", "private", "")  # another owner may
 
 
+@pytest.mark.parametrize("name", ["All deals", "my deals", "  REGISTERED   deals "])
+def test_a_view_cannot_take_a_built_in_views_name(demo, db_session, name):
+    with pytest.raises(Invalid, match="is a built-in view") as refused:
+        saved_views.create(demo.alice, name, "private", "")
+    assert refused.value.field == "name"
+    mine = saved_views.create(demo.alice, "Mine", "private", "")
+    with pytest.raises(Invalid, match="is a built-in view"):
+        saved_views.rename(demo.alice, mine.id, name)
+    assert db_session.scalar(sa.select(SavedView.name)) == "Mine"
+
+
 def test_an_overlong_query_is_refused(demo):
     with pytest.raises(Invalid, match="too long"):
         saved_views.create(demo.alice, "Long", "private", "q=" + "x" * 2100)

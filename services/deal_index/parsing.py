@@ -14,6 +14,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl
 
+from flask_babel import gettext as _
+
 from services import values
 from services.deal_index.choices import ChoiceOptions
 from services.deal_index.columns import COLUMNS, DEFAULT_COLUMNS, DEFAULT_DESCENDING, DEFAULT_SORT
@@ -70,6 +72,8 @@ def parse(args: Mapping, choices: ChoiceOptions | None = None) -> Parsed:
         values=[v.strip() for v in getlist("value") if v.strip()],
     )
     applied = False
+    if args.get("apply") and not draft.property_key:
+        errors.append(_("Choose a property, an operator and a value, then Apply."))
     if draft.property_key:
         try:
             condition = parse_condition(
@@ -78,6 +82,7 @@ def parse(args: Mapping, choices: ChoiceOptions | None = None) -> Parsed:
                 draft.values,
                 choices=choices,
                 from_form=True,
+                boxes=len(getlist("value")),
             )
         except FilterError as error:
             errors.append(str(error))
@@ -127,8 +132,12 @@ def parse_condition(
     *,
     choices: ChoiceOptions | None = None,
     from_form: bool = False,
+    boxes: int = 1,
 ) -> Condition:
-    """One condition, validated against the registry. Raises FilterError."""
+    """One condition, validated against the registry. Raises FilterError.
+
+    `boxes`: how many value boxes the form had (two for "is between" with JavaScript).
+    """
     prop = PROPERTIES.get(property_key)
     if prop is None:
         raise FilterError("Choose a property from the list.")
@@ -150,6 +159,8 @@ def parse_condition(
     if op.takes == "days":
         return _condition(prop, op, (_parse_days(prop, text),))
     if op.takes == "range":
+        if boxes == 2 and len(values) != 2:
+            raise FilterError(_("%(property)s: fill in both boxes.", property=prop.label))
         parts = values if len(values) == 2 else _split_range(prop, text)
         low, high = (_parse_value(prop, part) for part in parts)
         if low > high:

@@ -68,7 +68,9 @@ def test_partner_with_javascript_off_gets_the_stage_checked(no_js_page, live_ser
     page.get_by_role("button", name="Create shared deal").click()
 
     expect(page.get_by_role("alert")).to_contain_text("Nothing was created")
-    expect(page.get_by_text("Choose a stage of the Partner referrals pipeline.")).to_be_visible()
+    expect(
+        page.get_by_text("Choose a stage of the Partner referrals pipeline.", exact=True)
+    ).to_be_visible()
     expect(page.get_by_label("Deal name")).to_have_value("Nakatomi lobby kiosk")
     page.get_by_label("Deal stage").select_option(label="Contacted")
     page.get_by_role("button", name="Create shared deal").click()
@@ -81,9 +83,9 @@ def test_bad_input_is_explained_next_to_the_fields(page, live_server, log_in):
     page.get_by_label("Amount").fill("-10")
     page.get_by_role("button", name="Create shared deal").click()
     expect(page.get_by_label("Deal name")).to_have_attribute("aria-invalid", "true")
-    expect(page.get_by_text("Enter the deal name.")).to_be_visible()
-    expect(page.get_by_text("The amount cannot be negative.")).to_be_visible()
-    expect(page.get_by_text("Write an intro note for the vendor.")).to_be_visible()
+    expect(page.get_by_text("Enter the deal name.", exact=True)).to_be_visible()
+    expect(page.get_by_text("The amount cannot be negative.", exact=True)).to_be_visible()
+    expect(page.get_by_text("Write an intro note for the vendor.", exact=True)).to_be_visible()
 
 
 def vendor_creates_for_harbor(page, live_server, log_in, name, js):

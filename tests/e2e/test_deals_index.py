@@ -43,7 +43,14 @@ def table_names(page):
     return sorted(page.locator("table.deals-table tbody tr td:first-child a").all_inner_texts())
 
 
+def open_filters(page):
+    """The filter builder sits behind the "Filters" button (a <details>)."""
+    if not page.locator("details.filter-builder[open]").count():
+        page.locator("summary", has_text="Filters").click()
+
+
 def build_registered_filter(page, js: bool):
+    open_filters(page)
     page.get_by_label("Property").select_option(label="Number of active deal registrations")
     if js:  # htmx brings the operators of that property: wait for them
         wait_for_controls(page, "data-property", "active_registrations")
@@ -110,6 +117,7 @@ def test_search_is_live_as_you_type(page, live_server, log_in):
 
 def test_a_bad_value_gets_a_message_in_the_filter_bar(page, live_server, log_in):
     log_in("alice@brightside.example")
+    open_filters(page)
     page.get_by_label("Property").select_option(label="Close date")
     wait_for_controls(page, "data-property", "close_date")
     page.get_by_label("Operator").select_option(label="is in the last N days")
