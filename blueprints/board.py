@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.deal_page import own_deal
-from blueprints.deals import index_url, render_index, scope
+from blueprints.deals import filter_registry, index_url, render_index, scope
 from blueprints.htmx import changed, respond
 from forms.deal import MoveForm
 from services import deal_fields, deal_index
@@ -25,6 +25,8 @@ from services.errors import Conflict, Invalid, NotFound
 from services.values import parse_id
 
 bp = Blueprint("board", __name__)
+# A refused move shows the whole index again, filter bar included.
+bp.context_processor(filter_registry)
 
 
 def _board_state(reference, query: str) -> deal_index.Parsed:

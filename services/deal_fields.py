@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Deal, Pipeline, Stage, User
-from services import accounts, settings, values
+from services import accounts, activity, settings, shared_card, values
 from services.changes import deal_change
 from services.errors import Conflict, Invalid
 
@@ -150,8 +150,31 @@ def update(user: User, deal_id: int, key: str, value, original: str | None) -> b
         current = token(deal, key)
         if original is not None and original != current:
             raise Conflict(FIELDS[key].label, _display_fresh(deal, key))
+        before = _history_text(deal, key) if key in _SHARED_HISTORY else None
         _apply(deal, key, value)
-        return token(deal, key) != current
+        changed = token(deal, key) != current
+        if changed and key in _SHARED_HISTORY:
+            _record_on_shared_deal(deal, user, key, before)
+        return changed
+
+
+# The party's own fields whose changes a shared deal's history shows (the card shows
+# the other party's current stage): moving a deal on the deal page or the board.
+_SHARED_HISTORY = {"pipeline": "changed the pipeline", "stage": "changed the deal stage"}
+
+
+def _history_text(deal: Deal, key: str) -> str:
+    """The pipeline or stage as the history writes it: "Qualified", "Sales pipeline › Qualified"."""
+    stage = _display_fresh(deal, "stage")
+    return f"{_display_fresh(deal, 'pipeline')} › {stage}" if key == "pipeline" else stage
+
+
+def _record_on_shared_deal(deal: Deal, user: User, key: str, before: str) -> None:
+    """When `deal` is one side of a shared deal: its activity row and the team's notifications."""
+    shared = shared_card.shared_deal_of(deal)
+    if shared is not None:
+        after = _history_text(deal, key)
+        activity.record(shared, user, key, _SHARED_HISTORY[key], before, after)
 
 
 def _display_fresh(deal: Deal, key: str) -> str:

@@ -117,7 +117,9 @@ def test_switch_to_board_columns_and_counts(page, log_in, live_server, fresh_app
 def test_pipeline_picker(page, log_in, live_server):
     log_in("alice@brightside.example")
     page.goto(f"{live_server}/deals?layout=board")
-    page.get_by_role("combobox", name="Pipeline", exact=True).select_option(label="Partner referrals")
+    page.get_by_role("combobox", name="Pipeline", exact=True).select_option(
+        label="Partner referrals"
+    )
     expect(page).to_have_url(re.compile(r"layout=board&pipeline=\d+$"))
     expect(page.get_by_role("region", name="Board: Partner referrals")).to_be_visible()
 
