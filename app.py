@@ -60,6 +60,7 @@ def create_app(config_overrides: dict | None = None, instance_path: str | None =
     from blueprints import (
         access,
         auth,
+        board,
         deal_page,
         deals,
         notifications,
@@ -71,7 +72,16 @@ def create_app(config_overrides: dict | None = None, instance_path: str | None =
     from blueprints.htmx import htmx_redirect_to_login
 
     app.url_map.converters["id"] = access.IdConverter
-    for blueprint in (auth, deals, deal_page, shared_card, settings, shared_deals, notifications):
+    for blueprint in (
+        auth,
+        deals,
+        board,
+        deal_page,
+        shared_card,
+        settings,
+        shared_deals,
+        notifications,
+    ):
         app.register_blueprint(blueprint.bp)
     login_manager.unauthorized_handler(htmx_redirect_to_login)
     templating.register(app)

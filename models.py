@@ -222,6 +222,16 @@ class Deal(db.Model):
         sa.Index("ix_deals_account_stage", "account_id", "stage_id", "id"),
         sa.Index("ix_deals_account_pipeline", "account_id", "pipeline_id", "id"),
         sa.Index("ix_deals_account_owner", "account_id", "owner_id", "id"),
+        # The board: each stage's counts and totals read from the index alone (owner
+        # and amount in it), and each column's newest cards straight off it.
+        sa.Index(
+            "ix_deals_account_stage_board",
+            "account_id",
+            "stage_id",
+            "created_at",
+            "owner_id",
+            "amount",
+        ),
     )
 
 

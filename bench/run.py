@@ -100,6 +100,18 @@ def lookups(url: str) -> dict:
                 a=account,
             ),
             "team_deal": team_deal,
+            # The board: its first pipeline's stages, and one deal of it per connection to move.
+            "board_stages": list(
+                c.execute(
+                    sa.text(
+                        "SELECT s.id FROM stages s JOIN pipelines p ON p.id = s.pipeline_id "
+                        "WHERE p.account_id = :a AND p.position = "
+                        "(SELECT min(position) FROM pipelines WHERE account_id = :a) "
+                        "ORDER BY s.position"
+                    ),
+                    {"a": account},
+                ).scalars()
+            ),
             "team": sorted(
                 c.execute(
                     sa.text("SELECT user_id FROM deal_team_members WHERE shared_deal_id = :s"),
@@ -115,6 +127,15 @@ def lookups(url: str) -> dict:
                 ).scalars()
             ),
         }
+        values["board_deals"] = list(
+            c.execute(
+                sa.text(
+                    "SELECT id FROM deals WHERE account_id = :a AND stage_id = :s "
+                    "AND id <> :t ORDER BY id LIMIT 2"
+                ),
+                {"a": account, "s": values["board_stages"][0], "t": team_deal},
+            ).scalars()
+        )
     engine.dispose()
     return values
 
@@ -235,9 +256,10 @@ class Session:
 
 
 class Endpoint:
-    def __init__(self, name, path, htmx=False, method="GET", body=None, login=True):
+    def __init__(self, name, path, htmx=False, method="GET", body=None, login=True, toggles=True):
         self.name, self.path, self.htmx, self.method = name, path, htmx, method
         self.body, self.login = body, login
+        self.toggles = toggles  # a successful POST flips the connection's state (team save)
 
     def call(self, session: Session, worker: int, state: dict):
         headers = session.header() if self.login else {}
@@ -249,9 +271,10 @@ class Endpoint:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             body = self.body(worker, state)
         started = time.perf_counter()
-        status, data, _ = request(session.port, self.method, self.path, headers, body)
+        path = self.path(worker) if callable(self.path) else self.path
+        status, data, _ = request(session.port, self.method, path, headers, body)
         elapsed = (time.perf_counter() - started) * 1000
-        if self.method == "POST" and status in (200, 303):
+        if self.method == "POST" and self.toggles and status in (200, 303):
             state[worker] = not state.get(worker, False)
         return status, len(data), elapsed
 
@@ -272,6 +295,15 @@ def endpoints(ids: dict) -> list[Endpoint]:
         ("sort by amount", index({"sort": "-amount"})),
         ("deep page (page 400)", index({"page": "400"})),
     ]
+    board_stage = ids["board_stages"][1]
+    pages += [
+        ("board", index({"layout": "board"})),
+        ("board, my deals", index({"f": "owner:is_me:", "layout": "board"})),
+        (
+            "board, amount > and sorted",
+            index({"f": "amount:gt:500000", "sort": "-amount", "layout": "board"}),
+        ),
+    ]
     result = []
     for name, path in pages:
         result.append(Endpoint(f"{name} — page", path))
@@ -289,6 +321,28 @@ def endpoints(ids: dict) -> list[Endpoint]:
             [("members", m) for m in members] + [("original_members", m) for m in original]
         )
 
+    more = urlencode({"layout": "board", "stage": board_stage, "offset": 20})
+    result.append(Endpoint("board show more — fragment", f"/deals/board/more?{more}", htmx=True))
+
+    moves = Counter()
+
+    def move_body(worker, state):
+        # Each connection moves its own deal between the board's first two stages; no
+        # `original`, so the bench measures the write, not conflicts between rounds.
+        moves[worker] += 1
+        stage = ids["board_stages"][moves[worker] % 2]
+        return urlencode({"stage": stage, "query": "layout=board"})
+
+    result.append(
+        Endpoint(
+            "board move (POST, htmx)",
+            lambda worker: f"/deals/{ids['board_deals'][worker % 2]}/move",
+            htmx=True,
+            method="POST",
+            body=move_body,
+            toggles=False,
+        )
+    )
     result.append(Endpoint("deal page", f"/deals/{ids['deal']}"))
     result.append(
         Endpoint(
@@ -466,12 +520,10 @@ def targets(result: dict) -> str:
         name = max(names, key=lambda n: rows[n]["x_floor"])
         return f"{rows[name]['x_floor']}× ({name})"
 
-    fragments = [
-        n for n in rows if n.endswith("fragment") and not n.startswith(("free text", "common word"))
-    ]
-    pages = [
-        n for n in rows if n.endswith("— page") and not n.startswith(("free text", "common word"))
-    ]
+    apart = ("free text", "common word", "board")  # measured against targets of their own
+    fragments = [n for n in rows if n.endswith("fragment") and not n.startswith(apart)]
+    pages = [n for n in rows if n.endswith("— page") and not n.startswith(apart)]
+    board = [n for n in rows if n.startswith("board")]
     free_text = [n for n in rows if n.startswith("free text")]
     per_row = max(rows[n]["bytes"] / 25 for n in fragments)
     share = max(rows[n]["bytes"] / rows[n.replace("fragment", "page")]["bytes"] for n in fragments)
@@ -487,6 +539,7 @@ def targets(result: dict) -> str:
             f"| full page p95 | ≤ 6× | worst {worst(pages)} |",
             f"| deal page p95 | ≤ 2× | {rows['deal page']['x_floor']}× |",
             f"| team save (small POST) p95 | ≤ 2× | {team_x} |",
+            f"| board (page, fragment, show more, move) p95 | ≤ 4× | worst {worst(board)} |",
             f"| fragment bytes per row (25 rows) | ≤ 300 B | {per_row:.0f} B |",
             f"| fragment / full page | ≤ 40% | {share:.0%} |",
             f"| PSS per worker after {result['served']:,} requests | ≤ 80 MB, flat | "

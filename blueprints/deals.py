@@ -53,11 +53,11 @@ def filter_registry():
     }
 
 
-def _scope() -> Scope:
+def scope() -> Scope:
     return Scope.of(current_user, date.today())
 
 
-def _index_url(state: IndexState) -> str:
+def index_url(state: IndexState) -> str:
     query = state.query()
     return url_for("deals.index") + (f"?{query}" if query else "")
 
@@ -70,15 +70,21 @@ def _current_tab(reference: deal_index.IndexReference, key: str) -> deal_index.V
     return tab
 
 
-def _render_index(reference, parsed, *, status: int = 200, view_error=None, **extra):
+def render_index(reference, parsed, *, status: int = 200, view_error=None, **extra):
+    """The index page (or its htmx fragment) for `parsed`: the table, or the board."""
     state = parsed.state
-    results = deal_index.index_page(_scope(), state, reference.choices)
-    state = replace(state, page=results.page)
+    results = board = None
+    if state.board:
+        board = deal_index.board(scope(), state, reference.choices)
+    else:
+        results = deal_index.index_page(scope(), state, reference.choices)
+        state = replace(state, page=results.page)
     tab = _current_tab(reference, state.view)
     context = {
         "tab_changed": _differs_from(tab, state, reference.choices),
         "state": state,
         "results": results,
+        "board": board,
         "reference": reference,
         "choices": reference.choices,
         "tab": tab,
@@ -97,7 +103,7 @@ def _render_index(reference, parsed, *, status: int = 200, view_error=None, **ex
         "deals/index.html", "deals/_results_fragment.html", status=status, **context
     )
     if is_htmx():
-        response.headers["HX-Push-Url"] = _index_url(state)
+        response.headers["HX-Push-Url"] = index_url(state)
     return response
 
 
@@ -121,8 +127,8 @@ def index():
     parsed = deal_index.parse(request.args, reference.choices)
     _current_tab(reference, parsed.state.view)
     if parsed.needs_redirect and not is_htmx():
-        return redirect(_index_url(parsed.state), code=303)
-    return _render_index(
+        return redirect(index_url(parsed.state), code=303)
+    return render_index(
         reference,
         parsed,
         applied=parsed.applied and is_htmx(),
@@ -152,7 +158,7 @@ def export_csv():
     if parsed.errors:
         # Never export something other than what the view shows.
         abort(400, description=" ".join(parsed.errors))
-    lines = export.csv_lines(_scope(), parsed.state, reference.choices)
+    lines = export.csv_lines(scope(), parsed.state, reference.choices)
     filename = f"deals-{date.today().isoformat()}.csv"
     return Response(
         stream_with_context(lines),
@@ -188,7 +194,7 @@ def _refused(error: Forbidden):
 def _view_form_again(form, error: Invalid, which: str, view_key: str = ""):
     reference = deal_index.index_reference(current_user)
     parsed = _form_state(reference, form, view_key)
-    return _render_index(reference, parsed, status=422, view_error=(which, error), view_form=form)
+    return render_index(reference, parsed, status=422, view_error=(which, error), view_form=form)
 
 
 @bp.post("/deals/views")

@@ -140,3 +140,13 @@ FIELD_FORMS = {
     "stage": StageForm,
     "pipeline": PipelineForm,
 }
+
+
+class MoveForm(StageForm):
+    """A board card's "Move to stage": the deal page's stage edit, from the board.
+
+    `query` is the board's own query string (filters, pipeline, ...): where a
+    plain post returns to, and what the board shows again after the move.
+    """
+
+    query = HiddenField()

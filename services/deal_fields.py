@@ -175,7 +175,7 @@ def update(user: User, deal_id: int, key: str, value, original: str | None) -> b
         current = token(deal, key)
         if original is not None and original != current:
             raise Conflict(FIELDS[key].label, _display_fresh(deal, key))
-        before = _display_fresh(deal, key)
+        before = _history_text(deal, key)
         _apply(deal, key, value)
         if token(deal, key) == current:
             return False
@@ -183,15 +183,7 @@ def update(user: User, deal_id: int, key: str, value, original: str | None) -> b
             for other in deals.values():
                 if other is not deal:
                     _apply(other, key, value)  # a shared property: both deals agree
-            label = FIELDS[key].label
-            activity.record(
-                shared,
-                user,
-                "field",
-                f"changed the {label[0].lower() + label[1:]}",
-                before,
-                _display_fresh(deal, key),
-            )
+            activity.record(shared, user, *_history_words(key), before, _history_text(deal, key))
         return True
 
 
@@ -206,15 +198,7 @@ def _shared_deal_id(deal_id: int) -> int | None:
 def _lock_deals(deal_id: int, shared: SharedDeal | None, key: str) -> dict[int, Deal]:
     """Lock the deal, and for a shared property the other party's deal too, in id order."""
     ids = {deal_id}
-    if (
-        shared is not None
-        and key in SHARED_KEYS
-        and deal_id
-        in (
-            shared.partner_deal_id,
-            shared.vendor_deal_id,
-        )
-    ):
+    if shared is not None and key in SHARED_KEYS:
         ids = {shared.partner_deal_id, shared.vendor_deal_id}
     locked = {}
     for row_id in sorted(ids):
@@ -222,6 +206,26 @@ def _lock_deals(deal_id: int, shared: SharedDeal | None, key: str) -> dict[int, 
         if row is not None:
             locked[row_id] = row
     return locked
+
+
+# A move on the deal page or the board says where the deal went ("Sales pipeline ›
+# Qualified"); the card shows the other party's current stage.
+_SHARED_HISTORY = {"pipeline": "changed the pipeline", "stage": "changed the deal stage"}
+
+
+def _history_words(key: str) -> tuple[str, str]:
+    """The activity's action and summary for a change of the field `key`."""
+    if key in _SHARED_HISTORY:
+        return key, _SHARED_HISTORY[key]
+    label = FIELDS[key].label
+    return "field", f"changed the {label[0].lower() + label[1:]}"
+
+
+def _history_text(deal: Deal, key: str) -> str:
+    """The field's value as the history writes it; the pipeline with its stage."""
+    if key == "pipeline":
+        return f"{_display_fresh(deal, 'pipeline')} › {_display_fresh(deal, 'stage')}"
+    return _display_fresh(deal, key)
 
 
 def _display_fresh(deal: Deal, key: str) -> str:

@@ -430,6 +430,7 @@ def test_log_in_and_out_from_several_tabs_at_once(race_app):
 
 RACED = {  # each POST route; a test in test_write_races_*.py races it
     "deal_page.field_save",
+    "board.move",
     "card.note_save",
     "card.team_save",
     "card.products_save",

@@ -241,3 +241,41 @@ def test_both_parties_edit_a_shared_amount_at_once(race_app, acme, clients):
             if answer.status == 303 and amounts != {Decimal(sent[n])}:
                 tally.lose(f"{n}'s {sent[n]}, answered 303 (stored {amounts})")
     tally.check()
+
+
+def test_board_moves_at_once_one_wins_the_others_conflict(race_app, acme, clients):
+    """Three people drag the same card to different columns of a board that showed the
+    same stage: one move stands, the others are told; one history line."""
+    base, cases = _field_cases(race_app, acme)["stage"]
+    tally = Tally("board move")
+    url = f"/deals/{acme['partner_deal']}/move"
+    names = ("alice", "bob", "carol")
+    for round_ in range(ROUNDS):
+        original = _set_field(race_app, acme, "stage", base)
+        lines_before = activity_count(race_app, acme["shared"], "stage")
+        answers = race(
+            [
+                (
+                    clients[n],
+                    url,
+                    {**data, "original": original, "query": "layout=board"},
+                    _htmx_if(i == round_ % 3),
+                )
+                for i, (n, (data, _)) in enumerate(zip(names, cases, strict=True))
+            ]
+        )
+        tally.count(answers)
+        won = [i for i, a in enumerate(answers) if saved(a)]
+        refused = [a for a in answers if a.status == 409 or conflict(a)]
+        tally.wins += len(won)
+        tally.conflicts += len(refused)
+        if len(won) != 1 or len(refused) != len(answers) - 1:
+            tally.wrong(f"answers {_statuses(answers)}: one moved, the others a conflict")
+        stored = _token(race_app, acme, "stage")
+        for i in won:
+            if cases[i][1] != stored:
+                tally.lose(f"{names[i]}'s move, answered as saved (stored {stored!r})")
+        recorded = activity_count(race_app, acme["shared"], "stage") - lines_before
+        if recorded != len(won):
+            tally.duplicate(f"history: {recorded} stage lines for {len(won)} move(s)")
+    tally.check()

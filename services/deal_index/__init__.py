@@ -11,9 +11,18 @@ value is empty for operators that take none, `f=owner:is_me:`);
 the shown columns, `page` the page and `view` the current view tab.
 
 A page costs a constant number of statements: `index_reference` (choices, view
-tabs, unread count) and `index_page` (rows, capped count, amount total).
+tabs, unread count) and `index_page` (rows, capped count, amount total);
+the board (`board`) costs two: its columns' counts and totals, and their cards.
 """
 
+from services.deal_index.board import (
+    Board,
+    BoardCard,
+    BoardColumn,
+    board,
+    board_stages,
+    more_cards,
+)
 from services.deal_index.choices import ChoiceOptions
 from services.deal_index.columns import COLUMNS
 from services.deal_index.page import IndexPage, export_select, index_page
@@ -30,6 +39,9 @@ from services.deal_index.registry import (
 from services.deal_index.state import Draft, IndexState, Parsed
 
 __all__ = [
+    "Board",
+    "BoardCard",
+    "BoardColumn",
     "COLUMNS",
     "COUNT_CAP",
     "OPERATORS_BY_TYPE",
@@ -44,9 +56,12 @@ __all__ = [
     "Parsed",
     "Scope",
     "ViewTab",
+    "board",
+    "board_stages",
     "export_select",
     "index_page",
     "index_reference",
+    "more_cards",
     "parse",
     "parse_condition",
     "parse_query",

@@ -89,8 +89,18 @@ def _row_columns(scope: Scope):
     )
 
 
-def _capped_matches(scope: Scope, state: IndexState, choices: ChoiceOptions) -> sa.Subquery:
-    """The first COUNT_CAP + 1 matches in the index's order: id, position, count, total.
+def capped_matches(
+    scope: Scope,
+    state: IndexState,
+    choices: ChoiceOptions,
+    *,
+    where: tuple = (),
+    limit: int = COUNT_CAP + 1,
+) -> sa.Subquery:
+    """The first `limit` matches in the index's order: id, position, count, total.
+
+    `where` narrows the matches further (the board: one stage's deals); the count
+    and total are over the first COUNT_CAP of what was read.
 
     Each branch is an ORDER BY ... LIMIT the database reads straight off an index
     (account, sort column, id): deals with a value, then blank ones (so blanks sort
@@ -99,7 +109,7 @@ def _capped_matches(scope: Scope, state: IndexState, choices: ChoiceOptions) -> 
     few deals with a registration apart from the many that count 0.
     """
     order = sort_order(scope, state, choices)
-    limit = COUNT_CAP + 1
+    narrowed = where
 
     def branch(blank: int, sort_key, *where, by_id_only: bool = False):
         stmt = filtered(
@@ -109,7 +119,7 @@ def _capped_matches(scope: Scope, state: IndexState, choices: ChoiceOptions) -> 
             Deal.amount,
             sa.literal(blank).label("blank"),
             sort_key.label("sort_key"),
-        ).where(*where)
+        ).where(*narrowed, *where)
         keys = [order.direct(Deal.id)] if by_id_only else [order.direct(sort_key)]
         if not by_id_only:
             keys.append(order.direct(Deal.id))
@@ -165,7 +175,7 @@ def index_page(scope: Scope, state: IndexState, choices: ChoiceOptions) -> Index
     last page; pages stop at COUNT_CAP matches (bounded OFFSET: sort or filter
     to reach the others, or export them all).
     """
-    ranked = _capped_matches(scope, state, choices)
+    ranked = capped_matches(scope, state, choices)
     # Clamp in SQL, where the count is known: past the end means the last page.
     shown = sa.case((ranked.c.matched > COUNT_CAP, COUNT_CAP), else_=ranked.c.matched)
     last_start = ((shown - 1) // PAGE_SIZE) * PAGE_SIZE

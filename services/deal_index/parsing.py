@@ -21,7 +21,7 @@ from services.deal_index.choices import ChoiceOptions
 from services.deal_index.columns import COLUMNS, DEFAULT_COLUMNS, DEFAULT_DESCENDING, DEFAULT_SORT
 from services.deal_index.conditions import Condition
 from services.deal_index.registry import LAST_PAGE, PROPERTIES, FilterError, Operator, Property
-from services.deal_index.state import Draft, IndexState, Parsed
+from services.deal_index.state import LAYOUTS, Draft, IndexState, Parsed
 from services.errors import Invalid
 from services.values import parse_id
 
@@ -30,7 +30,17 @@ MAX_TEXT = 200
 MAX_DAYS = 36_500
 # Parameters only the filter form sends: a request carrying any of them is not
 # yet at its canonical address (plain browsers are redirected there).
-FORM_PARAMS = ("property", "operator", "value", "remove", "clear", "sort_by", "col", "apply")
+FORM_PARAMS = (
+    "property",
+    "operator",
+    "value",
+    "remove",
+    "clear",
+    "sort_by",
+    "col",
+    "apply",
+    "board_pipeline",
+)
 
 
 def parse(args: Mapping, choices: ChoiceOptions | None = None) -> Parsed:
@@ -100,6 +110,15 @@ def parse(args: Mapping, choices: ChoiceOptions | None = None) -> Parsed:
         search_term = search_term[:MAX_TEXT]
 
     sort, descending = _parse_sort(args.get("sort_by") or args.get("sort") or "")
+    layout = (args.get("layout") or "").strip()
+    layout = layout if layout in LAYOUTS else "table"
+    pipeline = None
+    if layout == "board":
+        # The board's pipeline picker ("board_pipeline") wins over the carried state.
+        pipeline, error = _parse_pipeline(
+            args.get("board_pipeline") or args.get("pipeline"), choices
+        )
+        errors.extend(error)
     state = IndexState(
         conditions=tuple(conditions),
         search=search_term,
@@ -108,6 +127,8 @@ def parse(args: Mapping, choices: ChoiceOptions | None = None) -> Parsed:
         columns=_parse_columns(args),
         page=_parse_page(args.get("page")),
         view=_parse_view(args.get("view")),
+        layout=layout,
+        pipeline=pipeline,
     )
     return Parsed(
         state=state,
@@ -250,6 +271,18 @@ def _parse_view(raw) -> str:
     if raw in ("all", "mine", "registered", "requests") or (raw.isdigit() and len(raw) <= 18):
         return raw
     return ""
+
+
+def _parse_pipeline(raw, choices: ChoiceOptions | None) -> tuple[int | None, list[str]]:
+    """The board's pipeline id, and what is wrong with it (then the default: None)."""
+    if raw is None or not str(raw).strip():
+        return None, []
+    pipeline = parse_id(str(raw).strip())
+    if choices is not None and pipeline not in {c.id for c in choices.get("pipeline")}:
+        pipeline = None
+    if pipeline is None:
+        return None, [_("Choose one of your pipelines for the board.")]
+    return pipeline, []
 
 
 def _int_or_none(raw) -> int | None:

@@ -6,11 +6,13 @@ back, defaults left out, so one state has one address.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from services.deal_index.columns import DEFAULT_COLUMNS, DEFAULT_DESCENDING, DEFAULT_SORT
 from services.deal_index.conditions import Condition
+
+LAYOUTS = ("table", "board")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,12 @@ class IndexState:
     columns: tuple[str, ...] = DEFAULT_COLUMNS
     page: int = 1
     view: str = ""
+    layout: str = "table"  # "table" or "board" (LAYOUTS)
+    pipeline: int | None = None  # the board's pipeline; None: the account's first
+
+    @property
+    def board(self) -> bool:
+        return self.layout == "board"
 
     @property
     def sort_param(self) -> str:
@@ -41,8 +49,12 @@ class IndexState:
             out.append(("sort", self.sort_param))
         if self.columns != DEFAULT_COLUMNS:
             out.append(("cols", ",".join(self.columns)))
-        if page and self.page > 1:
-            out.append(("page", str(self.page)))
+        if self.board:
+            out.append(("layout", self.layout))
+            if self.pipeline is not None:
+                out.append(("pipeline", str(self.pipeline)))
+        elif page and self.page > 1:
+            out.append(("page", str(self.page)))  # the board has no pages
         return out
 
     def query(self, *, page: bool = True, view: bool = True) -> str:
@@ -51,8 +63,12 @@ class IndexState:
         return urlencode(self.params(page=page, view=view), safe=":,")
 
     def saved_query(self) -> str:
-        """What a saved view keeps: filters, search, sort and columns."""
+        """What a saved view keeps: filters, search, sort, columns, layout and pipeline."""
         return self.query(page=False, view=False)
+
+    def layout_query(self, layout: str) -> str:
+        """The query string of this state shown as `layout` ("table" or "board"), first page."""
+        return replace(self, layout=layout, page=1).query()
 
     def toggled_sort(self, column: str) -> str:
         """The `sort` a click on `column`'s header asks for: reversed if already sorted by it."""

@@ -1,0 +1,185 @@
+"""The deals index as a board: one column per stage of one pipeline.
+
+The board shows the index's filtered set (the same conditions and search as
+the table, `query.filtered`) within one pipeline. It costs two statements
+whatever the data:
+
+- `stage_totals`: every column's deal count and total amount, one aggregate
+  GROUP BY stage over the whole filtered set (not a page of it);
+- `column_cards`: each column's first cards in the table's order, one
+  `page.capped_matches` per stage (each reads its top rows off an index), in
+  one UNION ALL.
+
+Moving a card is a stage edit (`services.deal_fields.update`), not done here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from extensions import db
+from models import Deal, User
+from services.deal_index.choices import Choice, ChoiceOptions
+from services.deal_index.page import capped_matches
+from services.deal_index.query import filtered
+from services.deal_index.registry import Scope
+from services.deal_index.state import IndexState
+
+CARDS_PER_COLUMN = 20
+# "Show more" pages through a column up to here; past it, filter or use the table.
+MAX_OFFSET = 1000
+
+
+@dataclass(frozen=True)
+class BoardCard:
+    id: int
+    name: str
+    amount: Decimal | None
+    close_date: date | None
+    owner: str | None
+    stage_id: int
+    # Hook: "Shared with" (the other party's account name) once the index has that
+    # column; the card template already shows it when set.
+    shared_with: str | None = None
+
+
+@dataclass
+class BoardColumn:
+    stage: Choice
+    count: int = 0  # deals of the whole filtered set in this stage
+    total: Decimal = Decimal(0)  # their amounts' sum
+    cards: list[BoardCard] = field(default_factory=list)
+    offset: int = 0  # how many cards come before these
+    has_more: bool = False  # a card follows these ("Show more")
+
+    @property
+    def shown(self) -> int:
+        return self.offset + len(self.cards)
+
+
+@dataclass
+class Board:
+    pipeline: Choice | None  # None: the account has no pipeline
+    pipelines: list[Choice]
+    columns: list[BoardColumn]
+
+    @property
+    def count(self) -> int:
+        return sum(c.count for c in self.columns)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((c.total for c in self.columns), Decimal(0))
+
+    def column(self, stage_id: int) -> BoardColumn | None:
+        return next((c for c in self.columns if c.stage.id == stage_id), None)
+
+
+def board_pipeline(state: IndexState, choices: ChoiceOptions) -> Choice | None:
+    """The pipeline the board shows: the state's, else the account's first."""
+    pipelines = choices.get("pipeline")
+    chosen = next((p for p in pipelines if p.id == state.pipeline), None)
+    return chosen or (pipelines[0] if pipelines else None)
+
+
+def pipeline_stages(pipeline: Choice | None, choices: ChoiceOptions) -> list[Choice]:
+    """The pipeline's stages in order (a stage choice's group is its pipeline's unique name)."""
+    if pipeline is None:
+        return []
+    return [s for s in choices.get("stage") if s.group == pipeline.label]
+
+
+def board_stages(state: IndexState, choices: ChoiceOptions) -> list[Choice]:
+    """The stages of the board's pipeline: its columns, and where a card can move."""
+    return pipeline_stages(board_pipeline(state, choices), choices)
+
+
+def stage_totals(
+    scope: Scope, state: IndexState, stage_ids: list[int]
+) -> dict[int, tuple[int, Decimal]]:
+    """Stage id -> (deal count, total amount) over the whole filtered set: one GROUP BY."""
+    if not stage_ids:
+        return {}
+    stmt = (
+        filtered(scope, state, Deal.stage_id, sa.func.count(), sa.func.sum(Deal.amount))
+        .where(Deal.stage_id.in_(stage_ids))
+        .group_by(Deal.stage_id)
+    )
+    rows = db.session.connection().execute(stmt)
+    return {stage_id: (count, Decimal(total or 0)) for stage_id, count, total in rows}
+
+
+def column_cards(
+    scope: Scope,
+    state: IndexState,
+    choices: ChoiceOptions,
+    stage_ids: list[int],
+    offset: int = 0,
+) -> dict[int, list[BoardCard]]:
+    """Stage id -> its cards after the first `offset`, in the table's order.
+
+    Reads one card more than CARDS_PER_COLUMN per stage: whether "Show more" has more to show.
+    """
+    if not stage_ids:
+        return {}
+    offset = max(0, min(offset, MAX_OFFSET))
+    branches = []
+    limit = offset + CARDS_PER_COLUMN + 1
+    for stage_id in stage_ids:
+        ranked = capped_matches(
+            scope, state, choices, where=(Deal.stage_id == stage_id,), limit=limit
+        )
+        branches.append(sa.select(ranked.c.id, ranked.c.position).where(ranked.c.position > offset))
+    cards = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("cards")
+    stmt = (
+        sa.select(
+            Deal.id,
+            Deal.name,
+            Deal.amount,
+            Deal.close_date,
+            User.full_name,
+            Deal.stage_id,
+        )
+        .select_from(cards.join(Deal, Deal.id == cards.c.id))
+        .outerjoin(User, User.id == Deal.owner_id)
+        .order_by(Deal.stage_id, cards.c.position)
+    )
+    out: dict[int, list[BoardCard]] = {stage_id: [] for stage_id in stage_ids}
+    for row in db.session.connection().execute(stmt):
+        out[row.stage_id].append(BoardCard(*row))
+    return out
+
+
+def board(scope: Scope, state: IndexState, choices: ChoiceOptions) -> Board:
+    """The board of `state`: its pipeline's columns, their counts, totals and first cards."""
+    pipeline = board_pipeline(state, choices)
+    stages = pipeline_stages(pipeline, choices)
+    stage_ids = [s.id for s in stages]
+    totals = stage_totals(scope, state, stage_ids)
+    cards = column_cards(scope, state, choices, stage_ids)
+    columns = [_column(s, cards[s.id], 0, *totals.get(s.id, (0, Decimal(0)))) for s in stages]
+    return Board(pipeline, choices.get("pipeline"), columns)
+
+
+def _column(stage: Choice, cards: list[BoardCard], offset: int, count=0, total=Decimal(0)):
+    more = len(cards) > CARDS_PER_COLUMN and offset + CARDS_PER_COLUMN < MAX_OFFSET
+    return BoardColumn(stage, count, total, cards[:CARDS_PER_COLUMN], offset, more)
+
+
+def more_cards(
+    scope: Scope, state: IndexState, choices: ChoiceOptions, stage_id: int, offset: int
+) -> BoardColumn | None:
+    """One column's cards after `offset` ("Show more"); None for a stage not on the board.
+
+    Its count and total are left at 0: the board's header already shows them.
+    """
+    pipeline = board_pipeline(state, choices)
+    stage = next((s for s in pipeline_stages(pipeline, choices) if s.id == stage_id), None)
+    if stage is None:
+        return None
+    offset = max(0, min(offset, MAX_OFFSET))
+    return _column(stage, column_cards(scope, state, choices, [stage_id], offset)[stage_id], offset)

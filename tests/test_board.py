@@ -1,0 +1,298 @@
+"""The board over HTTP: the Table / Board switch, the columns, "Show more", and moving a
+card with a plain form (post-redirect-get) or htmx; tenancy, CSRF and bad input."""
+
+import re
+
+import sqlalchemy as sa
+
+from models import Activity, Deal, Pipeline, Stage
+from tests.html import (
+    alerts,
+    by_label,
+    heading,
+    headings,
+    is_fragment,
+    link,
+    links,
+    page,
+    region,
+    selected,
+    statuses,
+)
+
+HX = {"HX-Request": "true"}
+
+
+def stage(db_session, account, name, pipeline="Sales pipeline"):
+    return db_session.scalar(
+        sa.select(Stage)
+        .join(Pipeline, Pipeline.id == Stage.pipeline_id)
+        .where(Pipeline.account_id == account.id, Pipeline.name == pipeline, Stage.name == name)
+    )
+
+
+def first_stage(db_session, account, pipeline):
+    return db_session.scalar(
+        sa.select(Stage)
+        .join(Pipeline, Pipeline.id == Stage.pipeline_id)
+        .where(Pipeline.account_id == account.id, Pipeline.name == pipeline)
+        .order_by(Stage.position)
+    )
+
+
+def stage_id_of(db_session, deal):
+    return db_session.scalar(sa.select(Deal.stage_id).where(Deal.id == deal.id))
+
+
+def board(doc):
+    return doc.find(id="deals-board")
+
+
+def column_headers(doc):
+    """Stage name -> "N deals amount" as each column's header reads."""
+    out = {}
+    for section in board(doc).find_all("section"):
+        out[heading(section)] = " ".join(section.find("p").get_text(" ").split())
+    return out
+
+
+def card_names(doc, stage_name):
+    for section in board(doc).find_all("section"):
+        if heading(section) == stage_name:
+            return [a.get_text() for a in section.select(".board-card-name")]
+    raise AssertionError(f"no column {stage_name}")
+
+
+def move(client, deal, stage_id, original, query="layout=board", headers=None):
+    return client.post(
+        f"/deals/{deal.id}/move",
+        data={"stage": str(stage_id), "original": str(original), "query": query},
+        headers=headers or {},
+    )
+
+
+# ---------------------------------------------------------------- the board
+
+
+def test_the_switch_and_the_board(client, login_as, demo):
+    login_as(demo.alice)
+    doc = page(client.get("/deals?f=owner:is_me:"))
+    switch = doc.find("nav", attrs={"aria-label": "Layout"})
+    assert links(switch) == ["Board"]
+    assert link(switch, "Board")["href"] == "/deals?f=owner:is_me:&layout=board"
+    assert board(doc).find("section") is None
+
+    doc = page(client.get("/deals?f=owner:is_me:&layout=board"))
+    assert doc.find("table", class_="deals-table") is None
+    assert link(doc.find("nav", attrs={"aria-label": "Layout"}), "Table")["href"] == (
+        "/deals?f=owner:is_me:"
+    )
+    assert headings(region(doc, "Board: Sales pipeline"), 2) == [
+        "Discovery",
+        "Qualified",
+        "Proposal sent",
+        "Negotiation",
+        "Closed won",
+        "Closed lost",
+    ]
+    assert selected(doc.find("select", attrs={"name": "board_pipeline"})) == ["Sales pipeline"]
+    assert any("deals in this pipeline" in s for s in statuses(doc))
+    # The saved view form keeps the layout.
+    assert doc.find("input", attrs={"name": "query", "form": "view-save"})["value"] == (
+        "f=owner:is_me:&layout=board"
+    )
+
+
+def test_the_fragment_carries_the_board_out_of_band(client, login_as, demo):
+    login_as(demo.alice)
+    r = client.get("/deals?layout=board", headers=HX)
+    doc = page(r)
+    assert is_fragment(doc)
+    assert board(doc)["hx-swap-oob"] == "true" and board(doc).find("section")
+    # Back to the table: the board is emptied.
+    doc = page(client.get("/deals", headers=HX))
+    assert board(doc)["hx-swap-oob"] == "true" and board(doc).find("section") is None
+
+
+def test_the_pipeline_picker_goes_to_the_canonical_address(client, login_as, demo, db_session):
+    login_as(demo.alice)
+    referrals = db_session.scalar(
+        sa.select(Pipeline.id).where(
+            Pipeline.account_id == demo.brightside.id, Pipeline.name == "Partner referrals"
+        )
+    )
+    r = client.get(f"/deals?layout=board&board_pipeline={referrals}")
+    assert r.status_code == 303
+    assert r.headers["Location"] == f"/deals?layout=board&pipeline={referrals}"
+    doc = page(client.get(r.headers["Location"]))
+    assert region(doc, "Board: Partner referrals")
+
+
+def test_a_bad_pipeline_shows_the_first_with_a_message(client, login_as, demo, db_session):
+    login_as(demo.alice)
+    theirs = db_session.scalar(sa.select(Pipeline.id).where(Pipeline.account_id == demo.harbor.id))
+    for bad in (str(theirs), "x", "99999999"):
+        r = client.get(f"/deals?layout=board&pipeline={bad}")
+        assert r.status_code == 200
+        doc = page(r)
+        assert "Choose one of your pipelines for the board." in doc.get_text()
+        assert region(doc, "Board: Sales pipeline")
+
+
+def test_show_more(client, login_as, demo, db_session):
+    from tests.test_services_board import add_deals
+
+    qualified = stage(db_session, demo.brightside, "Qualified")
+    add_deals(db_session, demo, qualified, 30)
+    login_as(demo.alice)
+    doc = page(client.get("/deals?layout=board&sort=name"))
+    assert len(card_names(doc, "Qualified")) == 20
+    more = link(board(doc), "Show more (Qualified)")["href"]
+    assert more == f"/deals/board/more?sort=name&layout=board&stage={qualified.id}&offset=20"
+
+    fragment = page(client.get(more, headers=HX))
+    assert is_fragment(fragment)
+    names = [a.get_text() for a in fragment.select(".board-card-name")]
+    assert len(names) == 20 and names[0] > card_names(doc, "Qualified")[-1]
+    assert fragment.select(".board-card-name")[0].has_attr("autofocus")
+
+    plain = page(client.get(more))
+    assert heading(plain, 1) == "Qualified"
+    assert [a.get_text() for a in plain.select(".board-card-name")] == names
+    assert link(plain, "Back to the board")["href"] == "/deals?sort=name&layout=board"
+
+    # A stage of another pipeline, and of another account.
+    other_pipeline = first_stage(db_session, demo.brightside, "Partner referrals").id
+    other_account = first_stage(db_session, demo.harbor, "Sales pipeline").id
+    for bad in ("abc", "", other_pipeline, other_account):
+        assert client.get(f"/deals/board/more?layout=board&stage={bad}").status_code == 404, bad
+
+
+# ---------------------------------------------------------------- moving a card
+
+
+def test_a_plain_move_redirects_back_to_the_board(client, login_as, demo, db_session):
+    login_as(demo.alice)
+    deal = demo.initech
+    original = stage_id_of(db_session, deal)
+    target = stage(db_session, demo.brightside, "Closed won")
+    r = move(client, deal, target.id, original, query="sort=name&layout=board&page=4")
+    assert r.status_code == 303
+    assert r.headers["Location"] == "/deals?sort=name&layout=board"
+    assert stage_id_of(db_session, deal) == target.id
+    doc = page(client.get(r.headers["Location"]))
+    assert deal.name in card_names(doc, "Closed won")
+
+
+def test_an_htmx_move_answers_with_the_board(client, login_as, demo, db_session):
+    login_as(demo.alice)
+    deal = demo.acme  # a shared deal: its history and team hear of it
+    original = stage_id_of(db_session, deal)
+    target = stage(db_session, demo.brightside, "Negotiation")
+    before = page(client.get("/deals?layout=board"))
+    r = move(client, deal, target.id, original, headers=HX)
+    assert r.status_code == 200
+    assert r.headers["HX-Trigger"] == "notifications-changed"
+    doc = page(r)
+    assert is_fragment(doc) and board(doc)["id"] == "deals-board"
+    assert deal.name in card_names(doc, "Negotiation")
+    assert doc.find(id=f"move-{deal.id}-stage").has_attr("autofocus")
+    count = int(column_headers(before)["Negotiation"].split()[0])
+    assert column_headers(doc)["Negotiation"].startswith(f"{count + 1} deal")
+    row = db_session.scalar(
+        sa.select(Activity)
+        .where(Activity.shared_deal_id == demo.acme_shared.id)
+        .order_by(Activity.id.desc())
+    )
+    assert (row.summary, row.after) == ("changed the deal stage", "Negotiation")
+
+
+def test_a_move_from_a_stale_board_is_a_conflict(client, login_as, demo, db_session):
+    login_as(demo.alice)
+    deal = demo.initech
+    original = stage_id_of(db_session, deal)
+    moved = stage(db_session, demo.brightside, "Closed lost")
+    assert move(client, deal, moved.id, original).status_code == 303  # someone else, first
+    r = move(client, deal, stage(db_session, demo.brightside, "Closed won").id, original)
+    assert r.status_code == 409
+    doc = page(r)
+    assert any("Closed lost" in a and "while you were editing" in a for a in alerts(doc))
+    assert stage_id_of(db_session, deal) == moved.id
+    # The card shows where it is now, its menu on the current stage.
+    assert deal.name in card_names(doc, "Closed lost")
+    assert selected(by_label(doc, f"Move to stage: {deal.name}")) == ["Closed lost"]
+
+    r = move(
+        client, deal, stage(db_session, demo.brightside, "Closed won").id, original, headers=HX
+    )
+    assert r.status_code == 200 and any("while you were editing" in a for a in alerts(page(r)))
+    assert stage_id_of(db_session, deal) == moved.id
+
+
+def test_bad_stages_are_refused_with_a_message(client, login_as, demo, db_session):
+    login_as(demo.alice)
+    deal = demo.initech
+    original = stage_id_of(db_session, deal)
+    other_pipeline = first_stage(db_session, demo.brightside, "Partner referrals")
+    other_account = first_stage(db_session, demo.harbor, "Sales pipeline")
+    for bad, message in (
+        (other_pipeline.id, "Choose a deal stage of the chosen pipeline."),
+        (other_account.id, "Choose a deal stage of the chosen pipeline."),
+        ("abc", "Choose a deal stage."),
+        ("", "Choose a deal stage."),
+        ("99999999999999999999999", "Choose a deal stage."),
+    ):
+        r = move(client, deal, bad, original)
+        assert r.status_code == 400, bad
+        assert message in alerts(page(r)), (bad, alerts(page(r)))
+        r = move(client, deal, bad, original, headers=HX)
+        assert r.status_code == 200 and message in alerts(page(r))
+        assert stage_id_of(db_session, deal) == original
+
+
+def test_another_accounts_deal_is_a_404(client, login_as, demo, db_session):
+    login_as(demo.hana)
+    original = stage_id_of(db_session, demo.initech)
+    target = first_stage(db_session, demo.harbor, "Sales pipeline")
+    for deal_id in (demo.initech.id, 99999999):
+        r = client.post(f"/deals/{deal_id}/move", data={"stage": target.id, "original": original})
+        assert r.status_code == 404
+    assert stage_id_of(db_session, demo.initech) == original
+
+
+def test_a_move_needs_the_csrf_token(client, login_as, demo, db_session, csrf_enabled):
+    login_as(demo.alice)
+    original = stage_id_of(db_session, demo.initech)
+    target = stage(db_session, demo.brightside, "Closed won")
+    r = move(client, demo.initech, target.id, original)
+    assert r.status_code == 400
+    assert stage_id_of(db_session, demo.initech) == original
+
+
+def test_a_move_is_a_post(client, login_as, demo):
+    login_as(demo.alice)
+    assert client.get(f"/deals/{demo.initech.id}/move").status_code == 405
+
+
+def test_a_saved_view_keeps_the_board(client, login_as, demo, db_session):
+    login_as(demo.alice)
+    referrals = db_session.scalar(
+        sa.select(Pipeline.id).where(
+            Pipeline.account_id == demo.brightside.id, Pipeline.name == "Partner referrals"
+        )
+    )
+    r = client.post(
+        "/deals/views",
+        data={
+            "name": "Referral board",
+            "visibility": "private",
+            "query": f"f=owner:is_me:&layout=board&pipeline={referrals}",
+        },
+    )
+    assert r.status_code == 303
+    location = r.headers["Location"]
+    assert re.search(rf"layout=board&pipeline={referrals}$", location)
+    doc = page(client.get(location))
+    assert region(doc, "Board: Partner referrals")
+    tab = link(doc.find("nav", attrs={"aria-label": "Views"}), "Referral board")
+    assert "layout=board" in tab["href"]
