@@ -75,6 +75,8 @@ def load(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+        # No form posts more (three 5,000-character notes, in any script, are ~140 KB).
+        "MAX_CONTENT_LENGTH": 512 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         # Behind a TLS-terminating proxy, trust one hop of X-Forwarded-* headers.
         "TRUST_PROXY": os.environ.get("TRUST_PROXY") == "1",

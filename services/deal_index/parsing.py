@@ -14,12 +14,15 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl
 
+from flask_babel import gettext as _
+
 from services.deal_index.choices import ChoiceOptions
 from services.deal_index.columns import COLUMNS, DEFAULT_COLUMNS, DEFAULT_DESCENDING, DEFAULT_SORT
 from services.deal_index.conditions import Condition
 from services.deal_index.registry import LAST_PAGE, PROPERTIES, FilterError, Operator, Property
 from services.deal_index.state import Draft, IndexState, Parsed
-from services.values import parse_id
+from services.errors import Invalid
+from services.values import parse_canonical_date, parse_id
 
 MAX_CONDITIONS = 20
 MAX_TEXT = 200
@@ -39,15 +42,19 @@ def parse(args: Mapping, choices: ChoiceOptions | None = None) -> Parsed:
     """
     getlist = args.getlist
     errors: list[str] = []
-    conditions: list[Condition] = []
-    for raw in getlist("f"):
+    raw_conditions = getlist("f")
+    too_many = len(raw_conditions) > MAX_CONDITIONS
+    # Read no further than the limit: the work stays bounded whatever is sent.
+    raw_conditions = raw_conditions[:MAX_CONDITIONS]
+    conditions: dict[str, Condition] = {}  # by `param`: de-duplicated in linear time
+    for raw in raw_conditions:
         try:
             condition = parse_condition(*_split_param(raw), choices=choices)
         except FilterError as error:
             errors.append(str(error))
             continue
-        if condition.param not in {c.param for c in conditions}:
-            conditions.append(condition)
+        conditions.setdefault(condition.param, condition)
+    conditions = list(conditions.values())
 
     remove = _int_or_none(args.get("remove"))
     if remove is not None:
@@ -74,10 +81,10 @@ def parse(args: Mapping, choices: ChoiceOptions | None = None) -> Parsed:
             errors.append(str(error))
         else:
             applied = True
-            if condition.param not in {c.param for c in conditions}:
+            if all(c.param != condition.param for c in conditions):
                 conditions.append(condition)
-    if len(conditions) > MAX_CONDITIONS:
-        errors.append(f"At most {MAX_CONDITIONS} filters at a time.")
+    if too_many or len(conditions) > MAX_CONDITIONS:
+        errors.append(_("At most %(count)s filters at a time.", count=MAX_CONDITIONS))
         conditions = conditions[:MAX_CONDITIONS]
 
     search_term = " ".join((args.get("q") or "").split())
@@ -256,11 +263,11 @@ def _parse_value(prop: Property, text: str) -> date | int | Decimal:
 
 
 def _parse_date(prop: Property, text: str) -> date:
-    """An ISO date: 2026-03-31."""
+    """An ISO date within values.MIN_DATE..MAX_DATE: 2026-03-31."""
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise FilterError(f"{prop.label} needs a date like 2026-03-31.") from None
+        return parse_canonical_date(text)
+    except Invalid as error:
+        raise FilterError(f"{prop.label}: {error.message}") from None
 
 
 def _parse_count(prop: Property, text: str) -> int:
