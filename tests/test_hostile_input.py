@@ -1,0 +1,292 @@
+"""Hostile input, generated: every parameter of every route, as every role, never a 5xx.
+
+Hypothesis draws a route from the app's url_map (its <id:...> and other path
+arguments filled with real ids or junk), parameters named by the forms in
+forms/ and by what the views read from the query string (the deals index's f=,
+q=, sort=, page=, cols, view, ...), hostile values for them (huge and negative
+integers, 2^31, 2^63, dates at the calendar's edges, 1e309, NaN, long and
+unicode text, NUL, repeated parameters, many filters), a role (vendor admin,
+partner admin, partner member, logged out), GET or POST, plain or htmx. Every
+answer must be below 500, and the next ordinary request of that user must work.
+
+The budget is fixed: HOSTILE_EXAMPLES examples (default below, for CI); set
+HOSTILE_EXAMPLES=2000 for a long hunt. CSRF is off in the test config, so
+posts reach the handlers.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import time
+from collections import Counter
+from datetime import date, timedelta
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+from flask_login.utils import _create_identifier
+from flask_wtf import FlaskForm
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from werkzeug.datastructures import MultiDict
+from wtforms.fields.core import UnboundField
+
+import forms.auth
+import forms.card
+import forms.deal
+import forms.settings
+import forms.shared_deal
+import forms.views
+from models import DealRegistration, Notification, SavedView, SharedDeal
+from services import values
+from services.deal_index import PROPERTIES
+from services.deal_index.parsing import FORM_PARAMS
+from services.deal_index.registry import OPERATORS_BY_TYPE
+from services.shared_notes import NOTES
+
+EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "120"))
+# Routes left out: logging out ends the session every later example needs.
+SKIPPED_ENDPOINTS = {"static", "auth.logout"}
+ROLES = ("rita", "alice", "bob", None)  # vendor admin, partner admin, partner member, nobody
+
+# What the views read from the query string besides the forms (blueprints/*.py).
+QUERY_PARAMS = (
+    "f",
+    "q",
+    "sort",
+    "page",
+    "cols",
+    "view",
+    "next",
+    "before",
+    "older_than",
+    "pipeline",
+    "stage",
+    *FORM_PARAMS,
+)
+
+
+def _form_field_names() -> set[str]:
+    names = set()
+    for module in (forms.auth, forms.card, forms.deal, forms.settings, forms.shared_deal):
+        for form in vars(module).values():
+            if inspect.isclass(form) and issubclass(form, FlaskForm):
+                names |= {n for n, a in inspect.getmembers(form) if isinstance(a, UnboundField)}
+    for form in (forms.views.SaveViewForm, forms.views.RenameViewForm, forms.views.UpdateViewForm):
+        names |= {n for n, a in inspect.getmembers(form) if isinstance(a, UnboundField)}
+    return names
+
+
+PARAM_NAMES = sorted(_form_field_names() | set(QUERY_PARAMS))
+
+# ---------------------------------------------------------------- hostile values
+
+EDGE_INTEGERS = [0, -1, 1, 2**31 - 1, 2**31, -(2**31), 2**63 - 1, 2**63, 2**64, 10**20, 10**400]
+EDGE_DATES = [
+    date.min,
+    date.max,
+    values.MIN_DATE,
+    values.MIN_DATE - timedelta(days=1),
+    values.MAX_DATE,
+    values.MAX_DATE + timedelta(days=1),
+    date(2024, 2, 29),
+]
+EDGE_TEXTS = [
+    "1e309",
+    "-1e309",
+    "NaN",
+    "nan",
+    "inf",
+    "-Infinity",
+    "1e-400",
+    "999999999999.99",
+    "999999999999.995",
+    "1000000000000",
+    "1,000,000,000,000.00",
+    "1 500,50",
+    "0001-01-01",
+    "9999-12-31",
+    "0000-00-00",
+    "2026-02-30",
+    "2026-W01-1",
+    "20261231",
+    "12/31/9999",
+    "31/12/0001",
+    "a\x00b",
+    "\x00",
+    "‮💥\u202f\ufeff",
+    "'; DROP TABLE deals;--",
+    "%_\\",
+    "..",
+    ",,,",
+    ":",
+    "::",
+    "-",
+    "",
+    " ",
+]
+
+
+def _lengths(size: int):
+    return st.sampled_from(["x", "é", "💥", "1"]).map(lambda c: c * size)
+
+
+hostile_text = st.one_of(
+    st.sampled_from(EDGE_TEXTS),
+    st.sampled_from(EDGE_INTEGERS).map(str),
+    st.integers().map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    st.sampled_from(EDGE_DATES).map(date.isoformat),
+    st.dates().map(date.isoformat),
+    st.dates().map(lambda d: d.strftime("%m/%d/%Y")),
+    st.text(max_size=60),
+    st.sampled_from([40, 41, 80, 81, 120, 121, 200, 201, 300, 301, 5000, 5001]).flatmap(_lengths),
+)
+
+
+@st.composite
+def conditions(draw) -> str:
+    """One `f=` value: mostly a real property and operator, with a hostile value."""
+    prop = draw(st.sampled_from([*PROPERTIES, "nope", ""]))
+    operators = [o.key for ops in OPERATORS_BY_TYPE.values() for o in ops]
+    op = draw(st.sampled_from([*operators, "zz", ""]))
+    value = draw(
+        st.one_of(
+            hostile_text,
+            st.tuples(hostile_text, hostile_text).map("..".join),
+            st.lists(hostile_text, max_size=5).map(",".join),
+        )
+    )
+    return f"{prop}:{op}:{value}"
+
+
+def _path_values(ids: dict):
+    """Text for a path argument: a real id of the user's (or another's), or junk."""
+    real = st.sampled_from(ids["ids"]).map(str)
+    keys = st.sampled_from([*ids["keys"], "nonsense"])
+    return st.one_of(real, real, keys, hostile_text.filter(lambda t: "/" not in t and t))
+
+
+@st.composite
+def hostile_requests(draw, ids: dict, rules: list):
+    rule, method = draw(st.sampled_from(rules))
+    path = rule.rule
+    for argument in rule.arguments:
+        text = draw(_path_values(ids))
+        path = re.sub(rf"<(?:[a-z]+:)?{argument}>", quote(text, safe="") or "x", path)
+    pairs = draw(st.lists(st.tuples(st.sampled_from(PARAM_NAMES), hostile_text), max_size=10))
+    repeated = draw(st.lists(st.sampled_from(PARAM_NAMES), max_size=3))
+    pairs += [(name, draw(hostile_text)) for name in repeated for _ in range(3)]
+    pairs += [("f", c) for c in draw(st.lists(conditions(), max_size=30))]
+    return {
+        "method": method,
+        "path": path,
+        "pairs": pairs,
+        "htmx": draw(st.booleans()),
+        "role": draw(st.sampled_from(ROLES)),
+    }
+
+
+# ---------------------------------------------------------------- the test
+
+
+def _rules(app) -> list:
+    return [
+        (rule, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in SKIPPED_ENDPOINTS
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+    ]
+
+
+def _ids(demo, db_session) -> dict:
+    """Real ids of each kind: the roles' own, the other party's, and other accounts'."""
+    view = SavedView(
+        account_id=demo.alice.account_id,
+        owner_id=demo.alice.id,
+        name="Hostile",
+        visibility="account",
+        query="",
+    )
+    db_session.add(view)
+    db_session.commit()
+    shared = demo.acme_shared
+    found = [
+        shared.partner_deal_id,
+        shared.vendor_deal_id,
+        demo.initech.id,
+        view.id,
+        *db_session.scalars(sa.select(SharedDeal.vendor_deal_id).limit(3)),
+        *db_session.scalars(sa.select(DealRegistration.id).limit(3)),
+        *db_session.scalars(sa.select(Notification.id).limit(3)),
+    ]
+    return {"ids": sorted(set(found)), "keys": ["amount", "close_date", "stage", *NOTES]}
+
+
+def _logged_in_client(app, user):
+    client = app.test_client()
+    with app.test_request_context(environ_base=client.environ_base):
+        identifier = _create_identifier()
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+        session["_id"] = identifier
+    return client
+
+
+@pytest.fixture
+def tally():
+    """What the hunt did, printed at the end (pytest -s): requests, statuses, slowest."""
+    seen = {"statuses": Counter(), "slowest": (0.0, "")}
+    yield seen
+    statuses = seen["statuses"]
+    slowest, what = seen["slowest"]
+    print(
+        f"\nhostile requests: {sum(statuses.values())}, statuses: {dict(sorted(statuses.items()))},"
+        f" 5xx: {sum(n for s, n in statuses.items() if s >= 500)},"
+        f" slowest: {slowest * 1000:.0f} ms ({what[:120]})"
+    )
+
+
+def test_no_hostile_request_gets_a_5xx(app, demo, db_session, tally):
+    ids = _ids(demo, db_session)
+    clients = {role: _logged_in_client(app, getattr(demo, role)) for role in ROLES if role}
+    clients[None] = app.test_client()
+    normal = {role: "/deals" for role in clients} | {None: "/login"}
+    rules = _rules(app)
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.data_too_large,
+        ],
+    )
+    @given(hostile_requests(ids, rules))
+    def hunt(req):
+        client = clients[req["role"]]
+        headers = {"HX-Request": "true"} if req["htmx"] else {}
+        started = time.perf_counter()
+        if req["method"] == "GET":
+            response = client.get(
+                req["path"], query_string=MultiDict(req["pairs"]), headers=headers
+            )
+        else:
+            response = client.post(req["path"], data=MultiDict(req["pairs"]), headers=headers)
+        elapsed = time.perf_counter() - started
+        tally["statuses"][response.status_code] += 1
+        if elapsed > tally["slowest"][0]:
+            tally["slowest"] = (elapsed, f"{req['method']} {req['path']} {req['pairs']}")
+        assert response.status_code < 500, (req, response.status_code)
+        # The user is still served: their next ordinary request works.
+        assert client.get(normal[req["role"]]).status_code == 200, req
+
+    hunt()
+    statuses = tally["statuses"]
+    # The junk reached the views, not only a guard in front of them.
+    assert statuses[200] > 0 and statuses[404] > 0
