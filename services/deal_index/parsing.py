@@ -265,7 +265,11 @@ def _parse_value(prop: Property, text: str) -> date | int | Decimal:
 def _parse_date(prop: Property, text: str) -> date:
     """An ISO date within values.MIN_DATE..MAX_DATE: 2026-03-31."""
     try:
-        return parse_canonical_date(text)
+        date.fromisoformat(text)  # the form and the day: one message for both
+    except ValueError:
+        raise FilterError(f"{prop.label} needs a date like 2026-03-31.") from None
+    try:
+        return parse_canonical_date(text)  # the range, and the canonical form only
     except Invalid as error:
         raise FilterError(f"{prop.label}: {error.message}") from None
 
