@@ -211,9 +211,7 @@ def test_an_amount_out_of_range_is_a_message(client, login_as, demo, db_session,
     assert demo.acme.amount == before
 
 
-def test_a_team_change_longer_than_the_activity_summary_is_kept(
-    client, login_as, demo, db_session
-):
+def test_a_team_change_longer_than_the_activity_summary_is_kept(client, login_as, demo, db_session):
     # Ten colleagues with 120-character names: the summary would be ~1,300 characters,
     # which PostgreSQL's VARCHAR(300) refuses. It is shortened; the full lists are kept.
     users = [

@@ -26,7 +26,6 @@ from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
-from flask_login.utils import _create_identifier
 from flask_wtf import FlaskForm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -45,6 +44,7 @@ from services.deal_index import PROPERTIES
 from services.deal_index.parsing import FORM_PARAMS
 from services.deal_index.registry import OPERATORS_BY_TYPE
 from services.shared_notes import NOTES
+from tests.conftest import log_in
 
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "120"))
 # Routes left out: logging out ends the session every later example needs.
@@ -226,17 +226,6 @@ def _ids(demo, db_session) -> dict:
     return {"ids": sorted(set(found)), "keys": ["amount", "close_date", "stage", *NOTES]}
 
 
-def _logged_in_client(app, user):
-    client = app.test_client()
-    with app.test_request_context(environ_base=client.environ_base):
-        identifier = _create_identifier()
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-        session["_id"] = identifier
-    return client
-
-
 @pytest.fixture
 def tally():
     """What the hunt did, printed at the end (pytest -s): requests, statuses, slowest."""
@@ -253,7 +242,7 @@ def tally():
 
 def test_no_hostile_request_gets_a_5xx(app, demo, db_session, tally):
     ids = _ids(demo, db_session)
-    clients = {role: _logged_in_client(app, getattr(demo, role)) for role in ROLES if role}
+    clients = {role: log_in(app, app.test_client(), getattr(demo, role)) for role in ROLES if role}
     clients[None] = app.test_client()
     normal = {role: "/deals" for role in clients} | {None: "/login"}
     rules = _rules(app)
