@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -27,7 +28,7 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 # The database cannot be reached (down, restarting, out of connections, locked).
 DATABASE_UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 SETUP_COMMANDS = {"seed-demo", "db"}
-# Every address the app builds (20 filters of the longest kind included) fits in this.
+# Bytes of query string a request may carry: 20 filters of everyday length take under 2 KB.
 MAX_QUERY_STRING = 8 * 1024
 HTMX_VERSION = "2.0.11"  # static/htmx-<version>.min.js
 
@@ -85,12 +86,13 @@ def create_app(config_overrides: dict | None = None, instance_path: str | None =
         app.register_blueprint(blueprint.bp)
     login_manager.unauthorized_handler(htmx_redirect_to_login)
     templating.register(app)
+    # Input bounds first: before the login check loads a user, before any query or lock.
+    _register_hooks(app)
     app.before_request(access.require_login)
 
     import cli
 
     cli.register(app)
-    _register_hooks(app)
     _register_error_pages(app)
 
     if app.config["AUTO_SETUP"] and not _running_setup_command():
@@ -100,9 +102,8 @@ def create_app(config_overrides: dict | None = None, instance_path: str | None =
 
 def _register_hooks(app: Flask) -> None:
     @app.before_request
-    def refuse_long_addresses():
-        # Every address the app makes is far shorter; a longer one is refused before
-        # any parsing, lock or query (414 URI Too Long).
+    def refuse_long_query_strings():
+        # Measured as sent (percent-encoded), like the request line limits of proxies.
         if len(request.query_string) > MAX_QUERY_STRING:
             abort(414)
 
@@ -171,16 +172,6 @@ def _register_error_pages(app: Flask) -> None:
     def bad_request(error):
         return page(400, "Bad request", getattr(error, "description", "") or "Bad request.")
 
-    @app.errorhandler(413)
-    def too_large(error):
-        return page(413, "Too much", "That form sent more than this app accepts.")
-
-    @app.errorhandler(414)
-    def address_too_long(error):
-        return page(
-            414, "Address too long", "That address is too long. Remove some filters and try again."
-        )
-
     @app.errorhandler(403)
     def forbidden(error):
         return page(403, "Not allowed", "Only account admins can open this page.")
@@ -192,6 +183,22 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(405)
     def method_not_allowed(error):
         return page(405, "Not allowed", "That action is not available here.")
+
+    @app.errorhandler(413)
+    def request_too_large(error):
+        return page(413, _("Too much data"), _("The form sent more than this app accepts."))
+
+    @app.errorhandler(414)
+    def query_string_too_long(error):
+        return page(
+            414,
+            _("Address too long"),
+            _(
+                "The address holds more than %(size)s KB of filters and options. "
+                "Remove some filters and try again.",
+                size=MAX_QUERY_STRING // 1024,
+            ),
+        )
 
     @app.errorhandler(500)
     def server_error(error):

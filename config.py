@@ -75,10 +75,10 @@ def load(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
-        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
-        # No form of the app comes near this (the longest note is 5,000 characters):
+        # No form posts more (three 5,000-character notes, in any script, are ~140 KB):
         # a bigger body is refused (413) before it is read into memory.
-        "MAX_CONTENT_LENGTH": 256 * 1024,
+        "MAX_CONTENT_LENGTH": 512 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         # Behind a TLS-terminating proxy, trust one hop of X-Forwarded-* headers.
         "TRUST_PROXY": os.environ.get("TRUST_PROXY") == "1",
         # Failed logins allowed, per client address and per email typed (blueprints/auth.py).

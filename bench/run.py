@@ -150,7 +150,7 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, env: dict, log_path: Path):
+    def __init__(self, env: dict, log_path: Path, extra_args: tuple[str, ...] = ()):
         self.port = free_port()
         self.log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
@@ -162,6 +162,7 @@ class Server:
                 str(CONNECTIONS),
                 "-b",
                 f"{HOST}:{self.port}",
+                *extra_args,
                 "bench.server:create_app()",
             ],
             cwd=ROOT,
@@ -221,14 +222,14 @@ def request(port, method, path, headers=None, body=None, timeout=30.0):
 
 
 class Session:
-    """Alice, logged in: a cookie and a CSRF token."""
+    """A demo user (Alice unless told), logged in: a cookie and a CSRF token."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, email: str = EMAIL):
         self.port = port
         self.cookies: dict[str, str] = {}
         status, body, headers = self.get("/login")
         token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body).group(1).decode()
-        form = urlencode({"email": EMAIL, "password": PASSWORD, "csrf_token": token})
+        form = urlencode({"email": email, "password": PASSWORD, "csrf_token": token})
         status, body, headers = self.send(
             "POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"}
         )

@@ -11,6 +11,14 @@ import sqlalchemy as sa
 from extensions import db
 from models import Activity, DealTeamMember, Notification, SharedDeal, User
 
+# The column's size: PostgreSQL refuses a longer text (SQLite would keep it).
+SUMMARY_MAX = Activity.__table__.c.summary.type.length
+
+
+def fit_summary(summary: str) -> str:
+    """`summary` cut to fit its column, with "…" when cut (the full lists are in before/after)."""
+    return summary if len(summary) <= SUMMARY_MAX else summary[: SUMMARY_MAX - 1] + "…"
+
 
 def team_user_ids(shared: SharedDeal) -> set[int]:
     """Ids of the users on the shared deal's team, both parties."""
@@ -40,7 +48,7 @@ def record(
         shared_deal_id=shared.id,
         actor_id=actor.id if actor else None,
         action=action,
-        summary=summary,
+        summary=fit_summary(summary),
         before=before,
         after=after,
     )

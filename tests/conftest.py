@@ -121,17 +121,23 @@ def client(app):
     return app.test_client()
 
 
+def log_in(app, client, user):
+    """Log `client` in as `user` without paying for a password hash (a session as login makes)."""
+    with app.test_request_context(environ_base=client.environ_base):
+        identifier = _create_identifier()
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+        session["_id"] = identifier
+    return client
+
+
 @pytest.fixture
 def login_as(app, client):
     """Log `client` in as a user without paying for a password hash each time."""
 
     def login(user):
-        with app.test_request_context(environ_base=client.environ_base):
-            identifier = _create_identifier()
-        with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
-            session["_id"] = identifier
+        log_in(app, client, user)
         return user
 
     return login

@@ -2,9 +2,10 @@
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
 
-from models import DealRegistration, Notification, RegistrationRequest, SavedView
-from tests.html import page, text
+from models import Activity, DealRegistration, Notification, RegistrationRequest, SavedView, User
+from tests.html import alerts, page, text
 
 # NUL is refused before any view runs (see the last test): leave it out to reach the views.
 NASTY_TEXT = "'; DROP TABLE deals;-- %_\\ \u202e💥\x01\x7f" + "x" * 300
@@ -124,3 +125,118 @@ def test_nul_characters_are_refused_with_a_message(client, login_as, demo):
     assert "NUL" in text(page(r).find("main"))
     r = client.post("/settings/partners/shared-deals", data={"pipeline": "1\x00"})
     assert r.status_code == 400
+
+
+# ---------------------------------------------------------------- regressions (issue 8)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "close_date:before:0001-01-01",
+        "close_date:after:9999-12-31",
+        "created_at:after:9999-12-31",
+        "close_date:between:0001-01-01..9999-12-31",
+    ],
+)
+def test_a_date_filter_past_the_calendar_is_a_message(client, login_as, demo, condition):
+    login_as(demo.alice)
+    for headers in ({}, {"HX-Request": "true"}):
+        r = client.get("/deals", query_string={"f": condition}, headers=headers)
+        assert r.status_code == 200
+        assert any("between 1900 and 2999" in alert for alert in alerts(page(r)))
+    r = client.get("/deals/export.csv", query_string={"f": condition})
+    assert r.status_code == 400 and "between 1900 and 2999" in text(page(r).find("main"))
+
+
+def test_a_saved_view_with_such_a_filter_still_opens(client, login_as, demo, db_session):
+    # Saved before the limits existed, or written by hand: the view opens, the filter is refused.
+    view = SavedView(
+        account_id=demo.alice.account_id,
+        owner_id=demo.alice.id,
+        name="Far past",
+        visibility="account",
+        query="f=close_date:before:0001-01-01",
+    )
+    db_session.add(view)
+    db_session.commit()
+    for user in (demo.alice, demo.bob):
+        login_as(user)
+        r = client.get("/deals", query_string={"view": view.id, "f": view.query[2:]})
+        assert r.status_code == 200
+
+
+def test_more_than_20_filters_are_refused_without_reading_them_all(client, login_as, demo):
+    from services.deal_index import parse
+
+    login_as(demo.alice)
+    valid = [f"name:contains:{i}" for i in range(20)]
+    r = client.get("/deals", query_string={"f": [*valid, "name:contains:twenty-one"]})
+    assert r.status_code == 200
+    assert "At most 20 filters at a time." in alerts(page(r))
+    # Past the 20th, nothing is parsed: 5,000 bad filters give one message, not 5,000.
+    parsed = parse(MultiDict([("f", c) for c in valid + ["amount:gt:x"] * 5000]))
+    assert parsed.errors == ["At most 20 filters at a time."]
+    assert len(parsed.state.conditions) == 20
+
+
+def test_the_same_filter_twice_is_kept_once(demo):
+    from services.deal_index import parse
+
+    parsed = parse(MultiDict([("f", "amount:gt:5"), ("f", "amount:gt:5"), ("f", "amount:gt:6")]))
+    assert [c.param for c in parsed.state.conditions] == ["amount:gt:5", "amount:gt:6"]
+
+
+@pytest.mark.parametrize("path", ["/deals", "/deals/export.csv", "/login", "/notifications"])
+def test_a_query_string_over_8_kb_is_414_with_a_page(client, login_as, demo, path):
+    login_as(demo.alice)
+    r = client.get(path, query_string={"q": "x" * (8 * 1024)})
+    assert r.status_code == 414
+    assert "Address too long" in text(page(r).find("main"))
+    # Just under the limit is read as usual.
+    assert client.get("/deals", query_string={"q": "x" * 8000}).status_code == 200
+
+
+def test_a_huge_post_is_413_with_a_page(client, login_as, demo):
+    login_as(demo.alice)
+    r = client.post("/deals/views", data={"name": "Big", "query": "f=" + "x" * 600_000})
+    assert r.status_code == 413
+    assert "Too much data" in text(page(r).find("main"))
+
+
+@pytest.mark.parametrize("amount", ["1e309", "-1e309", "NaN", "inf", "1000000000000", "1e3"])
+def test_an_amount_out_of_range_is_a_message(client, login_as, demo, db_session, amount):
+    login_as(demo.alice)
+    before = demo.acme.amount
+    r = client.post(f"/deals/{demo.acme.id}/fields/amount", data={"amount": amount})
+    assert r.status_code in (400, 422)
+    assert alerts(page(r)) or "amount" in text(page(r)).lower()
+    db_session.refresh(demo.acme)
+    assert demo.acme.amount == before
+
+
+def test_a_team_change_longer_than_the_activity_summary_is_kept(client, login_as, demo, db_session):
+    # Ten colleagues with 120-character names: the summary would be ~1,300 characters,
+    # which PostgreSQL's VARCHAR(300) refuses. It is shortened; the full lists are kept.
+    users = [
+        User(
+            account_id=demo.alice.account_id,
+            email=f"long{i}@brightside.example",
+            full_name=f"{i} " + "L" * 118,
+            password_hash="x",
+        )
+        for i in range(10)
+    ]
+    db_session.add_all(users)
+    db_session.commit()
+    login_as(demo.alice)
+    # Nothing posted as shown before: the ticked users are all added.
+    r = client.post(f"/deals/{demo.acme.id}/team", data={"members": [u.id for u in users]})
+    assert r.status_code == 303
+    latest = db_session.scalar(
+        sa.select(Activity)
+        .where(Activity.shared_deal_id == demo.acme_shared.id)
+        .order_by(Activity.id.desc())
+    )
+    assert len(latest.summary) == 300 and latest.summary.endswith("…")
+    assert all(u.full_name in latest.after for u in users)

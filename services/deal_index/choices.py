@@ -6,6 +6,7 @@ holds them as loaded, gives their labels and resolves what a user typed.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -37,13 +38,13 @@ class ChoiceOptions:
 
     def labels(self, key: str, ids: Iterable[int]) -> list[str]:
         known = {c.id: c for c in self.get(key)}
-        all_labels = [c.label for c in self.get(key)]
+        label_uses = Counter(c.label for c in self.get(key))
         out = []
         for choice_id in ids:
             choice = known.get(choice_id)
             if choice is None:
                 out.append(f"#{choice_id}")
-            elif all_labels.count(choice.label) > 1:
+            elif label_uses[choice.label] > 1:
                 out.append(choice.full_label)  # "Qualified" in two pipelines
             else:
                 out.append(choice.label)
@@ -54,18 +55,17 @@ class ChoiceOptions:
 
         A name matches every choice of that name ("Closed won" in each pipeline).
         """
-        choices = self.get(prop.key)
-        ids: list[int] = []
+        # One pass over the choices, then one lookup per token: linear in what was sent.
+        by_text: dict[str, list[int]] = {}
+        for c in self.get(prop.key):
+            for key in {str(c.id), c.label.casefold(), c.full_label.casefold()}:
+                by_text.setdefault(key, []).append(c.id)
+        ids: dict[int, None] = {}  # ordered, de-duplicated
         for token in tokens:
-            folded = token.casefold()
-            found = [
-                c.id
-                for c in choices
-                if token == str(c.id) or folded in (c.label.casefold(), c.full_label.casefold())
-            ]
+            found = by_text.get(token) or by_text.get(token.casefold())
             if not found:
-                raise FilterError(f"{prop.label}: “{token}” is not one of the choices.")
-            ids.extend(i for i in found if i not in ids)
+                raise FilterError(f"{prop.label}: “{token[:40]}” is not one of the choices.")
+            ids.update(dict.fromkeys(found))
         return tuple(ids)
 
 

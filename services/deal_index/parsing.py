@@ -16,14 +16,13 @@ from urllib.parse import parse_qsl
 
 from flask_babel import gettext as _
 
-from services import values
 from services.deal_index.choices import ChoiceOptions
 from services.deal_index.columns import COLUMNS, DEFAULT_COLUMNS, DEFAULT_DESCENDING, DEFAULT_SORT
 from services.deal_index.conditions import Condition
 from services.deal_index.registry import LAST_PAGE, PROPERTIES, FilterError, Operator, Property
 from services.deal_index.state import LAYOUTS, Draft, IndexState, Parsed
 from services.errors import Invalid
-from services.values import parse_id
+from services.values import parse_canonical_date, parse_id
 
 MAX_CONDITIONS = 20
 MAX_TEXT = 200
@@ -53,22 +52,19 @@ def parse(args: Mapping, choices: ChoiceOptions | None = None) -> Parsed:
     """
     getlist = args.getlist
     errors: list[str] = []
-    conditions: list[Condition] = []
-    seen: set[str] = set()
-    raw_filters = getlist("f")
-    # Bounded before any parsing: one request cannot make the parser (or the query) big.
-    if len(raw_filters) > MAX_CONDITIONS:
-        errors.append(f"At most {MAX_CONDITIONS} filters at a time.")
-        raw_filters = raw_filters[:MAX_CONDITIONS]
-    for raw in raw_filters:
+    raw_conditions = getlist("f")
+    too_many = len(raw_conditions) > MAX_CONDITIONS
+    # Read no further than the limit: the work stays bounded whatever is sent.
+    raw_conditions = raw_conditions[:MAX_CONDITIONS]
+    conditions: dict[str, Condition] = {}  # by `param`: de-duplicated in linear time
+    for raw in raw_conditions:
         try:
             condition = parse_condition(*_split_param(raw), choices=choices)
         except FilterError as error:
             errors.append(str(error))
             continue
-        if condition.param not in seen:
-            seen.add(condition.param)
-            conditions.append(condition)
+        conditions.setdefault(condition.param, condition)
+    conditions = list(conditions.values())
 
     remove = _int_or_none(args.get("remove"))
     if remove is not None:
@@ -98,10 +94,10 @@ def parse(args: Mapping, choices: ChoiceOptions | None = None) -> Parsed:
             errors.append(str(error))
         else:
             applied = True
-            if condition.param not in seen:
+            if all(c.param != condition.param for c in conditions):
                 conditions.append(condition)
-    if len(conditions) > MAX_CONDITIONS:
-        errors.append(f"At most {MAX_CONDITIONS} filters at a time.")
+    if too_many or len(conditions) > MAX_CONDITIONS:
+        errors.append(_("At most %(count)s filters at a time.", count=MAX_CONDITIONS))
         conditions = conditions[:MAX_CONDITIONS]
 
     search_term = " ".join((args.get("q") or "").split())
@@ -311,7 +307,7 @@ def _parse_value(prop: Property, text: str) -> date | int | Decimal:
 def _parse_date(prop: Property, text: str) -> date:
     """An ISO date within what both databases accept (services/values.py): 2026-03-31."""
     try:
-        parsed = values.parse_canonical_date(text)
+        parsed = parse_canonical_date(text)
     except Invalid as error:
         raise FilterError(f"{prop.label}: {error.message}") from None
     if parsed is None:
