@@ -255,6 +255,8 @@
     var invalid = firstInvalid(settled);
     if (invalid) return invalid.focus();
     if (how.typing) return; // typing in search or ticking a column: focus stays put
+    var chosen = settled.querySelector("[autofocus]"); // e.g. the board's moved card
+    if (chosen) return chosen.focus();
     var same = how.activeId && document.getElementById(how.activeId);
     if (same && settled.contains(same)) return same.focus(); // e.g. the Property select
     if (settled.id === "deals-results") {

@@ -70,7 +70,9 @@ def test_every_page_fits_and_passes_axe(browser, live_server, fresh_app, label, 
     if phone:  # the top bar's links are behind "Menu"
         page.locator("summary", has_text="Menu").click()
         menu = page.get_by_role("navigation", name="Main (menu)")
-        expect(menu.get_by_role("link", name="Settings")).to_be_visible()
+        expect(menu.get_by_role("link", name="Deals")).to_be_visible()
+        # Settings stays in the bar, as its gear, on phones too.
+        expect(page.get_by_role("banner").get_by_role("link", name="Settings")).to_be_visible()
         assert box_inside_viewport(page, page.locator(".topbar-menu-panel"))
         check(page, "menu-open", label)
         page.keyboard.press("Escape")
@@ -94,8 +96,8 @@ def test_every_page_fits_and_passes_axe(browser, live_server, fresh_app, label, 
     assert box_inside_viewport(page, dialog)
     check(page, "team-dialog", label)
     dialog.get_by_role("button", name="Cancel").click()
-    page.get_by_role("button", name="Edit product interest").click()
-    expect(page.get_by_label("Edit product interests")).to_be_visible()
+    page.get_by_role("button", name="Edit product interest", exact=True).click()
+    expect(page.get_by_role("group", name="Edit product interests")).to_be_visible()
     settled(page)
     check(page, "product-editor", label)
 
@@ -197,12 +199,20 @@ def test_keyboard_on_the_deal_page(browser, live_server, fresh_app):
     settled(page)
     expect(page.get_by_role("button", name="Add registration")).to_be_focused()
 
-    deregister = registrations.get_by_role("button", name=re.compile("^Deregister")).first
+    # Deregister asks first: a modal dialog, Cancel focused; Esc returns to the link.
+    deregister = registrations.get_by_role("link", name=re.compile("^Deregister")).first
     deregister.focus()
     page.keyboard.press("Enter")
+    confirm = page.get_by_role("dialog", name="Deregister this registration?")
+    expect(confirm).to_be_visible()
+    expect(confirm.get_by_role("link", name="Cancel")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(confirm).to_be_hidden()
+    expect(deregister).to_be_focused()
+    page.keyboard.press("Enter")
+    confirm.get_by_role("button", name="Deregister").focus()
+    page.keyboard.press("Enter")
     expect(registrations.locator(".status-pill.deregistered")).not_to_have_count(0)
-    settled(page)
-    expect(page.get_by_role("heading", name="Deal registrations")).to_be_focused()
 
     # An inline amount edit: the header shows the new amount at once (out of band).
     page.get_by_role("button", name="Edit Amount").click()
