@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 from flask_login import current_user
 
-from i18n import current_language, current_timezone
+from i18n import LANGUAGES, current_language, current_timezone
 from models import utcnow
 from services import notifications, values
 
@@ -19,6 +19,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(ago)
     app.add_template_filter(count)
     app.context_processor(_layout_globals)
+    # Globals, not context: the macros of _macros.html use them without "with context".
+    app.jinja_env.globals.update(current_language=current_language, ui_languages=LANGUAGES)
 
 
 def amount(value) -> str:

@@ -175,3 +175,10 @@ def deactivate(user: User) -> None:
     user.active = False
     user.session_token = new_session_token()
     db.session.commit()
+
+
+def set_language(user: User, language: str | None) -> None:
+    """Save the UI language `user` chose ("en", "fr"; None: follow the browser). Commits."""
+    begin_write()
+    user.language = language
+    db.session.commit()

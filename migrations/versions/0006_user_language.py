@@ -1,0 +1,34 @@
+"""users choose their language and time zone; accounts have a default time zone
+
+users.language: "en", "fr" or NULL (NULL: the browser's Accept-Language).
+users.time_zone, accounts.time_zone: IANA names ("Europe/Paris") or NULL; a user
+without one sees moments in the account's, an account without one in UTC.
+
+Revision ID: 0006
+Revises: 0003
+Create Date: 2026-11-28 15:20:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0006'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column('users', sa.Column('language', sa.String(length=8), nullable=True))
+    op.add_column('users', sa.Column('time_zone', sa.String(length=64), nullable=True))
+    op.add_column('accounts', sa.Column('time_zone', sa.String(length=64), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('accounts') as batch:
+        batch.drop_column('time_zone')
+    with op.batch_alter_table('users') as batch:
+        batch.drop_column('time_zone')
+        batch.drop_column('language')
