@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -52,7 +54,7 @@ def create_app(config_overrides: dict | None = None, instance_path: str | None =
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message = _l("Please log in to see that page.")
     login_manager.user_loader(accounts.load_user)
 
     from blueprints import (
@@ -92,7 +94,7 @@ def _register_hooks(app: Flask) -> None:
         # No form can type a NUL; databases refuse it in text (PostgreSQL, SQLite FTS5).
         values = [v for data in (request.args, request.form) for _, v in data.items(multi=True)]
         if any("\x00" in value for value in [*values, request.path]):
-            abort(400, "Text cannot contain NUL characters.")
+            abort(400, _("Text cannot contain NUL characters."))
 
     @app.after_request
     def security_headers(response):
@@ -146,32 +148,38 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return page(400, "Form expired", "The form was stale or incomplete. Reload and try again.")
+        return page(
+            400, _("Form expired"), _("The form was stale or incomplete. Reload and try again.")
+        )
 
     @app.errorhandler(400)
     def bad_request(error):
-        return page(400, "Bad request", getattr(error, "description", "") or "Bad request.")
+        return page(400, _("Bad request"), getattr(error, "description", "") or _("Bad request."))
 
     @app.errorhandler(403)
     def forbidden(error):
-        return page(403, "Not allowed", "Only account admins can open this page.")
+        return page(403, _("Not allowed"), _("Only account admins can open this page."))
 
     @app.errorhandler(404)
     def not_found(error):
-        return page(404, "Not found", "There is nothing here, or it is not yours to see.")
+        return page(404, _("Not found"), _("There is nothing here, or it is not yours to see."))
 
     @app.errorhandler(405)
     def method_not_allowed(error):
-        return page(405, "Not allowed", "That action is not available here.")
+        return page(405, _("Not allowed"), _("That action is not available here."))
 
     @app.errorhandler(500)
     def server_error(error):
-        return server_page(500, "Something went wrong", "The error was logged. Please try again.")
+        return server_page(
+            500, _("Something went wrong"), _("The error was logged. Please try again.")
+        )
 
     def database_unavailable(error):
         app.logger.error("Database unavailable: %s", error, exc_info=error)
         body, status = server_page(
-            503, "Temporarily unavailable", "We cannot reach our data right now. Please try again."
+            503,
+            _("Temporarily unavailable"),
+            _("We cannot reach our data right now. Please try again."),
         )
         return body, status, {"Retry-After": "30"}
 

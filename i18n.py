@@ -6,8 +6,9 @@ translated with Flask-Babel's gettext: `_()` in templates, and in Python
 `from flask_babel import gettext as _` (or `lazy_gettext` at import time).
 
 The language is the user's saved choice ("Language" in the user menu; before
-logging in, the choice made on the login page), else the best match of the browser's Accept-Language among LANGUAGES, else English. The
-time zone is the user's, else their account's, else UTC.
+logging in, the choice made on the login page), else the best match of the
+browser's Accept-Language among LANGUAGES, else English. The time zone is the
+user's, else their account's, else UTC.
 """
 
 from __future__ import annotations

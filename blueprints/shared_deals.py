@@ -1,6 +1,7 @@
 """Create a shared deal: the form, and the stage options that follow the chosen pipeline."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -48,7 +49,7 @@ def new():
                 field = form.other_party() if name == "other_party" else form[name]
                 field.errors = [message]
         else:
-            flash("Shared deal created.")
+            flash(_("Shared deal created."))
             deal_id = shared.deal_id_of(current_user.account_id)
             return redirect(url_for("deal_page.show", deal_id=deal_id), code=303)
     status = 422 if form.errors else 200

@@ -9,7 +9,9 @@ from i18n import LANGUAGES
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email.")), Length(max=254)])
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(_l("Enter your email.")), Length(max=254)]
+    )
     password = PasswordField(
         _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=1024)]
     )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
@@ -32,37 +33,39 @@ class SharedDealForm(FlaskForm):
     """Every field either side may fill in; `for_side` keeps the ones of one side."""
 
     name = StringField(
-        "Deal name",
+        _l("Deal name"),
         filters=[_strip],
         validators=[
             DataRequired(rules.ENTER_NAME),
             Length(max=rules.NAME_MAX, message=rules.NAME_TOO_LONG),
         ],
     )
-    amount = AmountField("Amount")
-    close_date = DateField("Close date")
+    amount = AmountField(_l("Amount"))
+    close_date = DateField(_l("Close date"))
     partner = IdSelectField(
-        "Partner", validators=[InputRequired(rules.CHOOSE_PARTNER)], message=rules.CHOOSE_PARTNER
+        _l("Partner"),
+        validators=[InputRequired(rules.CHOOSE_PARTNER)],
+        message=rules.CHOOSE_PARTNER,
     )
     vendor = IdSelectField(
-        "Vendor", validators=[InputRequired(rules.CHOOSE_VENDOR)], message=rules.CHOOSE_VENDOR
+        _l("Vendor"), validators=[InputRequired(rules.CHOOSE_VENDOR)], message=rules.CHOOSE_VENDOR
     )
     pipeline = IdSelectField(
-        "Pipeline",
+        _l("Pipeline"),
         validators=[InputRequired(rules.CHOOSE_PIPELINE)],
         message=rules.CHOOSE_PIPELINE,
     )
     stage = IdSelectField(
-        "Deal stage", validators=[InputRequired(rules.CHOOSE_STAGE)], message=rules.CHOOSE_STAGE
+        _l("Deal stage"), validators=[InputRequired(rules.CHOOSE_STAGE)], message=rules.CHOOSE_STAGE
     )
-    intro_note = _note("Intro note", rules.NOTE_REQUIRED["intro_note"])
+    intro_note = _note(_l("Intro note"), rules.NOTE_REQUIRED["intro_note"])
     pain_or_opportunity = _note(
-        "Specific pain/opportunity defined", rules.NOTE_REQUIRED["pain_or_opportunity"]
+        _l("Specific pain/opportunity defined"), rules.NOTE_REQUIRED["pain_or_opportunity"]
     )
-    next_steps = _note("Next steps", rules.NOTE_REQUIRED["next_steps"])
+    next_steps = _note(_l("Next steps"), rules.NOTE_REQUIRED["next_steps"])
     registration_expires_on = DateField(
-        "Registration expires on",
-        description="Optional. Leave empty for a registration that does not expire.",
+        _l("Registration expires on"),
+        description=_l("Optional. Leave empty for a registration that does not expire."),
     )
 
     @classmethod

@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from extensions import db
 from models import Deal, Pipeline, Stage, User
@@ -31,12 +33,12 @@ class Field:
 FIELDS = {
     f.key: f
     for f in (
-        Field("amount", "Amount"),
-        Field("close_date", "Close date"),
-        Field("pipeline", "Pipeline"),
-        Field("stage", "Deal stage"),
-        Field("owner", "Deal owner"),
-        Field("company", "Company"),
+        Field("amount", _l("Amount")),
+        Field("close_date", _l("Close date")),
+        Field("pipeline", _l("Pipeline")),
+        Field("stage", _l("Deal stage")),
+        Field("owner", _l("Deal owner")),
+        Field("company", _l("Company")),
     )
 }
 
@@ -124,15 +126,15 @@ def _apply(deal: Deal, key: str, value) -> None:
     elif key in ("pipeline", "stage"):
         pipeline_id, stage_id = value if key == "pipeline" else (deal.pipeline_id, value)
         if pipeline_id not in {p.id for p in settings.pipelines_of(deal.account_id)}:
-            raise Invalid("Choose one of your account's pipelines.", "pipeline")
+            raise Invalid(_("Choose one of your account's pipelines."), "pipeline")
         if _stage_in(pipeline_id, stage_id) is None:
-            raise Invalid("Choose a deal stage of the chosen pipeline.", "stage")
+            raise Invalid(_("Choose a deal stage of the chosen pipeline."), "stage")
         deal.pipeline_id, deal.stage_id = pipeline_id, stage_id
     elif key == "owner":
         if value is not None and value not in {
             u.id for u in accounts.active_users_of(deal.account_id)
         }:
-            raise Invalid("Choose an active user of your account.", "owner")
+            raise Invalid(_("Choose an active user of your account."), "owner")
         deal.owner_id = value
 
 
@@ -145,7 +147,7 @@ def update(user: User, deal_id: int, key: str, value, original: str | None) -> b
     NotFound for a deal that is not the user's. Returns whether the value changed.
     """
     if field(key) is None:
-        raise Invalid("That field cannot be edited.")
+        raise Invalid(_("That field cannot be edited."))
     with deal_change(deal_id, user) as deal:
         current = token(deal, key)
         if original is not None and original != current:

@@ -14,6 +14,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl
 
+from flask_babel import gettext as _
+
 from services.deal_index.choices import ChoiceOptions
 from services.deal_index.columns import COLUMNS, DEFAULT_COLUMNS, DEFAULT_DESCENDING, DEFAULT_SORT
 from services.deal_index.conditions import Condition
@@ -77,12 +79,12 @@ def parse(args: Mapping, choices: ChoiceOptions | None = None) -> Parsed:
             if condition.param not in {c.param for c in conditions}:
                 conditions.append(condition)
     if len(conditions) > MAX_CONDITIONS:
-        errors.append(f"At most {MAX_CONDITIONS} filters at a time.")
+        errors.append(_("At most %(num)s filters at a time.", num=MAX_CONDITIONS))
         conditions = conditions[:MAX_CONDITIONS]
 
     search_term = " ".join((args.get("q") or "").split())
     if len(search_term) > MAX_TEXT:
-        errors.append(f"Search looks at the first {MAX_TEXT} characters only.")
+        errors.append(_("Search looks at the first %(num)s characters only.", num=MAX_TEXT))
         search_term = search_term[:MAX_TEXT]
 
     sort, descending = _parse_sort(args.get("sort_by") or args.get("sort") or "")
@@ -122,9 +124,9 @@ def parse_condition(
     """One condition, validated against the registry. Raises FilterError."""
     prop = PROPERTIES.get(property_key)
     if prop is None:
-        raise FilterError("Choose a property from the list.")
+        raise FilterError(_("Choose a property from the list."))
     if not operator_key:
-        raise FilterError(f"Choose an operator for {prop.label}.")
+        raise FilterError(_("Choose an operator for %(property)s.", property=prop.label))
     op = prop.operator(operator_key)
     if op is None:
         allowed = ", ".join(f"“{o.label}”" for o in prop.operators)
@@ -133,7 +135,13 @@ def parse_condition(
         return _condition(prop, op)
     text = ", ".join(values) if op.takes == "many" else " ".join(values)
     if not text.strip():
-        raise FilterError(f"Enter a value for “{prop.label} {op.label}”.")
+        raise FilterError(
+            _(
+                "Enter a value for “%(property)s %(operator)s”.",
+                property=prop.label,
+                operator=op.label,
+            )
+        )
     if len(text) > MAX_TEXT:
         raise FilterError(f"A value is at most {MAX_TEXT} characters.")
     if op.takes == "many":
