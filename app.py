@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config
 import models  # noqa: F401 - registers the tables with the metadata
 from extensions import babel, csrf, db, limiter, login_manager, migrate
-from i18n import select_locale, select_timezone
+from i18n import compile_catalogs, select_locale, select_timezone
 from services import accounts
 
 # Scripts only from our own origin; no inline script or eval anywhere.
@@ -49,6 +49,7 @@ def create_app(config_overrides: dict | None = None, instance_path: str | None =
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
+    compile_catalogs(Path(__file__).parent / "translations")  # the .mo files are not committed
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -13,8 +13,13 @@ user's, else their account's, else UTC.
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import has_request_context, request, session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
@@ -79,3 +84,25 @@ def current_timezone():
     if not has_request_context():
         return None
     return get_timezone()
+
+
+def compile_catalogs(directory: Path) -> list[Path]:
+    """Compile each translations/<lang>/LC_MESSAGES/messages.po whose .mo is missing or older.
+
+    Compiled catalogs are not committed (they would go stale); the app builds them
+    at start, atomically, so several workers starting at once do not trip on each
+    other. Returns the .mo files written.
+    """
+    written = []
+    for po_path in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with open(po_path, "rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        handle, temporary = tempfile.mkstemp(dir=po_path.parent, suffix=".mo.tmp")
+        with os.fdopen(handle, "wb") as mo_file:
+            write_mo(mo_file, catalog)
+        os.replace(temporary, mo_path)
+        written.append(mo_path)
+    return written

@@ -12,7 +12,6 @@ from i18n import LANGUAGES, current_language, current_timezone
 from models import utcnow
 from services import activity_text, notifications, values
 
-
 # A registration's status as the card shows it (the data says "active", "expired"…).
 REGISTRATION_STATUS_LABELS = {
     "active": _l("Active"),
