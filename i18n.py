@@ -42,6 +42,8 @@ def browser_language() -> str:
 
 def select_locale() -> str:
     """Flask-Babel's locale selector: the language this request is served in."""
+    if not has_request_context():
+        return values.DEFAULT_LOCALE  # the command line, services run by tests
     user = current_user
     if user and user.is_authenticated:
         if is_language(user.language):
@@ -63,6 +65,8 @@ def time_zone_or_none(name: str | None) -> ZoneInfo | None:
 
 def select_timezone() -> str | None:
     """Flask-Babel's time zone selector: the user's, else their account's (None: UTC)."""
+    if not has_request_context():
+        return None
     user = current_user
     if not (user and user.is_authenticated):
         return None
