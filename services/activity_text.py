@@ -55,6 +55,8 @@ _SENTENCES = [
         re.compile("removed (.+) from the deal team"),
         lambda m, loc: _("removed %(names)s from the deal team", names=m[1]),
     ),
+    (re.compile("changed the deal team"), lambda m, loc: _("changed the deal team")),
+    (re.compile("created the shared deal"), lambda m, loc: _("created the shared deal")),
     (re.compile("changed the intro note"), lambda m, loc: _("changed the intro note")),
     (re.compile("changed the pain/opportunity"), lambda m, loc: _("changed the pain/opportunity")),
     (re.compile("changed the next steps"), lambda m, loc: _("changed the next steps")),
