@@ -136,7 +136,9 @@ def _register_error_pages(app: Flask) -> None:
     def page(status: int, title: str, message: str, template: str = "errors/error.html"):
         return render_template(template, status=status, title=title, message=message), status
 
-    def server_page(status: int, title: str, message: str):
+    def server_page(status: int, title, message):
+        # Lazy title and message: they are translated once the anonymous user below stands
+        # in, so choosing the language never loads the user from a database that is down.
         # Without the database: no top bar, and no user loaded (Flask-Login's context
         # processor would load one for any template): an anonymous one stands in.
         if "_login_user" not in g:
@@ -172,15 +174,15 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(error):
         return server_page(
-            500, _("Something went wrong"), _("The error was logged. Please try again.")
+            500, _l("Something went wrong"), _l("The error was logged. Please try again.")
         )
 
     def database_unavailable(error):
         app.logger.error("Database unavailable: %s", error, exc_info=error)
         body, status = server_page(
             503,
-            _("Temporarily unavailable"),
-            _("We cannot reach our data right now. Please try again."),
+            _l("Temporarily unavailable"),
+            _l("We cannot reach our data right now. Please try again."),
         )
         return body, status, {"Retry-After": "30"}
 

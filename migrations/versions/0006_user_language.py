@@ -27,8 +27,8 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('accounts') as batch:
-        batch.drop_column('time_zone')
-    with op.batch_alter_table('users') as batch:
-        batch.drop_column('time_zone')
-        batch.drop_column('language')
+    # Plain DROP COLUMN (SQLite >= 3.35): a batch rebuild of `accounts` or `users`
+    # is refused by the foreign keys that point at them.
+    op.drop_column('accounts', 'time_zone')
+    op.drop_column('users', 'time_zone')
+    op.drop_column('users', 'language')
