@@ -8,13 +8,14 @@ import click
 import sqlalchemy as sa
 from flask import Flask, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 import models  # noqa: F401 - registers the tables with the metadata
 from extensions import babel, csrf, db, limiter, login_manager, migrate
-from i18n import select_locale, select_timezone
+from i18n import compile_catalogs, select_locale, select_timezone
 from services import accounts
 
 # Scripts only from our own origin; no inline script or eval anywhere.
@@ -50,12 +51,13 @@ def create_app(config_overrides: dict | None = None, instance_path: str | None =
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
+    compile_catalogs(Path(__file__).parent / "translations")  # the .mo files are not committed
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message = _l("Please log in to see that page.")
     login_manager.user_loader(accounts.load_user)
 
     from blueprints import (
@@ -112,7 +114,7 @@ def _register_hooks(app: Flask) -> None:
         # No form can type a NUL; databases refuse it in text (PostgreSQL, SQLite FTS5).
         values = [v for data in (request.args, request.form) for _, v in data.items(multi=True)]
         if any("\x00" in value for value in [*values, request.path]):
-            abort(400, "Text cannot contain NUL characters.")
+            abort(400, _("Text cannot contain NUL characters."))
 
     @app.after_request
     def security_headers(response):
@@ -153,7 +155,9 @@ def _register_error_pages(app: Flask) -> None:
     def page(status: int, title: str, message: str, template: str = "errors/error.html"):
         return render_template(template, status=status, title=title, message=message), status
 
-    def server_page(status: int, title: str, message: str):
+    def server_page(status: int, title, message):
+        # Lazy title and message: they are translated once the anonymous user below stands
+        # in, so choosing the language never loads the user from a database that is down.
         # Without the database: no top bar, and no user loaded (Flask-Login's context
         # processor would load one for any template): an anonymous one stands in.
         if "_login_user" not in g:
@@ -166,23 +170,25 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return page(400, "Form expired", "The form was stale or incomplete. Reload and try again.")
+        return page(
+            400, _("Form expired"), _("The form was stale or incomplete. Reload and try again.")
+        )
 
     @app.errorhandler(400)
     def bad_request(error):
-        return page(400, "Bad request", getattr(error, "description", "") or "Bad request.")
+        return page(400, _("Bad request"), getattr(error, "description", "") or _("Bad request."))
 
     @app.errorhandler(403)
     def forbidden(error):
-        return page(403, "Not allowed", "Only account admins can open this page.")
+        return page(403, _("Not allowed"), _("Only account admins can open this page."))
 
     @app.errorhandler(404)
     def not_found(error):
-        return page(404, "Not found", "There is nothing here, or it is not yours to see.")
+        return page(404, _("Not found"), _("There is nothing here, or it is not yours to see."))
 
     @app.errorhandler(405)
     def method_not_allowed(error):
-        return page(405, "Not allowed", "That action is not available here.")
+        return page(405, _("Not allowed"), _("That action is not available here."))
 
     @app.errorhandler(413)
     def request_too_large(error):
@@ -202,12 +208,16 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(error):
-        return server_page(500, "Something went wrong", "The error was logged. Please try again.")
+        return server_page(
+            500, _l("Something went wrong"), _l("The error was logged. Please try again.")
+        )
 
     def database_unavailable(error):
         app.logger.error("Database unavailable: %s", error, exc_info=error)
         body, status = server_page(
-            503, "Temporarily unavailable", "We cannot reach our data right now. Please try again."
+            503,
+            _l("Temporarily unavailable"),
+            _l("We cannot reach our data right now. Please try again."),
         )
         return body, status, {"Retry-After": "30"}
 

@@ -5,25 +5,74 @@ rest of the app asks `current_language()` / `current_timezone()`. Strings are
 translated with Flask-Babel's gettext: `_()` in templates, and in Python
 `from flask_babel import gettext as _` (or `lazy_gettext` at import time).
 
-English only for now; the French issue fills in the selector (the user's
-saved choice, then Accept-Language) and the catalogs under translations/.
+The language is the user's saved choice ("Language" in the user menu; before
+logging in, the choice made on the login page), else the best match of the
+browser's Accept-Language among LANGUAGES, else English. The time zone is the
+user's, else their account's, else UTC.
 """
 
-from flask import has_request_context
-from flask_babel import get_locale
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import has_request_context, request, session
+from flask_babel import get_locale, get_timezone
+from flask_login import current_user
 
 from services import values
 
-LANGUAGES = ("en",)
+# The languages the UI speaks, with their names in their own language (the switch).
+LANGUAGES = {"en": "English", "fr": "Français"}
+
+
+def is_language(code) -> bool:
+    """True for a language the UI speaks ("en", "fr")."""
+    return code in LANGUAGES
+
+
+def browser_language() -> str:
+    """The best match of the request's Accept-Language among LANGUAGES, else English."""
+    return request.accept_languages.best_match(LANGUAGES) or values.DEFAULT_LOCALE
 
 
 def select_locale() -> str:
     """Flask-Babel's locale selector: the language this request is served in."""
-    return values.DEFAULT_LOCALE
+    if not has_request_context():
+        return values.DEFAULT_LOCALE  # the command line, services run by tests
+    user = current_user
+    if user and user.is_authenticated:
+        if is_language(user.language):
+            return user.language
+    elif is_language(session.get("language")):
+        return session["language"]  # chosen on the login page
+    return browser_language()
+
+
+def time_zone_or_none(name: str | None) -> ZoneInfo | None:
+    """The IANA time zone called `name`, or None when blank or unknown."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def select_timezone() -> str | None:
-    """Flask-Babel's time zone selector (None: UTC)."""
+    """Flask-Babel's time zone selector: the user's, else their account's (None: UTC)."""
+    if not has_request_context():
+        return None
+    user = current_user
+    if not (user and user.is_authenticated):
+        return None
+    for name in (user.time_zone, user.account.time_zone):
+        if time_zone_or_none(name) is not None:
+            return name
     return None
 
 
@@ -35,5 +84,29 @@ def current_language() -> str:
 
 
 def current_timezone():
-    """The time zone moments are shown in for this request's user (None: UTC)."""
-    return None
+    """The time zone moments are shown in for this request's user (a tzinfo; UTC by default)."""
+    if not has_request_context():
+        return None
+    return get_timezone()
+
+
+def compile_catalogs(directory: Path) -> list[Path]:
+    """Compile each translations/<lang>/LC_MESSAGES/messages.po whose .mo is missing or older.
+
+    Compiled catalogs are not committed (they would go stale); the app builds them
+    at start, atomically, so several workers starting at once do not trip on each
+    other. Returns the .mo files written.
+    """
+    written = []
+    for po_path in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with open(po_path, "rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        handle, temporary = tempfile.mkstemp(dir=po_path.parent, suffix=".mo.tmp")
+        with os.fdopen(handle, "wb") as mo_file:
+            write_mo(mo_file, catalog)
+        os.replace(temporary, mo_path)
+        written.append(mo_path)
+    return written

@@ -50,6 +50,8 @@ class Account(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     kind: Mapped[str] = mapped_column(sa.String(10))
+    # IANA name ("Europe/Paris"): the default for the account's users; None: UTC.
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (sa.CheckConstraint("kind IN ('partner', 'vendor')", name="kind"),)
@@ -74,6 +76,10 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Part of the id kept in the session and remember-me cookies: a new token ends them all.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
+    # The UI language the user chose ("en", "fr"); None: the browser's Accept-Language.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
+    # IANA name ("Europe/Paris"); None: the account's time zone, else UTC.
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)

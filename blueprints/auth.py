@@ -14,11 +14,13 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from blueprints.access import public
 from extensions import limiter
-from forms.auth import LoginForm
+from forms.auth import LanguageForm, LoginForm
 from services import accounts
 
 bp = Blueprint("auth", __name__)
@@ -60,10 +62,13 @@ def login():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             next_url = _safe_next(request.args.get("next"))
+            chosen = session.get("language")  # picked on the login page, before logging in
             session.clear()  # a fresh session: nothing from before the login survives
             login_user(user, remember=form.remember.data)
+            if chosen and user.language is None:
+                accounts.set_language(user, chosen)
             return redirect(next_url, code=303)
-        form.password.errors.append("That email and password do not match an account.")
+        form.password.errors.append(_("That email and password do not match an account."))
     return render_template("auth/login.html", form=form), 200 if not form.errors else 422
 
 
@@ -73,7 +78,11 @@ def too_many_failed_logins(error):
     breached = limiter.current_limit
     reset_time = breached.window[0] if breached else time.time() + 60
     seconds = max(1, math.ceil(reset_time - time.time()))
-    message = f"Too many failed login attempts. Try again in {seconds} seconds."
+    message = ngettext(
+        "Too many failed login attempts. Try again in %(num)d second.",
+        "Too many failed login attempts. Try again in %(num)d seconds.",
+        seconds,
+    )
     page = render_template("auth/login.html", form=LoginForm(), throttle_message=message)
     return page, 429, {"Retry-After": str(seconds)}
 
@@ -84,5 +93,18 @@ def logout():
     accounts.end_sessions(current_user)
     session.clear()
     logout_user()  # after clear(): it flags the remember-me cookie for deletion
-    flash("You are logged out.")
+    flash(_("You are logged out."))
     return redirect(url_for("auth.login"), code=303)
+
+
+@bp.post("/language")
+@public
+def change_language():
+    """The language switch (user menu, login page): saved on the user, or in the session."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        if current_user.is_authenticated:
+            accounts.set_language(current_user, form.language.data)
+        else:
+            session["language"] = form.language.data
+    return redirect(_safe_next(form.next.data), code=303)

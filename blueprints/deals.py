@@ -22,6 +22,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.htmx import is_htmx, render_page_or_fragment
@@ -187,7 +188,7 @@ def _form_state(reference, form, view_key: str = "") -> deal_index.Parsed:
 
 def _refused(error: Forbidden):
     return render_template(
-        "errors/error.html", status=403, title="Not allowed", message=str(error)
+        "errors/error.html", status=403, title=_("Not allowed"), message=str(error)
     ), 403
 
 
@@ -206,7 +207,7 @@ def create_view():
         )
     except Invalid as error:
         return _view_form_again(form, error, "save")
-    flash(f"View “{view.name}” saved.")
+    flash(_("View “%(name)s” saved.", name=view.name))
     return _view_response(view)
 
 
@@ -222,7 +223,7 @@ def update_view(view_id):
     except Invalid as error:
         flash(error.message)
         return redirect(url_for("deals.index", view=view_id), code=303)
-    flash(f"View “{view.name}” updated.")
+    flash(_("View “%(name)s” updated.", name=view.name))
     return _view_response(view)
 
 
@@ -237,7 +238,7 @@ def rename_view(view_id):
         return _refused(error)
     except Invalid as error:
         return _view_form_again(form, error, "rename", str(view_id))
-    flash(f"View renamed to “{view.name}”.")
+    flash(_("View renamed to “%(name)s”.", name=view.name))
     return _view_response(view)
 
 
@@ -249,5 +250,5 @@ def delete_view(view_id):
         abort(404)
     except Forbidden as error:
         return _refused(error)
-    flash(f"View “{name}” deleted.")
+    flash(_("View “%(name)s” deleted.", name=name))
     return redirect(url_for("deals.index"), code=303)

@@ -1,6 +1,8 @@
 """The bell in the top bar and the notifications page."""
 
 from flask import Blueprint, abort, flash, render_template, request
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from blueprints.htmx import redirect_back_or
@@ -37,7 +39,13 @@ def open_notification(notification_id):
 def mark_all_read():
     count = notifications.mark_all_read(current_user)
     if count:
-        flash(f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+        flash(
+            ngettext(
+                "Marked %(num)d notification as read.",
+                "Marked %(num)d notifications as read.",
+                count,
+            )
+        )
     else:
-        flash("You have no unread notifications.")
+        flash(_("You have no unread notifications."))
     return redirect_back_or("notifications.index")

@@ -1,6 +1,7 @@
 """Settings › Partners › Shared deals: the referred deals pipeline."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -30,7 +31,9 @@ def shared_deals():
         except Invalid as error:
             form.pipeline.errors = [error.message]
         else:
-            flash(f"Settings saved: shared deals now land in {pipeline.name}.")
+            flash(
+                _("Settings saved: shared deals now land in %(pipeline)s.", pipeline=pipeline.name)
+            )
             return redirect(url_for("settings.shared_deals"), code=303)
     elif not form.is_submitted():
         form.pipeline.data = settings.referred_pipeline_for(account).id

@@ -167,7 +167,7 @@ def note_save(deal_id, key):
     form = NoteForm()
     try:
         if not form.validate_on_submit():
-            raise Invalid(" ".join(form.text.errors), key)
+            raise Invalid(" ".join(map(str, form.text.errors)), key)
         changed_any = shared_notes.update(
             shared, current_user, key, form.text.data, form.original_value()
         )
@@ -194,7 +194,7 @@ def registration_add(deal_id):
     form = RegistrationForm()
     try:
         if not form.validate_on_submit():
-            raise Invalid(" ".join(form.expires_on.errors), "expires_on")
+            raise Invalid(" ".join(map(str, form.expires_on.errors)), "expires_on")
         registrations.add(shared, current_user, form.expires_on.data)
     except Forbidden:
         abort(403)
@@ -250,7 +250,7 @@ def registration_request(deal_id):
     form = RegistrationRequestForm()
     try:
         if not form.validate_on_submit():
-            raise Invalid(" ".join(form.message.errors), "message")
+            raise Invalid(" ".join(map(str, form.message.errors)), "message")
         registration_requests.request(shared, current_user, form.message.data or "")
     except Forbidden:
         abort(403)
@@ -265,7 +265,7 @@ def registration_approve(deal_id, request_id):
     form = ApproveForm()
     try:
         if not form.validate_on_submit():
-            raise Invalid(" ".join(form.expires_on.errors), "expires_on")
+            raise Invalid(" ".join(map(str, form.expires_on.errors)), "expires_on")
         registration_requests.approve(shared, current_user, request_id, form.expires_on.data)
     except Forbidden:
         abort(403)
@@ -282,7 +282,7 @@ def registration_decline(deal_id, request_id):
     form = DeclineForm()
     try:
         if not form.validate_on_submit():
-            raise Invalid(" ".join(form.reason.errors), "reason")
+            raise Invalid(" ".join(map(str, form.reason.errors)), "reason")
         registration_requests.decline(shared, current_user, request_id, form.reason.data)
     except Forbidden:
         abort(403)

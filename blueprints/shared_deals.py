@@ -61,7 +61,7 @@ def new():
         except InvalidSharedDeal as error:
             _show_errors(form, error)
         else:
-            flash("Shared deal created.")
+            flash(_("Shared deal created."))
             deal_id = shared.deal_id_of(current_user.account_id)
             return redirect(url_for("deal_page.show", deal_id=deal_id), code=303)
     status = 422 if form.errors else 200

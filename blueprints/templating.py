@@ -4,11 +4,22 @@
 from __future__ import annotations
 
 from flask import Flask, current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from i18n import current_language, current_timezone
+from i18n import LANGUAGES, current_language, current_timezone
 from models import utcnow
-from services import notifications, values
+from services import activity_text, notifications, values
+
+# A registration's status as the card shows it (the data says "active", "expired"…).
+REGISTRATION_STATUS_LABELS = {
+    "active": _l("Active"),
+    "requested": _l("Requested"),
+    "declined": _l("Declined"),
+    "expired": _l("Expired"),
+    "deregistered": _l("Deregistered"),
+}
 
 
 def register(app: Flask) -> None:
@@ -18,7 +29,16 @@ def register(app: Flask) -> None:
     app.add_template_filter(datetime)
     app.add_template_filter(ago)
     app.add_template_filter(count)
+    app.add_template_filter(activity_summary)
+    app.add_template_filter(activity_value)
     app.context_processor(_layout_globals)
+    # Globals, not context: the macros of _macros.html use them without "with context".
+    app.jinja_env.globals.update(
+        current_language=current_language,
+        ui_languages=LANGUAGES,
+        amount_example=lambda: values.amount_example(current_language()),
+        registration_status_labels=REGISTRATION_STATUS_LABELS,
+    )
 
 
 def amount(value) -> str:
@@ -38,7 +58,17 @@ def datetime(value) -> str:
 
 def ago(value) -> str:
     """How long ago: "just now", "7 minutes ago", "3 days ago"."""
-    return values.format_ago(value, utcnow(), current_language()) or "just now"
+    return values.format_ago(value, utcnow(), current_language()) or _("just now")
+
+
+def activity_summary(item) -> str:
+    """An activity's (or notification's) stored sentence in the reader's language."""
+    return activity_text.summary(item.summary, current_language())
+
+
+def activity_value(text) -> str | None:
+    """An activity's before/after value in the reader's language."""
+    return activity_text.value(text, current_language())
 
 
 def count(value) -> str:

@@ -1,13 +1,27 @@
-"""Logging in."""
+"""Logging in; choosing the UI language."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length
+
+from i18n import LANGUAGES
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter your email."), Length(max=254)])
-    password = PasswordField(
-        "Password", validators=[DataRequired("Enter your password."), Length(max=1024)]
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(_l("Enter your email.")), Length(max=254)]
     )
-    remember = BooleanField("Keep me logged in for 30 days")
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=1024)]
+    )
+    remember = BooleanField(_l("Keep me logged in for 30 days"))
+
+
+class LanguageForm(FlaskForm):
+    """The language switch: one submit button per language (name="language")."""
+
+    language = StringField(
+        _l("Language"), validators=[AnyOf(list(LANGUAGES), message=_l("Choose English or French."))]
+    )
+    next = HiddenField()

@@ -7,6 +7,7 @@ the set as it is now: two people saving at once both keep theirs.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -52,7 +53,9 @@ class ProductsForm(FlaskForm):
 class NoteForm(FlaskForm):
     text = TextAreaField(
         filters=[_normalise_text],
-        validators=[Length(max=MAX_NOTE, message=f"Use at most {MAX_NOTE:,} characters.")],
+        validators=[
+            Length(max=MAX_NOTE, message=_l("Use at most %(num)s characters.", num=MAX_NOTE))
+        ],
     )
     original = HiddenField(filters=[_normalise_text])
 

@@ -7,6 +7,7 @@ editor was shown, so the service can tell a concurrent change from this one.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
@@ -15,9 +16,9 @@ from forms.fields import AmountField, DateField, IdField
 from services import shared_deals as rules
 from services.deal_fields import MAX_COMPANY
 
-CHOOSE_OWNER = "Choose an active user of your account."
-CHOOSE_PIPELINE = "Choose a pipeline."
-CHOOSE_STAGE = "Choose a deal stage."
+CHOOSE_OWNER = _l("Choose an active user of your account.")
+CHOOSE_PIPELINE = _l("Choose a pipeline.")
+CHOOSE_STAGE = _l("Choose a deal stage.")
 
 
 def _strip(text):
@@ -58,7 +59,7 @@ class NameForm(_FieldForm):
 
 
 class AmountForm(_FieldForm):
-    amount = AmountField("Amount")
+    amount = AmountField(_l("Amount"))
 
     @staticmethod
     def initial(deal):
@@ -69,7 +70,7 @@ class AmountForm(_FieldForm):
 
 
 class CloseDateForm(_FieldForm):
-    close_date = DateField("Close date")
+    close_date = DateField(_l("Close date"))
 
     @staticmethod
     def initial(deal):
@@ -81,9 +82,11 @@ class CloseDateForm(_FieldForm):
 
 class CompanyForm(_FieldForm):
     company = StringField(
-        "Company",
+        _l("Company"),
         filters=[_strip],
-        validators=[Length(max=MAX_COMPANY, message=f"Use at most {MAX_COMPANY} characters.")],
+        validators=[
+            Length(max=MAX_COMPANY, message=_l("Use at most %(num)s characters.", num=MAX_COMPANY))
+        ],
     )
 
     @staticmethod
@@ -95,7 +98,7 @@ class CompanyForm(_FieldForm):
 
 
 class OwnerForm(_FieldForm):
-    owner = IdField("Deal owner", message=CHOOSE_OWNER)  # blank: no owner
+    owner = IdField(_l("Deal owner"), message=CHOOSE_OWNER)  # blank: no owner
 
     @staticmethod
     def initial(deal):
@@ -106,7 +109,9 @@ class OwnerForm(_FieldForm):
 
 
 class StageForm(_FieldForm):
-    stage = IdField("Deal stage", validators=[InputRequired(CHOOSE_STAGE)], message=CHOOSE_STAGE)
+    stage = IdField(
+        _l("Deal stage"), validators=[InputRequired(CHOOSE_STAGE)], message=CHOOSE_STAGE
+    )
 
     @staticmethod
     def initial(deal):
@@ -120,7 +125,7 @@ class PipelineForm(StageForm):
     """A new pipeline takes a stage of it: both are posted together."""
 
     pipeline = IdField(
-        "Pipeline", validators=[InputRequired(CHOOSE_PIPELINE)], message=CHOOSE_PIPELINE
+        _l("Pipeline"), validators=[InputRequired(CHOOSE_PIPELINE)], message=CHOOSE_PIPELINE
     )
 
     @staticmethod

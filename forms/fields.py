@@ -7,6 +7,7 @@ anything else as the field's error, before any view or service sees it.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from wtforms import Field, SelectField, StringField
 from wtforms.widgets import HiddenInput, TextInput
 
@@ -14,6 +15,8 @@ from i18n import current_language
 from services import values
 from services.errors import Invalid
 from services.values import parse_id
+
+CHOOSE_FROM_LIST = _l("Choose from the list.")
 
 
 class _TypedField(StringField):
@@ -63,7 +66,7 @@ class IdField(Field):
 
     widget = HiddenInput()
 
-    def __init__(self, label=None, validators=None, message="Choose from the list.", **kwargs):
+    def __init__(self, label=None, validators=None, message=CHOOSE_FROM_LIST, **kwargs):
         super().__init__(label, validators, **kwargs)
         self.message = message
 
@@ -85,7 +88,7 @@ class IdListField(Field):
 
     widget = HiddenInput()
 
-    def __init__(self, label=None, validators=None, message="Choose from the list.", **kwargs):
+    def __init__(self, label=None, validators=None, message=CHOOSE_FROM_LIST, **kwargs):
         super().__init__(label, validators, **kwargs)
         self.message = message
 
@@ -105,7 +108,7 @@ class IdListField(Field):
 class IdSelectField(SelectField):
     """A select whose options are ids; the service checks the id is one the user may pick."""
 
-    def __init__(self, label=None, validators=None, message="Choose from the list.", **kwargs):
+    def __init__(self, label=None, validators=None, message=CHOOSE_FROM_LIST, **kwargs):
         kwargs.setdefault("validate_choice", False)
         super().__init__(label, validators, coerce=_id_or_none, **kwargs)
         self.message = message

@@ -1,5 +1,6 @@
 """Settings › Partners › Shared deals."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.validators import InputRequired
 
@@ -9,9 +10,11 @@ from services.settings import CHOOSE_PIPELINE
 
 class ReferredPipelineForm(FlaskForm):
     pipeline = IdSelectField(
-        "Referred deals pipeline",
+        _l("Referred deals pipeline"),
         validators=[InputRequired(CHOOSE_PIPELINE)],
         message=CHOOSE_PIPELINE,  # the service checks the pipeline is the account's own
-        description="New shared deals created by the other party land in this pipeline's "
-        "first stage. Existing deals stay where they are.",
+        description=_l(
+            "New shared deals created by the other party land in this pipeline's "
+            "first stage. Existing deals stay where they are."
+        ),
     )

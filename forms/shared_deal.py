@@ -4,7 +4,7 @@ side) the notes for the vendor or (vendor side) the registration's expiry."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
@@ -35,20 +35,22 @@ class SharingTermsForm(FlaskForm):
     """What sharing asks, either side's fields; `for_side` keeps the ones of one side."""
 
     partner = IdSelectField(
-        "Partner", validators=[InputRequired(rules.CHOOSE_PARTNER)], message=rules.CHOOSE_PARTNER
+        _l("Partner"),
+        validators=[InputRequired(rules.CHOOSE_PARTNER)],
+        message=rules.CHOOSE_PARTNER,
     )
     vendor = IdSelectField(
-        "Vendor", validators=[InputRequired(rules.CHOOSE_VENDOR)], message=rules.CHOOSE_VENDOR
+        _l("Vendor"), validators=[InputRequired(rules.CHOOSE_VENDOR)], message=rules.CHOOSE_VENDOR
     )
-    products = IdListField(lazy_gettext("Product interest"), message=CHOOSE_PRODUCTS)
-    intro_note = _note("Intro note", rules.NOTE_REQUIRED["intro_note"])
+    products = IdListField(_l("Product interest"), message=CHOOSE_PRODUCTS)
+    intro_note = _note(_l("Intro note"), rules.NOTE_REQUIRED["intro_note"])
     pain_or_opportunity = _note(
-        "Specific pain/opportunity defined", rules.NOTE_REQUIRED["pain_or_opportunity"]
+        _l("Specific pain/opportunity defined"), rules.NOTE_REQUIRED["pain_or_opportunity"]
     )
-    next_steps = _note("Next steps", rules.NOTE_REQUIRED["next_steps"])
+    next_steps = _note(_l("Next steps"), rules.NOTE_REQUIRED["next_steps"])
     registration_expires_on = DateField(
-        "Registration expires on",
-        description="Optional. Leave empty for a registration that does not expire.",
+        _l("Registration expires on"),
+        description=_l("Optional. Leave empty for a registration that does not expire."),
     )
 
     @classmethod
@@ -87,22 +89,22 @@ class SharedDealForm(SharingTermsForm):
     """Create shared deal: the deal itself, where it goes, and the sharing terms."""
 
     name = StringField(
-        "Deal name",
+        _l("Deal name"),
         filters=[_strip],
         validators=[
             DataRequired(rules.ENTER_NAME),
             Length(max=rules.NAME_MAX, message=rules.NAME_TOO_LONG),
         ],
     )
-    amount = AmountField("Amount")
-    close_date = DateField("Close date")
+    amount = AmountField(_l("Amount"))
+    close_date = DateField(_l("Close date"))
     pipeline = IdSelectField(
-        "Pipeline",
+        _l("Pipeline"),
         validators=[InputRequired(rules.CHOOSE_PIPELINE)],
         message=rules.CHOOSE_PIPELINE,
     )
     stage = IdSelectField(
-        "Deal stage", validators=[InputRequired(rules.CHOOSE_STAGE)], message=rules.CHOOSE_STAGE
+        _l("Deal stage"), validators=[InputRequired(rules.CHOOSE_STAGE)], message=rules.CHOOSE_STAGE
     )
 
     def new_shared_deal(self) -> rules.NewSharedDeal:

@@ -6,6 +6,7 @@ results fragment keeps current); `view` the tab it was posted from.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -25,16 +26,16 @@ class _ViewStateForm(FlaskForm):
 
 class SaveViewForm(_ViewStateForm):
     # Name and visibility rules (blank, length, taken) are the service's: one message each.
-    name = StringField("View name")
+    name = StringField(_l("View name"))
     visibility = RadioField(
-        "Who can see it",
+        _l("Who can see it"),
         choices=[SelectChoice(value, VISIBILITY_LABELS[value]) for value in VIEW_VISIBILITIES],
         validate_choice=False,  # the service says "Choose who can see the view."
     )
 
 
 class RenameViewForm(SaveViewForm):
-    name = StringField("New name")
+    name = StringField(_l("New name"))
 
     def new_visibility(self) -> str | None:
         """The visibility posted, or None: keep the view's."""

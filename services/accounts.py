@@ -3,6 +3,7 @@
 import hmac
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from extensions import begin_write, db
 from models import (
@@ -50,11 +51,11 @@ def create_account(name: str, kind: str) -> Account:
     """Create an account with a default "Sales pipeline" that also receives referred deals."""
     name = (name or "").strip()
     if not name:
-        raise Invalid("Give the account a name.", "name")
+        raise Invalid(_("Give the account a name."), "name")
     if kind not in ACCOUNT_KINDS:
-        raise Invalid("Kind must be partner or vendor.", "kind")
+        raise Invalid(_("Kind must be partner or vendor."), "kind")
     if db.session.scalar(sa.select(Account.id).where(Account.name == name)):
-        raise Invalid(f"An account named {name!r} already exists.", "name")
+        raise Invalid(_("An account named %(name)s already exists.", name=repr(name)), "name")
     account = Account(name=name, kind=kind)
     db.session.add(account)
     db.session.flush()
@@ -70,11 +71,11 @@ def create_user(
     """Create a user of `account`; the password is stored only as an argon2id hash."""
     email = normalize_email(email)
     if "@" not in email:
-        raise Invalid("Enter a valid email address.", "email")
+        raise Invalid(_("Enter a valid email address."), "email")
     if not (full_name or "").strip():
-        raise Invalid("Enter the user's full name.", "full_name")
+        raise Invalid(_("Enter the user's full name."), "full_name")
     if role not in ROLES:
-        raise Invalid("Role must be admin or member.", "role")
+        raise Invalid(_("Role must be admin or member."), "role")
     _check_password(password)
     if db.session.scalar(sa.select(User.id).where(User.email == email)):
         raise Invalid(f"A user with the email {email} already exists.", "email")
@@ -92,7 +93,9 @@ def create_user(
 
 def _check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.", "password")
+        raise Invalid(
+            _("Use a password of at least %(num)s characters.", num=MIN_PASSWORD_LENGTH), "password"
+        )
 
 
 def active_users_of(account_id: int) -> list[User]:
@@ -174,4 +177,11 @@ def deactivate(user: User) -> None:
     begin_write()
     user.active = False
     user.session_token = new_session_token()
+    db.session.commit()
+
+
+def set_language(user: User, language: str | None) -> None:
+    """Save the UI language `user` chose ("en", "fr"; None: follow the browser). Commits."""
+    begin_write()
+    user.language = language
     db.session.commit()

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import begin_write, db
@@ -32,7 +33,7 @@ from models import Activity, SharedDeal, User
 from services import activity
 from services.errors import Forbidden, NotFound
 
-NOT_A_PARTY = "Only the two parties of a shared deal may change it."
+NOT_A_PARTY = _l("Only the two parties of a shared deal may change it.")
 
 
 @contextmanager

@@ -18,6 +18,8 @@ import dataclasses
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from extensions import db
 from models import Deal, Pipeline, SharedDeal, Stage, User
@@ -40,13 +42,13 @@ class Field:
 FIELDS = {
     f.key: f
     for f in (
-        Field("name", "Deal name"),
-        Field("amount", "Amount"),
-        Field("close_date", "Close date"),
-        Field("pipeline", "Pipeline"),
-        Field("stage", "Deal stage"),
-        Field("owner", "Deal owner"),
-        Field("company", "Company"),
+        Field("name", _l("Deal name")),
+        Field("amount", _l("Amount")),
+        Field("close_date", _l("Close date")),
+        Field("pipeline", _l("Pipeline")),
+        Field("stage", _l("Deal stage")),
+        Field("owner", _l("Deal owner")),
+        Field("company", _l("Company")),
     )
 }
 
@@ -140,15 +142,15 @@ def _apply(deal: Deal, key: str, value) -> None:
     elif key in ("pipeline", "stage"):
         pipeline_id, stage_id = value if key == "pipeline" else (deal.pipeline_id, value)
         if pipeline_id not in {p.id for p in settings.pipelines_of(deal.account_id)}:
-            raise Invalid("Choose one of your account's pipelines.", "pipeline")
+            raise Invalid(_("Choose one of your account's pipelines."), "pipeline")
         if _stage_in(pipeline_id, stage_id) is None:
-            raise Invalid("Choose a deal stage of the chosen pipeline.", "stage")
+            raise Invalid(_("Choose a deal stage of the chosen pipeline."), "stage")
         deal.pipeline_id, deal.stage_id = pipeline_id, stage_id
     elif key == "owner":
         if value is not None and value not in {
             u.id for u in accounts.active_users_of(deal.account_id)
         }:
-            raise Invalid("Choose an active user of your account.", "owner")
+            raise Invalid(_("Choose an active user of your account."), "owner")
         deal.owner_id = value
 
 
@@ -164,7 +166,7 @@ def update(user: User, deal_id: int, key: str, value, original: str | None) -> b
     order, so both parties' edits run one after the other without deadlock.
     """
     if field(key) is None:
-        raise Invalid("That field cannot be edited.")
+        raise Invalid(_("That field cannot be edited."))
     shared_id = _shared_deal_id(deal_id)
     with writing():
         shared = lock_row(SharedDeal, shared_id) if shared_id is not None else None
@@ -213,12 +215,22 @@ def _lock_deals(deal_id: int, shared: SharedDeal | None, key: str) -> dict[int, 
 _SHARED_HISTORY = {"pipeline": "changed the pipeline", "stage": "changed the deal stage"}
 
 
+# The other fields' words. History is stored in English and said again in the
+# reader's language when shown (services/activity_text.py): never a lazy label here.
+_FIELD_HISTORY = {
+    "name": "changed the deal name",
+    "amount": "changed the amount",
+    "close_date": "changed the close date",
+    "owner": "changed the deal owner",
+    "company": "changed the company",
+}
+
+
 def _history_words(key: str) -> tuple[str, str]:
     """The activity's action and summary for a change of the field `key`."""
     if key in _SHARED_HISTORY:
         return key, _SHARED_HISTORY[key]
-    label = FIELDS[key].label
-    return "field", f"changed the {label[0].lower() + label[1:]}"
+    return "field", _FIELD_HISTORY[key]
 
 
 def _history_text(deal: Deal, key: str) -> str:

@@ -1,5 +1,7 @@
 """Errors services raise; views turn them into messages or status codes."""
 
+from flask_babel import gettext as _
+
 
 class NotFound(Exception):
     """The record does not exist or is not the caller's: both look the same."""
@@ -26,8 +28,10 @@ class Conflict(Exception):
 
     def __init__(self, label: str, current: str):
         super().__init__(f"{label} was changed to {current} while you were editing.")
-        self.message = (
-            f"Someone else changed {label} to “{current}” while you were editing. "
-            "Your change was not saved: check the value and save again to replace it."
+        self.message = _(
+            "Someone else changed %(field)s to “%(value)s” while you were editing. "
+            "Your change was not saved: check the value and save again to replace it.",
+            field=label,
+            value=current,
         )
         self.current = current

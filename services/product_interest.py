@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from extensions import db
 from models import Product, ProductInterest, SharedDeal, User
 from services.changes import shared_deal_change
 from services.errors import Invalid
 
-CHOOSE_PRODUCTS = "Choose products from the vendor's catalogue."
+CHOOSE_PRODUCTS = _l("Choose products from the vendor's catalogue.")
 
 
 def catalogue_of(vendor_account_ids: Iterable[int]) -> list[Product]:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
 from extensions import db
@@ -23,13 +25,13 @@ from services.errors import Forbidden, Invalid, NotFound
 from services.registration_queries import active_condition
 
 MAX_MESSAGE = 1000
-NOT_PARTNER = "Only the partner's users can request a registration."
-NOT_VENDOR = "Only the vendor's users can approve or decline a registration request."
-ALREADY_OPEN = "A registration request is already open for this deal."
-ALREADY_REGISTERED = "This deal is already registered."
-ALREADY_DECIDED = "This request was already approved or declined."
-REASON_REQUIRED = "Give a reason for declining."
-EXPIRY_IN_PAST = "The expiry date cannot be in the past."
+NOT_PARTNER = _l("Only the partner's users can request a registration.")
+NOT_VENDOR = _l("Only the vendor's users can approve or decline a registration request.")
+ALREADY_OPEN = _l("A registration request is already open for this deal.")
+ALREADY_REGISTERED = _l("This deal is already registered.")
+ALREADY_DECIDED = _l("This request was already approved or declined.")
+REASON_REQUIRED = _l("Give a reason for declining.")
+EXPIRY_IN_PAST = _l("The expiry date cannot be in the past.")
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ def request(
         raise Forbidden(NOT_PARTNER)
     message = (message or "").strip()
     if len(message) > MAX_MESSAGE:
-        raise Invalid(f"Use at most {MAX_MESSAGE:,} characters.", "message")
+        raise Invalid(_("Use at most %(num)s characters.", num=f"{MAX_MESSAGE:,}"), "message")
     with shared_deal_change(shared, actor) as change:
         if _open_request(change.shared.id) is not None:
             raise Invalid(ALREADY_OPEN)
@@ -187,7 +189,7 @@ def decline(shared: SharedDeal, actor: User, request_id: int, reason: str) -> No
     if not reason:
         raise Invalid(REASON_REQUIRED, "reason")
     if len(reason) > MAX_MESSAGE:
-        raise Invalid(f"Use at most {MAX_MESSAGE:,} characters.", "reason")
+        raise Invalid(_("Use at most %(num)s characters.", num=f"{MAX_MESSAGE:,}"), "reason")
     with shared_deal_change(shared, actor) as change:
         made = _decide(change.shared, actor, request_id)
         made.status, made.decline_reason = "declined", reason

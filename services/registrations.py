@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
 from extensions import db
@@ -15,8 +16,8 @@ from models import Activity, DealRegistration, SharedDeal, User, utcnow
 from services.changes import shared_deal_change
 from services.errors import Forbidden, Invalid, NotFound
 
-NOT_VENDOR = "Only the vendor's users can register or deregister a shared deal."
-EXPIRY_IN_PAST = "The expiry date cannot be in the past."
+NOT_VENDOR = _l("Only the vendor's users can register or deregister a shared deal.")
+EXPIRY_IN_PAST = _l("The expiry date cannot be in the past.")
 EXPIRED_ACTION = "registration_expired"
 
 

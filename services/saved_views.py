@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from extensions import db
 from models import VIEW_VISIBILITIES, SavedView, User
@@ -25,7 +26,7 @@ from services.saved_view_queries import visible_condition
 MAX_NAME = 80
 UNIQUE_NAME_INDEX = "uq_saved_views_owner_name"  # models.SavedView
 MAX_QUERY = 2000
-VISIBILITY_LABELS = {"private": "Only me", "account": "Everyone in my account"}
+VISIBILITY_LABELS = {"private": _l("Only me"), "account": _l("Everyone in my account")}
 
 
 def get_visible(user: User, view_id: int) -> SavedView:
@@ -47,7 +48,7 @@ def _get_own(user: User, view_id: int) -> SavedView:
     if view is None:
         raise NotFound(f"No view {view_id}.")
     if view.owner_id != user.id:
-        raise Forbidden("Only the view's owner can change it. Use “Save as new” instead.")
+        raise Forbidden(_("Only the view's owner can change it. Use “Save as new” instead."))
     return view
 
 
@@ -57,12 +58,12 @@ def normalize_query(query: str) -> str:
     Invalid conditions are dropped, page and view are left out.
     """
     if len(query or "") > MAX_QUERY:
-        raise Invalid("These filters are too long to save.", field="query")
+        raise Invalid(_("These filters are too long to save."), field="query")
     return parse_query(query).state.saved_query()
 
 
 def _duplicate_name(name: str) -> Invalid:
-    return Invalid(f"You already have a view named “{name}”.", field="name")
+    return Invalid(_("You already have a view named “%(name)s”.", name=name), field="name")
 
 
 def _name_is_taken(user: User, name: str, except_id: int | None) -> bool:
@@ -81,7 +82,7 @@ def _name_is_taken(user: User, name: str, except_id: int | None) -> bool:
 def _clean_name(user: User, name: str, *, except_id: int | None = None) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise Invalid("Enter a name for the view.", field="name")
+        raise Invalid(_("Enter a name for the view."), field="name")
     if len(name) > MAX_NAME:
         raise Invalid(f"A view name is at most {MAX_NAME} characters.", field="name")
     built_in = next((t.name for t in BUILT_IN_TABS if t.name.casefold() == name.casefold()), None)
@@ -123,7 +124,7 @@ def _as_saved(view: SavedView) -> SavedView:
 
 def _clean_visibility(visibility: str) -> str:
     if visibility not in VIEW_VISIBILITIES:
-        raise Invalid("Choose who can see the view.", field="visibility")
+        raise Invalid(_("Choose who can see the view."), field="visibility")
     return visibility
 
 

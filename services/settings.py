@@ -1,13 +1,15 @@
 """Account settings: the referred deals pipeline."""
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from extensions import db
 from models import Account, AccountSettings, Pipeline, User
 from services.changes import upsert, writing
 from services.errors import Forbidden, Invalid
 
-CHOOSE_PIPELINE = "Choose one of your account's pipelines."
+CHOOSE_PIPELINE = _l("Choose one of your account's pipelines.")
 
 
 def pipelines_of(account_id: int) -> list[Pipeline]:
@@ -43,7 +45,7 @@ def set_referred_pipeline(actor: User, pipeline_id: int) -> Pipeline:
     Existing deals stay where they are: only deals created afterwards use it.
     """
     if not actor.is_admin:
-        raise Forbidden("Only account admins may change the referred deals pipeline.")
+        raise Forbidden(_("Only account admins may change the referred deals pipeline."))
     account_id = actor.account_id
     with writing():
         pipeline = db.session.scalar(

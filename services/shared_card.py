@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from extensions import db
@@ -74,7 +75,7 @@ class SharedCard:
     @property
     def other_party_label(self) -> str:
         """The other party's field label: "Partner" for vendor users, "Vendor" for partners."""
-        return "Vendor" if self.other_account.kind == "vendor" else "Partner"
+        return _("Vendor") if self.other_account.kind == "vendor" else _("Partner")
 
     @property
     def own_member_ids(self) -> set[int]:

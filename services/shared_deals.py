@@ -13,7 +13,8 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from extensions import db
 from models import (
@@ -36,25 +37,25 @@ NAME_MAX = 200
 NOTE_MAX = 5000
 
 # The messages shown next to the fields; tests and people read these words.
-ENTER_NAME = "Enter the deal name."
-NAME_TOO_LONG = f"Keep the deal name under {NAME_MAX} characters."
-CHOOSE_PARTNER = "Choose a partner from the list."
-CHOOSE_VENDOR = "Choose the vendor from the list."
+ENTER_NAME = _l("Enter the deal name.")
+NAME_TOO_LONG = _l("Keep the deal name under %(num)s characters.", num=NAME_MAX)
+CHOOSE_PARTNER = _l("Choose a partner from the list.")
+CHOOSE_VENDOR = _l("Choose the vendor from the list.")
 CHOOSE_PIPELINE = settings.CHOOSE_PIPELINE
-CHOOSE_STAGE = "Choose a deal stage."
-EXPIRY_IN_THE_PAST = "The expiry date cannot be in the past."
+CHOOSE_STAGE = _l("Choose a deal stage.")
+EXPIRY_IN_THE_PAST = _l("The expiry date cannot be in the past.")
 NOTE_REQUIRED = {
-    "intro_note": "Write an intro note for the vendor.",
-    "pain_or_opportunity": "Describe the specific pain or opportunity.",
-    "next_steps": "Give the next steps.",
+    "intro_note": _l("Write an intro note for the vendor."),
+    "pain_or_opportunity": _l("Describe the specific pain or opportunity."),
+    "next_steps": _l("Give the next steps."),
 }
-NOTE_TOO_LONG = f"Keep it under {NOTE_MAX} characters."
-ALREADY_SHARED = lazy_gettext("This deal is already shared: nothing was changed.")
+NOTE_TOO_LONG = _l("Keep it under %(num)s characters.", num=NOTE_MAX)
+ALREADY_SHARED = _l("This deal is already shared: nothing was changed.")
 
 
 def choose_stage_message(pipeline: Pipeline) -> str:
     """The message for a stage that is not one of `pipeline`'s stages."""
-    return f"Choose a stage of the {pipeline.name} pipeline."
+    return _("Choose a stage of the %(pipeline)s pipeline.", pipeline=pipeline.name)
 
 
 class AlreadyShared(Exception):

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from extensions import db
 from models import SharedDeal, User
 from services.changes import shared_deal_change
@@ -27,9 +30,9 @@ class Note:
 NOTES = {
     n.key: n
     for n in (
-        Note("intro_note", "Intro note", "intro note"),
-        Note("pain_or_opportunity", "Specific pain/opportunity defined", "pain/opportunity"),
-        Note("next_steps", "Next steps", "next steps"),
+        Note("intro_note", _l("Intro note"), "intro note"),
+        Note("pain_or_opportunity", _l("Specific pain/opportunity defined"), "pain/opportunity"),
+        Note("next_steps", _l("Next steps"), "next steps"),
     )
 }
 
@@ -47,10 +50,10 @@ def update(shared: SharedDeal, actor: User, key: str, text: str, original: str |
     """
     spec = note(key)
     if spec is None:
-        raise Invalid("That note does not exist.")
+        raise Invalid(_("That note does not exist."))
     text = (text or "").replace("\r\n", "\n").strip()
     if len(text) > MAX_NOTE:
-        raise Invalid(f"Use at most {MAX_NOTE:,} characters.", key)
+        raise Invalid(_("Use at most %(num)s characters.", num=MAX_NOTE), key)
     with shared_deal_change(shared, actor) as change:
         current = getattr(change.shared, spec.key) or ""  # spec comes from the allow-list above
         if original is not None and original.replace("\r\n", "\n").strip() != current:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
@@ -18,7 +19,7 @@ from models import Account, DealTeamMember, SharedDeal, User
 from services.changes import shared_deal_change
 from services.errors import Invalid
 
-NOT_YOUR_USERS = "Choose active users of your own account."
+NOT_YOUR_USERS = _l("Choose active users of your own account.")
 
 
 @dataclass(frozen=True)

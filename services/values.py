@@ -26,6 +26,7 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_time, get_datetime_format
 from babel.dates import format_timedelta as babel_format_timedelta
 from babel.numbers import format_decimal as babel_format_decimal
+from flask_babel import gettext as _
 
 from services.errors import Invalid
 
@@ -87,7 +88,13 @@ def amount_example(locale=DEFAULT_LOCALE) -> str:
 
 def _refuse_amount(locale) -> Invalid:
     plain = format_amount_input(Decimal("1500.50"), locale)
-    return Invalid(f"Enter an amount like {amount_example(locale)} or {plain}.")
+    return Invalid(
+        _(
+            "Enter an amount like %(example)s or %(plain)s.",
+            example=amount_example(locale),
+            plain=plain,
+        )
+    )
 
 
 def parse_amount(text: str | None, locale=DEFAULT_LOCALE) -> Decimal | None:
@@ -103,10 +110,12 @@ def parse_amount(text: str | None, locale=DEFAULT_LOCALE) -> Decimal | None:
     match = _AMOUNT_PATTERNS[lang].fullmatch(text) if len(text) <= MAX_INPUT else None
     if match is None:
         if text.startswith("-"):
-            raise Invalid("The amount cannot be negative.")
+            raise Invalid(_("The amount cannot be negative."))
         raise _refuse_amount(lang)
     if match.group(1) and len(match.group(1)) > 2:
-        raise Invalid(f"Use at most two decimals, like {amount_example(lang)}.")
+        raise Invalid(
+            _("Use at most two decimals, like %(example)s.", example=amount_example(lang))
+        )
     if lang == "fr":
         digits = text.translate({ord(c): None for c in _FRENCH_SPACES}).replace(",", ".")
     else:
@@ -120,13 +129,13 @@ def parse_canonical_amount(text: str | None) -> Decimal | None:
     if not text:
         return None
     if len(text) > MAX_INPUT or not _CANONICAL_AMOUNT.fullmatch(text):
-        raise Invalid("Enter an amount like 1500.50.")
+        raise Invalid(_("Enter an amount like %(example)s.", example="1500.50"))
     return _within_limit(Decimal(text))
 
 
 def _within_limit(amount: Decimal) -> Decimal:
     if amount > MAX_AMOUNT:
-        raise Invalid(f"The amount is at most {format_amount(MAX_AMOUNT)}.")
+        raise Invalid(_("The amount is at most %(max)s.", max=format_amount(MAX_AMOUNT)))
     return amount.quantize(CENT)
 
 
@@ -174,7 +183,13 @@ def parse_date(text: str | None, locale=DEFAULT_LOCALE) -> date | None:
         return None
     parts = _date_parts(text, language(locale))
     if parts is None:
-        raise Invalid(f"Enter a date like {date_example(locale)} or 2026-12-31.")
+        raise Invalid(
+            _(
+                "Enter a date like %(example)s or %(iso)s.",
+                example=date_example(locale),
+                iso="2026-12-31",
+            )
+        )
     return _valid_date(*parts)
 
 
@@ -185,7 +200,7 @@ def parse_canonical_date(text: str | None) -> date | None:
         return None
     match = _ISO_DATE.fullmatch(text) if len(text) == 10 else None
     if match is None:
-        raise Invalid("Enter a date like 2026-12-31.")
+        raise Invalid(_("Enter a date like %(example)s.", example="2026-12-31"))
     return _valid_date(*(int(part) for part in match.groups()))
 
 
@@ -207,9 +222,15 @@ def _valid_date(year: int, month: int, day: int) -> date:
     try:
         value = date(year, month, day)
     except ValueError:
-        raise Invalid("That day does not exist.") from None
+        raise Invalid(_("That day does not exist.")) from None
     if not MIN_DATE <= value <= MAX_DATE:
-        raise Invalid(f"Enter a date between {MIN_DATE.year} and {MAX_DATE.year}.")
+        raise Invalid(
+            _(
+                "Enter a date between %(first)s and %(last)s.",
+                first=MIN_DATE.year,
+                last=MAX_DATE.year,
+            )
+        )
     return value
 
 

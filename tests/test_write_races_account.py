@@ -327,6 +327,34 @@ def test_sharing_one_deal_at_once_shares_it_once(race_app, tabs):
     tally.check()
 
 
+def test_language_switches_at_once_keep_one_choice(race_app, tabs):
+    """Alice switches the language in three tabs at once: each answers 303, and the
+    saved choice is one of those she made (the last to commit), never a 5xx."""
+    tally = Tally("change language")
+    choices = ("fr", "en", "fr")
+    for round_ in range(ROUNDS):
+        picks = choices[round_ % 3 :] + choices[: round_ % 3]
+        answers = race(
+            [
+                (tab, "/language", {"language": pick, "next": "/deals"})
+                for tab, pick in zip(tabs["alice"], picks, strict=True)
+            ]
+        )
+        tally.count(answers)
+        tally.wins += sum(a.status == 303 for a in answers)
+        if any(a.status != 303 for a in answers):
+            tally.wrong(f"answers {[a.status for a in answers]}: every post 303")
+        with race_app.app_context():
+            saved = _alice().language
+        if saved not in picks:
+            tally.lose(f"the choice: {saved!r} saved, {picks} chosen")
+    with race_app.app_context():
+        alice = _alice()
+        alice.language = None
+        db.session.commit()
+    tally.check()
+
+
 def _check_whole(tally: Tally, name: str) -> None:
     deals = list(db.session.scalars(sa.select(Deal).where(Deal.name == name)))
     if len(deals) != 2:
@@ -450,6 +478,7 @@ RACED = {  # each POST route; a test in test_write_races_*.py races it
     "notifications.mark_all_read",
     "auth.login",
     "auth.logout",
+    "auth.change_language",
 }
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from models import Deal
 from services.deal_index.choices import Choice
@@ -42,26 +43,26 @@ def _by_label(choices: list[Choice]) -> list[Choice]:
 COLUMNS: dict[str, Column] = {
     c.key: c
     for c in (
-        Column("name", "Deal name", lambda s: Deal.name),
-        Column("company", "Company", lambda s: Deal.company_name),
+        Column("name", _l("Deal name"), lambda s: Deal.name),
+        Column("company", _l("Company"), lambda s: Deal.company_name),
         # Not sortable: its order would need every deal's other party, a sort of the account.
-        Column("shared_with", "Shared with"),  # shown by `page._row_columns`
+        Column("shared_with", _l("Shared with")),  # shown by `page._row_columns`
         # Owner, stage and pipeline sort by their choices' order (owner and pipeline by
         # name, stage in pipeline order), so each choice reads off the (account, column,
         # id) index instead of a sort of every deal.
-        Column("owner", "Deal owner", None, Deal.owner_id, _by_label, nullable=True),
-        Column("stage", "Deal stage", None, Deal.stage_id),
-        Column("pipeline", "Pipeline", None, Deal.pipeline_id, _by_label),
-        Column("amount", "Amount", lambda s: Deal.amount, numeric=True, nullable=True),
-        Column("close_date", "Close date", lambda s: Deal.close_date, nullable=True),
+        Column("owner", _l("Deal owner"), None, Deal.owner_id, _by_label, nullable=True),
+        Column("stage", _l("Deal stage"), None, Deal.stage_id),
+        Column("pipeline", _l("Pipeline"), None, Deal.pipeline_id, _by_label),
+        Column("amount", _l("Amount"), lambda s: Deal.amount, numeric=True, nullable=True),
+        Column("close_date", _l("Close date"), lambda s: Deal.close_date, nullable=True),
         Column(
             "active_registrations",
-            "Number of active deal registrations",
+            _l("Number of active deal registrations"),
             Scope.active_registrations,
             nonzero_ids=Scope.registered_deal_ids,
             numeric=True,
         ),
-        Column("created_at", "Create date", lambda s: Deal.created_at),
+        Column("created_at", _l("Create date"), lambda s: Deal.created_at),
     )
 }
 DEFAULT_COLUMNS = (

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from models import Deal
 from services import search
@@ -63,16 +64,26 @@ class Condition:
 
     def describe(self, choices: ChoiceOptions | None = None) -> str:
         """Words for the chip: "Amount is between 1,000 and 5,000"."""
-        start = f"{self.prop.label} {self.op.label}"
+        start = _("%(property)s %(operator)s", property=self.prop.label, operator=self.op.label)
         if self.op.takes == "none":
             return start
         if self.op.takes == "days":
-            return f"{self.prop.label} is in the {self.op.key.split('_')[0]} {self.values[0]} days"
+            words = (
+                _("%(property)s is in the last %(num)s days")
+                if self.op.key == "last_days"
+                else _("%(property)s is in the next %(num)s days")
+            )
+            return words % {"property": self.prop.label, "num": self.values[0]}
         if self.op.takes == "many":
             names = (choices or ChoiceOptions()).labels(self.prop.key, self.values)
             return f"{start} {', '.join(names)}"
         if self.op.takes == "range":
-            return f"{start} {self.shown[0]} and {self.shown[1]}"
+            return _(
+                "%(condition)s %(low)s and %(high)s",
+                condition=start,
+                low=self.shown[0],
+                high=self.shown[1],
+            )
         if self.prop.type == "text":
             return f"{start} “{self.shown[0]}”"
         return f"{start} {self.shown[0]}"

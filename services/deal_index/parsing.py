@@ -102,7 +102,7 @@ def parse(args: Mapping, choices: ChoiceOptions | None = None) -> Parsed:
 
     search_term = " ".join((args.get("q") or "").split())
     if len(search_term) > MAX_TEXT:
-        errors.append(f"Search looks at the first {MAX_TEXT} characters only.")
+        errors.append(_("Search looks at the first %(num)s characters only.", num=MAX_TEXT))
         search_term = search_term[:MAX_TEXT]
 
     sort, descending = _parse_sort(args.get("sort_by") or args.get("sort") or "")
@@ -157,9 +157,9 @@ def parse_condition(
     """
     prop = PROPERTIES.get(property_key)
     if prop is None:
-        raise FilterError("Choose a property from the list.")
+        raise FilterError(_("Choose a property from the list."))
     if not operator_key:
-        raise FilterError(f"Choose an operator for {prop.label}.")
+        raise FilterError(_("Choose an operator for %(property)s.", property=prop.label))
     op = prop.operator(operator_key)
     if op is None:
         allowed = ", ".join(f"“{o.label}”" for o in prop.operators)
@@ -168,7 +168,13 @@ def parse_condition(
         return _condition(prop, op)
     text = ", ".join(values) if op.takes == "many" else " ".join(values)
     if not text.strip():
-        raise FilterError(f"Enter a value for “{prop.label} {op.label}”.")
+        raise FilterError(
+            _(
+                "Enter a value for “%(property)s %(operator)s”.",
+                property=prop.label,
+                operator=op.label,
+            )
+        )
     if len(text) > MAX_TEXT:
         raise FilterError(f"A value is at most {MAX_TEXT} characters.")
     if op.takes == "many":

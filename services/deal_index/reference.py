@@ -10,6 +10,7 @@ import functools
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from extensions import db
 from models import Notification, User
@@ -41,9 +42,9 @@ class ViewTab:
 
 # Every account's first tabs: index states written as query strings.
 BUILT_IN_TABS = (
-    ViewTab("all", "All deals", ""),
-    ViewTab("mine", "My deals", "f=owner:is_me:"),
-    ViewTab("registered", "Registered deals", "f=active_registrations:gt:0"),
+    ViewTab("all", _l("All deals"), ""),
+    ViewTab("mine", _l("My deals"), "f=owner:is_me:"),
+    ViewTab("registered", _l("Registered deals"), "f=active_registrations:gt:0"),
 )
 # The vendor's reps also have the partners' open requests to decide on.
 VENDOR_TABS = (ViewTab("requests", "Registration requests", "f=open_requests:gt:0"),)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from models import Account, Deal, ProductInterest, SharedDeal, User
 from services import registration_queries
@@ -60,24 +61,24 @@ class Operator:
     takes: str
 
 
-CONTAINS = Operator("contains", "contains", "one")
-NOT_CONTAINS = Operator("not_contains", "does not contain", "one")
-IS = Operator("is", "is", "one")
-IS_EMPTY = Operator("is_empty", "is empty", "none")
-IS_NOT_EMPTY = Operator("is_not_empty", "is not empty", "none")
-EQUALS = Operator("eq", "is equal to", "one")
-GREATER = Operator("gt", "is greater than", "one")
-LESS = Operator("lt", "is less than", "one")
-BETWEEN = Operator("between", "is between", "range")
-KNOWN = Operator("known", "is known", "none")
-UNKNOWN = Operator("unknown", "is unknown", "none")
-BEFORE = Operator("before", "is before", "one")
-AFTER = Operator("after", "is after", "one")
-LAST_DAYS = Operator("last_days", "is in the last N days", "days")
-NEXT_DAYS = Operator("next_days", "is in the next N days", "days")
-ANY_OF = Operator("any_of", "is any of", "many")
-NONE_OF = Operator("none_of", "is none of", "many")
-IS_ME = Operator("is_me", "is me", "none")
+CONTAINS = Operator("contains", _l("contains"), "one")
+NOT_CONTAINS = Operator("not_contains", _l("does not contain"), "one")
+IS = Operator("is", _l("is"), "one")
+IS_EMPTY = Operator("is_empty", _l("is empty"), "none")
+IS_NOT_EMPTY = Operator("is_not_empty", _l("is not empty"), "none")
+EQUALS = Operator("eq", _l("is equal to"), "one")
+GREATER = Operator("gt", _l("is greater than"), "one")
+LESS = Operator("lt", _l("is less than"), "one")
+BETWEEN = Operator("between", _l("is between"), "range")
+KNOWN = Operator("known", _l("is known"), "none")
+UNKNOWN = Operator("unknown", _l("is unknown"), "none")
+BEFORE = Operator("before", _l("is before"), "one")
+AFTER = Operator("after", _l("is after"), "one")
+LAST_DAYS = Operator("last_days", _l("is in the last N days"), "days")
+NEXT_DAYS = Operator("next_days", _l("is in the next N days"), "days")
+ANY_OF = Operator("any_of", _l("is any of"), "many")
+NONE_OF = Operator("none_of", _l("is none of"), "many")
+IS_ME = Operator("is_me", _l("is me"), "none")
 
 OPERATORS_BY_TYPE = {
     "text": (CONTAINS, NOT_CONTAINS, IS, IS_EMPTY, IS_NOT_EMPTY),
@@ -86,7 +87,12 @@ OPERATORS_BY_TYPE = {
     "choice": (ANY_OF, NONE_OF),
 }
 _BLANK_TESTS = (KNOWN, UNKNOWN, IS_EMPTY, IS_NOT_EMPTY)
-TYPE_LABELS = {"text": "Text", "number": "Number", "date": "Date", "choice": "Choice"}
+TYPE_LABELS = {
+    "text": _l("Text"),
+    "number": _l("Number"),
+    "date": _l("Date"),
+    "choice": _l("Choice"),
+}
 
 
 # ---------------------------------------------------------------- properties
@@ -171,12 +177,14 @@ def shared_with_name(scope: Scope) -> sa.ColumnElement:
 PROPERTIES: dict[str, Property] = {
     p.key: p
     for p in (
-        Property("name", "Deal name", "text", expression=lambda s: Deal.name, always_valued=True),
-        Property("company", "Company", "text", expression=lambda s: Deal.company_name),
-        Property("amount", "Amount", "number", expression=lambda s: Deal.amount),
+        Property(
+            "name", _l("Deal name"), "text", expression=lambda s: Deal.name, always_valued=True
+        ),
+        Property("company", _l("Company"), "text", expression=lambda s: Deal.company_name),
+        Property("amount", _l("Amount"), "number", expression=lambda s: Deal.amount),
         Property(
             "active_registrations",
-            "Number of active deal registrations",
+            _l("Number of active deal registrations"),
             "number",
             expression=Scope.active_registrations,
             whole_numbers=True,
@@ -190,25 +198,25 @@ PROPERTIES: dict[str, Property] = {
             whole_numbers=True,
             always_valued=True,
         ),
-        Property("close_date", "Close date", "date", expression=lambda s: Deal.close_date),
+        Property("close_date", _l("Close date"), "date", expression=lambda s: Deal.close_date),
         Property(
             "created_at",
-            "Create date",
+            _l("Create date"),
             "date",
             expression=lambda s: Deal.created_at,
             is_datetime=True,
         ),
-        Property("stage", "Deal stage", "choice", any_of=_in_column(Deal.stage_id)),
-        Property("pipeline", "Pipeline", "choice", any_of=_in_column(Deal.pipeline_id)),
+        Property("stage", _l("Deal stage"), "choice", any_of=_in_column(Deal.stage_id)),
+        Property("pipeline", _l("Pipeline"), "choice", any_of=_in_column(Deal.pipeline_id)),
         Property(
             "owner",
-            "Deal owner",
+            _l("Deal owner"),
             "choice",
             any_of=_in_column(Deal.owner_id),
             extra_operators=(IS_ME,),
         ),
-        Property("product_interest", "Product interest", "choice", any_of=_with_products),
-        Property("shared_with", "Shared with", "choice", any_of=_shared_with),
+        Property("product_interest", _l("Product interest"), "choice", any_of=_with_products),
+        Property("shared_with", _l("Shared with"), "choice", any_of=_shared_with),
     )
 }
 CHOICE_PROPERTIES = tuple(key for key, p in PROPERTIES.items() if p.type == "choice")

@@ -1,0 +1,108 @@
+"""Which language a page is in: the saved choice, else Accept-Language, else English."""
+
+import re
+
+from bs4 import BeautifulSoup
+
+from services.demo import DEMO_PASSWORD
+
+FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}
+
+
+def _lang(response) -> str:
+    return BeautifulSoup(response.data, "lxml").html["lang"]
+
+
+def test_login_page_follows_accept_language(client):
+    assert _lang(client.get("/login")) == "en"
+    r = client.get("/login", headers=FRENCH)
+    assert _lang(r) == "fr"
+    assert "Se connecter" in r.text and "Mot de passe" in r.text
+
+
+def test_english_when_the_browser_asks_for_no_language_we_speak(client):
+    r = client.get("/login", headers={"Accept-Language": "de-DE,ja;q=0.8"})
+    assert _lang(r) == "en"
+
+
+def test_the_saved_choice_wins_over_accept_language(client, login_as, demo, db_session):
+    login_as(demo.alice)
+    assert _lang(client.get("/deals", headers=FRENCH)) == "fr"
+    client.post("/language", data={"language": "en", "next": "/deals"})
+    r = client.get("/deals", headers=FRENCH)
+    assert _lang(r) == "en"
+    assert demo.alice.language == "en"
+
+
+def test_the_language_switch_persists_across_logout_and_login(client, demo, db_session):
+    client.post("/login", data={"email": "bob@brightside.example", "password": DEMO_PASSWORD})
+    r = client.post("/language", data={"language": "fr", "next": "/deals"})
+    assert r.status_code == 303 and r.headers["Location"] == "/deals"
+    client.post("/logout")
+    assert _lang(client.get("/login")) == "en"  # logged out: the browser's language again
+    client.post("/login", data={"email": "bob@brightside.example", "password": DEMO_PASSWORD})
+    r = client.get("/deals")  # no Accept-Language at all
+    assert _lang(r) == "fr"
+    assert "Transactions" in r.text and "Enregistrer la vue" in r.text
+
+
+def test_an_unknown_language_is_not_saved(client, login_as, demo, db_session):
+    login_as(demo.alice)
+    client.post("/language", data={"language": "xx", "next": "/deals"})
+    assert demo.alice.language is None
+
+
+def test_the_switch_never_redirects_off_site(client, login_as, demo):
+    login_as(demo.alice)
+    r = client.post("/language", data={"language": "fr", "next": "https://evil.example/"})
+    assert r.headers["Location"] == "/deals"
+
+
+def test_every_page_in_french_has_no_english_ui_words(client, login_as, demo):
+    login_as(demo.alice)
+    pages = [
+        "/deals",
+        "/deals?f=active_registrations:gt:0",
+        f"/deals/{demo.acme.id}",
+        f"/deals/{demo.acme.id}/activity",
+        "/deals/new",
+        "/notifications",
+        "/settings/partners/shared-deals",
+    ]
+    client.post("/language", data={"language": "fr", "next": "/deals"})
+    english = re.compile(
+        r"\b(Deals|Save|Cancel|Edit|Settings|Log out|Apply|Property|Operator|Value|Amount)\b"
+    )
+    for url in pages:
+        r = client.get(url)
+        assert r.status_code == 200, url
+        soup = BeautifulSoup(r.data, "lxml")
+        for hidden in soup(["script", "style", "datalist"]):
+            hidden.decompose()
+        text = soup.get_text(" ").replace("Shared Deals", "")  # the product's name
+        # Data (deal, account, product, stage names) may be English; UI words may not.
+        assert not english.search(text), (url, english.search(text))
+
+
+def test_time_zone_user_then_account_then_utc(app, demo, db_session):
+    from flask_babel import refresh
+    from flask_login import login_user
+
+    from i18n import current_timezone
+
+    demo.alice.account.time_zone = "Europe/Paris"
+    with app.test_request_context():
+        login_user(demo.alice)
+        refresh()  # the test's app context outlives each request context: drop the cache
+        assert str(current_timezone()) == "Europe/Paris"
+    demo.alice.time_zone = "America/New_York"
+    with app.test_request_context():
+        login_user(demo.alice)
+        refresh()  # the test's app context outlives each request context: drop the cache
+        assert str(current_timezone()) == "America/New_York"
+    demo.alice.time_zone = demo.alice.account.time_zone = None
+    with app.test_request_context():
+        login_user(demo.alice)
+        refresh()  # the test's app context outlives each request context: drop the cache
+        assert str(current_timezone()) == "UTC"
+    db_session.rollback()

@@ -1,0 +1,84 @@
+"""services/values.py in both languages: what is shown, what is accepted, what is refused."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from services import values
+from services.errors import Invalid
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "expected"),
+    [
+        ("1,500.50", "en", Decimal("1500.50")),
+        ("1500.50", "en", Decimal("1500.50")),
+        ("1,500", "en", Decimal("1500.00")),
+        ("1 500,50", "fr", Decimal("1500.50")),
+        ("1\u202f500,50", "fr", Decimal("1500.50")),
+        ("1\u00a0500,50", "fr", Decimal("1500.50")),
+        ("1500,50", "fr", Decimal("1500.50")),
+        ("1500", "fr", Decimal("1500.00")),
+        ("  ", "fr", None),
+    ],
+)
+def test_amounts_typed_the_language_s_way_are_read(text, locale, expected):
+    assert values.parse_amount(text, locale) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("1500,50", "en"),  # a French decimal comma: ambiguous in English
+        ("1.500,50", "en"),
+        ("1,50", "en"),
+        ("1,500", "fr"),  # an English grouping comma: 1.5 or 1500?
+        ("1.500,50", "fr"),
+        ("1500.50", "fr"),
+        ("15 00,50", "fr"),
+        ("1,500.505", "en"),
+        ("-5", "en"),
+        ("abc", "fr"),
+    ],
+)
+def test_ambiguous_or_malformed_amounts_are_refused(text, locale):
+    with pytest.raises(Invalid):
+        values.parse_amount(text, locale)
+
+
+def test_the_refusal_shows_the_expected_form():
+    with pytest.raises(Invalid) as english:
+        values.parse_amount("1500,50", "en")
+    assert "1,500.50" in str(english.value) and "1500.50" in str(english.value)
+    with pytest.raises(Invalid) as french:
+        values.parse_amount("1,500", "fr")
+    assert "1 500,50" in str(french.value)
+
+
+def test_amounts_are_shown_the_language_s_way():
+    assert values.format_amount(Decimal("1500.5"), "en") == "1,500.50"
+    assert values.format_amount(Decimal("1500.5"), "fr") == "1\u202f500,50"
+    assert values.format_amount_input(Decimal("1500.5"), "fr") == "1500,50"
+    assert values.format_amount(None, "fr") == "—"
+    assert values.format_count(1234, "fr") == "1\u202f234"
+
+
+def test_dates_in_both_languages():
+    assert values.format_date(date(2026, 12, 11), "en") == "Dec 11, 2026"
+    assert values.format_date(date(2026, 12, 11), "fr") == "11 déc. 2026"
+    assert values.parse_date("31/12/2026", "fr") == date(2026, 12, 31)
+    assert values.parse_date("12/31/2026", "en") == date(2026, 12, 31)
+    assert values.parse_date("2026-12-31", "fr") == date(2026, 12, 31)
+    with pytest.raises(Invalid):
+        values.parse_date("31/12/2026", "en")  # no 31st month
+    with pytest.raises(Invalid):
+        values.parse_date("11 déc. 2026", "fr")
+
+
+def test_moments_are_shown_in_the_time_zone():
+    from zoneinfo import ZoneInfo
+
+    moment = datetime(2026, 12, 11, 23, 30)  # stored naive UTC
+    assert values.format_datetime(moment, "fr", ZoneInfo("Europe/Paris")).startswith("12 déc. 2026")
+    assert values.format_datetime(moment, "en").startswith("Dec 11, 2026")
