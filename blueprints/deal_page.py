@@ -13,7 +13,7 @@ else's change; 200 fragments for htmx).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from blueprints.htmx import changed, is_htmx, respond
@@ -127,11 +127,29 @@ def _header_html(deal_id: int) -> str:
     other = shared_card.other_party_name(current_user, shared) if shared else None
     body = render_template("deal_page/_header.html", deal=deal, oob=True, other_party_name=other)
     if shared is not None:
+        body += new_activity_html(deal, shared)
+    return body
+
+
+@bp.before_request
+def mark_activity():
+    """Before an htmx change: where the history stands, so the answer sends only what the
+    change adds to it (`new_activity_html`), not the whole list again."""
+    if request.method == "POST" and is_htmx():
+        g.activity_mark = shared_card.activity_mark()
+
+
+def new_activity_html(deal, shared) -> str:
+    """Out of band after a change: the history rows it recorded, put at the top of the
+    Activity list (the whole list when no mark was taken)."""
+    mark = g.get("activity_mark")
+    if mark is None:
         rows, more = shared_card.activity_for(shared)
-        body += render_template(
+        return render_template(
             "deal_page/_activity.html", deal=deal, activity_rows=rows, activity_more=more, oob=True
         )
-    return body
+    rows = shared_card.activity_after(shared, mark)
+    return render_template("deal_page/_activity_new.html", deal=deal, activity_rows=rows)
 
 
 @bp.get("/deals/<id:deal_id>/fields/<key>")

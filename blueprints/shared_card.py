@@ -13,7 +13,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template
 from flask_login import current_user
 
-from blueprints.deal_page import back_to, own_shared_deal, render_deal_page
+from blueprints.deal_page import (
+    back_to,
+    mark_activity,
+    new_activity_html,
+    own_shared_deal,
+    render_deal_page,
+)
 from blueprints.htmx import changed, is_htmx, respond
 from forms.card import (
     ApproveForm,
@@ -35,6 +41,7 @@ from services import (
 from services.errors import Conflict, Forbidden, Invalid, NotFound
 
 bp = Blueprint("card", __name__)
+bp.before_request(mark_activity)
 
 
 def _card_part(deal_id: int, template: str, with_activity: bool = False, **state) -> str:
@@ -43,10 +50,7 @@ def _card_part(deal_id: int, template: str, with_activity: bool = False, **state
     card = shared_card.card_for(current_user, shared)
     body = render_template(template, deal=deal, card=card, **state)
     if with_activity:
-        rows, more = shared_card.activity_for(shared)
-        body += render_template(
-            "deal_page/_activity.html", deal=deal, activity_rows=rows, activity_more=more, oob=True
-        )
+        body += new_activity_html(deal, shared)
     return body
 
 

@@ -170,6 +170,24 @@ def other_party_name(user: User, shared: SharedDeal) -> str:
     )
 
 
+def activity_mark() -> int:
+    """The newest activity id now, of any deal: what a change records next comes after it."""
+    return db.session.scalar(sa.select(sa.func.max(Activity.id))) or 0
+
+
+def activity_after(shared: SharedDeal, mark: int) -> list[Activity]:
+    """The shared deal's history rows recorded after `mark` (activity_mark), newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Activity)
+            .where(Activity.shared_deal_id == shared.id, Activity.id > mark)
+            .options(joinedload(Activity.actor))
+            .order_by(Activity.id.desc())
+            .limit(ACTIVITY_PAGE_SIZE)
+        )
+    )
+
+
 def activity_for(shared: SharedDeal, before_id: int | None = None, limit: int = ACTIVITY_PAGE_SIZE):
     """The shared deal's history, newest first: up to `limit` rows older than `before_id`.
 

@@ -468,10 +468,23 @@ def test_team_save_with_htmx_returns_the_card(client, login_as, demo, db_session
     assert r.status_code == 200 and is_fragment(doc)
     assert len(doc.find_all(id="shared-deal-card")) == 1
     assert sorted(team(region(doc, "Shared deal"))) == ["Alice Martin", "Bob Nguyen", "Rita Okafor"]
-    # The activity comes along out of band, with the change at the top.
-    activity = region(doc, "Activity")
-    assert activity["hx-swap-oob"] == "true"
-    assert "added Bob Nguyen to the deal team" in activity_entries(activity)[0]
+    # Only the change's own history row comes along, put at the top of the Activity list.
+    (added,) = doc.select('[hx-swap-oob="afterbegin:#activity-list"]')
+    assert len(activity_entries(added)) == 1
+    assert "added Bob Nguyen to the deal team" in activity_entries(added)[0]
+    # The card (~11 KB, its team dialog included) and one row: not the 50-row history.
+    assert len(r.get_data()) < 12 * 1024, len(r.get_data())
+
+
+def test_a_save_that_changes_nothing_sends_no_history(client, login_as, demo, db_session):
+    login_as(demo.alice)
+    r = client.post(
+        url(demo.acme, "/team"),
+        data={"members": [demo.alice.id], "original_members": [demo.alice.id]},
+        headers=HX,
+    )
+    assert r.status_code == 200
+    assert not page(r).select("[hx-swap-oob*=activity]")
 
 
 @pytest.mark.parametrize("who", ["rita", "hana", "inactive", "missing"])
@@ -664,7 +677,8 @@ def test_notes_are_edited_by_both_parties_with_history(client, login_as, demo, d
     )
     doc = page(r)
     assert r.status_code == 200 and field_value(doc, "Next steps") == "Demo on Tuesday."
-    assert "changed the next steps" in activity_entries(region(doc, "Activity"))[0]
+    (added,) = doc.select('[hx-swap-oob="afterbegin:#activity-list"]')
+    assert "changed the next steps" in activity_entries(added)[0]
     row = db_session.scalar(sa.select(Activity).order_by(Activity.id.desc()))
     assert (row.before, row.after) == ("Book a joint discovery call.", "Demo on Tuesday.")
     # Alice, still looking at the old text, does not overwrite Rita's.

@@ -128,7 +128,7 @@ def test_alice_edits_the_amount_and_rita_sees_it(client, login_as, demo, db_sess
     doc = page(r)
     # The header and the Activity are refreshed out of band with the field.
     assert "88,000.00" in text(doc.select_one("#deal-header"))
-    assert "changed the amount" in text(doc.select_one("#activity"))
+    assert "changed the amount" in text(doc.select_one('[hx-swap-oob="afterbegin:#activity-list"]'))
     login_as(demo.rita)
     vendor_page = page(client.get(f"/deals/{demo.acme_shared.vendor_deal_id}"))
     assert field_value(vendor_page, "Amount") == "88,000.00"

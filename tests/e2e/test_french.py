@@ -49,6 +49,7 @@ def test_flow_1_registered_deals_in_french(fr_page, live_server):
     connect(page, live_server, "alice@brightside.example")
     shoot(page, "login-then-deals")
     expect(page.get_by_role("heading", name="Transactions")).to_be_visible()
+    page.locator("details.filter-builder > summary").click()  # "Filtres"
     page.get_by_label("Propriété").select_option(
         label="Nombre d'enregistrements de transactions actives"
     )
