@@ -67,22 +67,24 @@ class RegistrationForm(FlaskForm):
     expires_on = DateField("Expiry date (optional)")
 
 
-_MESSAGE_LENGTH = Length(max=MAX_MESSAGE, message=f"Use at most {MAX_MESSAGE:,} characters.")
+_MESSAGE_LENGTH = Length(
+    max=MAX_MESSAGE, message=_l("Use at most %(num)s characters.", num=MAX_MESSAGE)
+)
 
 
 class RegistrationRequestForm(FlaskForm):
     message = TextAreaField(
-        "Message (optional)", filters=[_normalise_text], validators=[_MESSAGE_LENGTH]
+        _l("Message (optional)"), filters=[_normalise_text], validators=[_MESSAGE_LENGTH]
     )
 
 
 class ApproveForm(FlaskForm):
-    expires_on = DateField("Expiry date (optional)")
+    expires_on = DateField(_l("Expiry date (optional)"))
 
 
 class DeclineForm(FlaskForm):
     reason = TextAreaField(
-        "Reason",
+        _l("Reason"),
         filters=[_normalise_text],
         validators=[DataRequired(REASON_REQUIRED), _MESSAGE_LENGTH],
     )

@@ -42,7 +42,7 @@ class _FieldForm(FlaskForm):
 
 class NameForm(_FieldForm):
     name = StringField(
-        "Deal name",
+        _l("Deal name"),
         filters=[_strip],
         validators=[
             DataRequired(rules.ENTER_NAME),

@@ -114,7 +114,7 @@ def request(
         raise Forbidden(NOT_PARTNER)
     message = (message or "").strip()
     if len(message) > MAX_MESSAGE:
-        raise Invalid(_("Use at most %(num)s characters.", num=f"{MAX_MESSAGE:,}"), "message")
+        raise Invalid(_("Use at most %(num)s characters.", num=MAX_MESSAGE), "message")
     with shared_deal_change(shared, actor) as change:
         if _open_request(change.shared.id) is not None:
             raise Invalid(ALREADY_OPEN)
@@ -189,7 +189,7 @@ def decline(shared: SharedDeal, actor: User, request_id: int, reason: str) -> No
     if not reason:
         raise Invalid(REASON_REQUIRED, "reason")
     if len(reason) > MAX_MESSAGE:
-        raise Invalid(_("Use at most %(num)s characters.", num=f"{MAX_MESSAGE:,}"), "reason")
+        raise Invalid(_("Use at most %(num)s characters.", num=MAX_MESSAGE), "reason")
     with shared_deal_change(shared, actor) as change:
         made = _decide(change.shared, actor, request_id)
         made.status, made.decline_reason = "declined", reason

@@ -84,7 +84,7 @@ def _clean_name(user: User, name: str, *, except_id: int | None = None) -> str:
     if not name:
         raise Invalid(_("Enter a name for the view."), field="name")
     if len(name) > MAX_NAME:
-        raise Invalid(f"A view name is at most {MAX_NAME} characters.", field="name")
+        raise Invalid(_("A view name is at most %(num)s characters.", num=MAX_NAME), field="name")
     built_in = next((t.name for t in BUILT_IN_TABS if t.name.casefold() == name.casefold()), None)
     if built_in:
         raise Invalid(

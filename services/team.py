@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -96,7 +97,7 @@ def apply_changes(
     """
     added, removed = set(added), set(removed)
     if added & removed:
-        raise Invalid("A user cannot be both added and removed.", "members")
+        raise Invalid(_("A user cannot be both added and removed."), "members")
     with shared_deal_change(shared, actor) as change:
         shared = change.shared
         own = {

@@ -176,7 +176,7 @@ def parse_condition(
             )
         )
     if len(text) > MAX_TEXT:
-        raise FilterError(f"A value is at most {MAX_TEXT} characters.")
+        raise FilterError(_("A value is at most %(num)s characters.", num=MAX_TEXT))
     if op.takes == "many":
         return _condition(prop, op, _parse_choices(prop, values, choices, from_form))
     if op.takes == "days":

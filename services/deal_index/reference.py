@@ -47,7 +47,7 @@ BUILT_IN_TABS = (
     ViewTab("registered", _l("Registered deals"), "f=active_registrations:gt:0"),
 )
 # The vendor's reps also have the partners' open requests to decide on.
-VENDOR_TABS = (ViewTab("requests", "Registration requests", "f=open_requests:gt:0"),)
+VENDOR_TABS = (ViewTab("requests", _l("Registration requests"), "f=open_requests:gt:0"),)
 
 
 @dataclass

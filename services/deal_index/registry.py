@@ -192,7 +192,7 @@ PROPERTIES: dict[str, Property] = {
         ),
         Property(
             "open_requests",
-            "Open registration requests",
+            _l("Open registration requests"),
             "number",
             expression=lambda s: registration_queries.open_request_count_for_deal(),
             whole_numbers=True,
