@@ -200,16 +200,7 @@ def create(creator: User, data: NewSharedDeal, today: date | None = None) -> Sha
         raise InvalidSharedDeal(errors)
     with writing():
         _land_again(sharing)
-        own_deal = Deal(
-            account_id=creator.account_id,
-            name=data.name,
-            amount=data.amount,
-            close_date=data.close_date,
-            pipeline_id=pipeline.id,
-            stage_id=stage.id,
-            owner_id=creator.id,
-        )
-        db.session.add(own_deal)
+        own_deal = _new_deal(creator.account_id, data, stage, creator)
         db.session.flush()
         shared, other_owner = _link(creator, own_deal, sharing)
         if creator.account.is_vendor:
@@ -305,6 +296,21 @@ def _land_again(sharing: _Sharing) -> None:
     sharing.landing_stage = landing_stage
 
 
+def _new_deal(account_id: int, values, stage: Stage, owner: User | None) -> Deal:
+    """A new deal of `account_id` in `stage`, with `values`' name, amount and close date."""
+    deal = Deal(
+        account_id=account_id,
+        name=values.name,
+        amount=values.amount,
+        close_date=values.close_date,
+        pipeline_id=stage.pipeline_id,
+        stage_id=stage.id,
+        owner_id=owner.id if owner else None,
+    )
+    db.session.add(deal)
+    return deal
+
+
 def _link(creator: User, own_deal: Deal, sharing: _Sharing) -> tuple[SharedDeal, User | None]:
     """Inside a write: link `own_deal` with a new deal of the other party. No commit.
 
@@ -317,16 +323,8 @@ def _link(creator: User, own_deal: Deal, sharing: _Sharing) -> tuple[SharedDeal,
     creator_is_vendor = creator.account.is_vendor
     other = sharing.other
     other_owner = default_owner_of(other)
-    other_deal = Deal(
-        account_id=other.id,
-        name=own_deal.name,
-        amount=own_deal.amount,
-        close_date=own_deal.close_date,
-        pipeline_id=sharing.landing_stage.pipeline_id,
-        stage_id=sharing.landing_stage.id,
-        owner_id=other_owner.id if other_owner else None,
-    )
-    db.session.add(other_deal)
+    # The shared properties start as the creator's deal has them.
+    other_deal = _new_deal(other.id, own_deal, sharing.landing_stage, other_owner)
     db.session.flush()
     partner_deal, vendor_deal = (
         (other_deal, own_deal) if creator_is_vendor else (own_deal, other_deal)
