@@ -126,7 +126,16 @@ def _controls(draft: deal_index.Draft) -> dict:
 def index():
     reference = deal_index.index_reference(current_user)
     parsed = deal_index.parse(request.args, reference.choices)
-    _current_tab(reference, parsed.state.view)
+    tab = _current_tab(reference, parsed.state.view)
+    if tab.query and not parsed.state.saved_query():
+        # The address names a view and nothing else a view keeps.
+        if set(request.args) <= {"view", "page"}:
+            # Typed, bookmarked or linked ("/deals?view=requests"): open the view itself.
+            view_state = deal_index.parse_query(tab.href_query(), reference.choices).state
+            return redirect(index_url(replace(view_state, page=parsed.state.page)), code=303)
+        # The form took every filter off the view: that is the "All deals" list, and its
+        # address is /deals (so "/deals?view=…" alone always means the view).
+        parsed.state = replace(parsed.state, view="")
     if parsed.needs_redirect and not is_htmx():
         return redirect(index_url(parsed.state), code=303)
     return render_index(

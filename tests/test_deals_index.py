@@ -539,3 +539,33 @@ def test_the_fragment_is_small(client, login_as, demo):
         # plus the view tabs, "Reset" and the filter count out of band.
         assert len(fragment) <= 300 * listed + 1000, (query, len(fragment) / listed)
         assert len(fragment) <= 0.4 * len(whole), (query, len(fragment) / len(whole))
+
+
+def test_a_view_named_alone_in_the_address_opens_that_view(client, login_as, demo):
+    """`/deals?view=requests` (typed, bookmarked, linked) is the vendor's requests view itself,
+    not all deals marked "changed"; so are the built-in views."""
+    login_as(demo.rita)
+    response = client.get("/deals?view=requests")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/deals?view=requests&f=open_requests:gt:0"
+    doc = page(client.get("/deals?view=requests", follow_redirects=True))
+    tabs = doc.find("nav", attrs={"aria-label": "Views"})
+    assert text(tabs.find("a", attrs={"aria-current": "page"})) == "Registration requests"
+    assert "Reset" not in links(doc)
+    login_as(demo.alice)
+    response = client.get("/deals?view=registered&page=2")
+    location = "/deals?view=registered&f=active_registrations:gt:0&page=2"
+    assert response.headers["Location"] == location
+    assert client.get("/deals?view=all").status_code == 200  # "All deals" has no filter
+
+
+def test_removing_a_views_last_filter_shows_all_deals_at_their_own_address(client, login_as, demo):
+    """Else `/deals?view=registered` would mean two lists: the view, and the view emptied."""
+    login_as(demo.alice)
+    response = client.get("/deals?view=registered&f=active_registrations:gt:0&q=&remove=0")
+    assert response.status_code == 303 and response.headers["Location"] == "/deals"
+    doc = page(
+        client.get("/deals?view=registered&f=active_registrations:gt:0&q=&remove=0", headers=HTMX)
+    )
+    tabs = doc.find("nav", attrs={"aria-label": "Views"})
+    assert text(tabs.find("a", attrs={"aria-current": "page"})) == "All deals"
