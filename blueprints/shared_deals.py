@@ -21,7 +21,7 @@ def _with_parties(form: SharingTermsForm, user) -> SharingTermsForm:
     vendor_side = user.account.is_vendor
     parties = shared_deals.other_parties_for(user)
     other = form.other_party()
-    other.choices = [SelectChoice("", "Choose a partner…")] if vendor_side else []
+    other.choices = [SelectChoice("", _("Choose a partner…"))] if vendor_side else []
     other.choices += [SelectChoice(a.id, a.name) for a in parties]
     if not vendor_side and len(parties) == 1 and other.data is None:
         other.data = parties[0].id

@@ -64,7 +64,7 @@ class NoteForm(FlaskForm):
 
 
 class RegistrationForm(FlaskForm):
-    expires_on = DateField("Expiry date (optional)")
+    expires_on = DateField(_l("Expiry date (optional)"))
 
 
 _MESSAGE_LENGTH = Length(

@@ -78,7 +78,7 @@ def create_user(
         raise Invalid(_("Role must be admin or member."), "role")
     _check_password(password)
     if db.session.scalar(sa.select(User.id).where(User.email == email)):
-        raise Invalid(f"A user with the email {email} already exists.", "email")
+        raise Invalid(_("A user with the email %(email)s already exists.", email=email), "email")
     user = User(
         account_id=account.id,
         email=email,

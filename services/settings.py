@@ -35,7 +35,9 @@ def referred_pipeline_for(account: Account) -> Pipeline:
             return pipeline
     pipelines = pipelines_of(account.id)
     if not pipelines:
-        raise Invalid(f"{account.name} has no pipeline to receive shared deals.")
+        raise Invalid(
+            _("%(account)s has no pipeline to receive shared deals.", account=account.name)
+        )
     return pipelines[0]
 
 

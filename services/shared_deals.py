@@ -284,7 +284,7 @@ def _check_terms(
 
 def cannot_receive(account: Account) -> str:
     """The message for an other party with no pipeline to land a shared deal in."""
-    return f"{account.name} cannot receive shared deals: it has no pipeline."
+    return _("%(account)s cannot receive shared deals: it has no pipeline.", account=account.name)
 
 
 def _land_again(sharing: _Sharing) -> None:

@@ -569,3 +569,64 @@ def test_removing_a_views_last_filter_shows_all_deals_at_their_own_address(clien
     )
     tabs = doc.find("nav", attrs={"aria-label": "Views"})
     assert text(tabs.find("a", attrs={"aria-current": "page"})) == "All deals"
+
+
+FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "language", "param"),
+    [
+        ("1 500,50", FRENCH, "amount:gt:1500.50"),
+        ("1500,50", FRENCH, "amount:gt:1500.50"),
+        ("1500.5", FRENCH, "amount:gt:1500.5"),  # what a number box sends, in any language
+        ("1,500.50", {}, "amount:gt:1500.50"),
+        ("1500.50", {}, "amount:gt:1500.50"),
+    ],
+)
+def test_a_typed_amount_filter_reads_the_users_language(
+    client, login_as, demo, typed, language, param
+):
+    login_as(demo.alice)
+    form = {"property": "amount", "operator": "gt", "value": typed}
+    response = client.get("/deals", query_string=form, headers=language)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/deals?f={param}"  # neutral, whatever the language
+
+
+@pytest.mark.parametrize(
+    ("typed", "language", "message"),
+    [
+        ("1500,50", {}, "Amount needs a number, like 1,500.50."),
+        ("1.500,50", {}, "Amount needs a number, like 1,500.50."),
+        ("1,500", FRENCH, "Montant : saisissez un nombre, comme 1 500,50."),
+        ("1.500", FRENCH, "Montant : saisissez un nombre, comme 1 500,50."),
+    ],
+)
+def test_an_amount_filter_ambiguous_in_the_users_language_is_refused(
+    client, login_as, demo, typed, language, message
+):
+    login_as(demo.alice)
+    form = {"f": "amount:gt:1000", "property": "amount", "operator": "gt", "value": typed}
+    response = client.get("/deals", query_string=form, headers=language)
+    assert response.status_code == 200
+    assert message in alerts(page(response))
+    state = page(response).find(id="deals-state")
+    assert [i["value"] for i in state.find_all("input")] == ["amount:gt:1000"]  # unchanged
+
+
+def test_filter_chips_and_errors_speak_french(client, login_as, demo):
+    login_as(demo.alice)
+    url = "/deals?f=amount:gt:1500.5&f=close_date:before:2026-03-31&f=name:contains:acme"
+    chips = region(page(client.get(url, headers=FRENCH)), "Filtres appliqués")
+    assert [text(chip.find("span")) for chip in chips.find_all("li", class_="filter-chip")] == [
+        "Montant est supérieur à 1 500,50",
+        "Date de fermeture est avant 31 mars 2026",
+        "Nom de la transaction contient « acme »",
+    ]
+    doc = page(client.get("/deals?f=stage:any_of:Nope&f=amount:contains:1", headers=FRENCH))
+    assert " ".join(alerts(doc)) == (
+        "Phase de la transaction : « Nope » ne fait pas partie des choix. "
+        "Montant ne se filtre pas ainsi ; utilisez « est égal à », « est supérieur à », "
+        "« est inférieur à », « est entre », « est connu », « est inconnu »."
+    )

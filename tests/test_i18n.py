@@ -106,3 +106,19 @@ def test_time_zone_user_then_account_then_utc(app, demo, db_session):
         refresh()  # the test's app context outlives each request context: drop the cache
         assert str(current_timezone()) == "UTC"
     db_session.rollback()
+
+
+def test_french_quotes_a_request_message_and_offers_partners_in_french(client, login_as, demo):
+    login_as(demo.rita)
+    client.post("/language", data={"language": "fr", "next": "/deals"})
+    hooli = demo.deal(demo.northwind, "Hooli customer portal")
+    soup = BeautifulSoup(client.get(f"/deals/{hooli.id}").data, "lxml")
+    message = soup.find(class_="request-message")
+    assert message.get_text() == "«\u00a0They sign next quarter; please register us.\u00a0»"
+    soup = BeautifulSoup(client.get("/deals/new").data, "lxml")
+    assert soup.find(id="partner").find("option").get_text() == "Choisissez un partenaire…"
+    client.post("/language", data={"language": "en", "next": "/deals"})
+    soup = BeautifulSoup(client.get(f"/deals/{hooli.id}").data, "lxml")
+    assert soup.find(class_="request-message").get_text() == (
+        "“They sign next quarter; please register us.”"
+    )

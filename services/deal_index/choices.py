@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from models import Account, Pipeline, Product, Stage, User
-from services.deal_index.registry import FilterError, Property
+from services.deal_index.registry import Property, not_a_choice
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class ChoiceOptions:
         for token in tokens:
             found = by_text.get(token) or by_text.get(token.casefold())
             if not found:
-                raise FilterError(f"{prop.label}: “{token[:40]}” is not one of the choices.")
+                raise not_a_choice(prop, token)
             ids.update(dict.fromkeys(found))
         return tuple(ids)
 

@@ -85,7 +85,7 @@ class Condition:
                 high=self.shown[1],
             )
         if self.prop.type == "text":
-            return f"{start} “{self.shown[0]}”"
+            return _("%(condition)s “%(value)s”", condition=start, value=self.shown[0])
         return f"{start} {self.shown[0]}"
 
     def where(self, scope: Scope) -> sa.ColumnElement:

@@ -16,10 +16,19 @@ from urllib.parse import parse_qsl
 
 from flask_babel import gettext as _
 
+from i18n import current_language
+from services import values
 from services.deal_index.choices import ChoiceOptions
 from services.deal_index.columns import COLUMNS, DEFAULT_COLUMNS, DEFAULT_DESCENDING, DEFAULT_SORT
 from services.deal_index.conditions import Condition
-from services.deal_index.registry import LAST_PAGE, PROPERTIES, FilterError, Operator, Property
+from services.deal_index.registry import (
+    LAST_PAGE,
+    PROPERTIES,
+    FilterError,
+    Operator,
+    Property,
+    not_a_choice,
+)
 from services.deal_index.state import LAYOUTS, Draft, IndexState, Parsed
 from services.errors import Invalid
 from services.values import parse_canonical_date, parse_id
@@ -162,8 +171,14 @@ def parse_condition(
         raise FilterError(_("Choose an operator for %(property)s.", property=prop.label))
     op = prop.operator(operator_key)
     if op is None:
-        allowed = ", ".join(f"“{o.label}”" for o in prop.operators)
-        raise FilterError(f"{prop.label} cannot be filtered that way; use {allowed}.")
+        allowed = ", ".join(_("“%(operator)s”", operator=o.label) for o in prop.operators)
+        raise FilterError(
+            _(
+                "%(property)s cannot be filtered that way; use %(operators)s.",
+                property=prop.label,
+                operators=allowed,
+            )
+        )
     if op.takes == "none":
         return _condition(prop, op)
     text = ", ".join(values) if op.takes == "many" else " ".join(values)
@@ -181,17 +196,23 @@ def parse_condition(
         return _condition(prop, op, _parse_choices(prop, values, choices, from_form))
     if op.takes == "days":
         return _condition(prop, op, (_parse_days(prop, text),))
+    typed = from_form  # typed in the user's language (URLs and views are language-neutral)
     if op.takes == "range":
         if boxes == 2 and len(values) != 2:
             raise FilterError(_("%(property)s: fill in both boxes.", property=prop.label))
         parts = values if len(values) == 2 else _split_range(prop, text)
-        low, high = (_parse_value(prop, part) for part in parts)
+        low, high = (_parse_value(prop, part, typed) for part in parts)
         if low > high:
-            raise FilterError(f"{prop.label}: the first value must not be after the second.")
+            raise FilterError(
+                _(
+                    "%(property)s: the first value must not be after the second.",
+                    property=prop.label,
+                )
+            )
         return _condition(prop, op, (low, high))
     if prop.type == "text":
         return _condition(prop, op, (text.strip(),))
-    return _condition(prop, op, (_parse_value(prop, text),))
+    return _condition(prop, op, (_parse_value(prop, text, typed),))
 
 
 def _condition(prop: Property, op: Operator, values: tuple = ()) -> Condition:
@@ -213,14 +234,21 @@ def _split_param(raw: str) -> tuple[str, str, list[str]]:
     return property_key, operator_key, values
 
 
-_RANGE_SEPARATORS = re.compile(r"\s*\.\.\s*|\s+and\s+|\s+to\s+|\s*–\s*|\s+-\s+", re.IGNORECASE)
+# "1000..5000", "1000 and 5000", "1000 to 5000", "1000 et 5000", "1000 à 5000", "1000 – 5000".
+_RANGE_SEPARATORS = re.compile(r"\s*\.\.\s*|\s+(?:and|to|et|à)\s+|\s*–\s*|\s+-\s+", re.IGNORECASE)
 
 
 def _split_range(prop: Property, text: str) -> list[str]:
     parts = _RANGE_SEPARATORS.split(text.strip())
     if len(parts) != 2 or not all(parts):
         example = "2026-01-01..2026-03-31" if prop.type == "date" else "1000..5000"
-        raise FilterError(f"{prop.label}: give two values, like {example}.")
+        raise FilterError(
+            _(
+                "%(property)s: give two values, like %(example)s.",
+                property=prop.label,
+                example=example,
+            )
+        )
     return parts
 
 
@@ -231,12 +259,12 @@ def _parse_choices(
     if choices is not None:
         return choices.resolve(prop, tokens)
     if from_form and not all(t.isdigit() for t in tokens):
-        raise FilterError(f"{prop.label}: choose from the list.")
+        raise FilterError(_("%(property)s: choose from the list.", property=prop.label))
     ids: dict[int, None] = {}  # ordered and de-duplicated in linear time
     for token in tokens:
         number = parse_id(token)
         if number is None:
-            raise FilterError(f"{prop.label}: “{token[:40]}” is not one of the choices.")
+            raise not_a_choice(prop, token)
         ids[number] = None
     return tuple(ids)
 
@@ -300,49 +328,89 @@ def _int_or_none(raw) -> int | None:
 _NUMBER = re.compile(r"-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
 
 
-def _parse_value(prop: Property, text: str) -> date | int | Decimal:
-    """One value of a date or number property, from what the user typed."""
+def _parse_value(prop: Property, text: str, typed: bool = False) -> date | int | Decimal:
+    """One value of a date or number property.
+
+    `typed`: from the filter form, where an amount or a date may also be written
+    the user's language's way ("1 500,50", "31/12/2026"); the query string's
+    `f=` is language-neutral.
+    """
     text = text.strip()
     if prop.type == "date":
-        return _parse_date(prop, text)
+        return _parse_date(prop, text, typed)
     if prop.whole_numbers:
         return _parse_count(prop, text)
-    return _parse_amount(prop, text)
+    return _parse_amount(prop, text, typed)
 
 
-def _parse_date(prop: Property, text: str) -> date:
-    """An ISO date within what both databases accept (services/values.py): 2026-03-31."""
+def _problem(prop: Property, error: Invalid) -> FilterError:
+    return FilterError(_("%(property)s: %(problem)s", property=prop.label, problem=error.message))
+
+
+def _parse_date(prop: Property, text: str, typed: bool) -> date:
+    """An ISO date within what both databases accept (services/values.py): 2026-03-31;
+    typed in the form, also the language's numeric form (31/12/2026 in French)."""
     try:
+        if typed:
+            return values.parse_date(text, current_language())
         parsed = parse_canonical_date(text)
     except Invalid as error:
-        raise FilterError(f"{prop.label}: {error.message}") from None
+        raise _problem(prop, error) from None
     if parsed is None:
-        raise FilterError(f"{prop.label} needs a date like 2026-03-31.")
+        raise FilterError(
+            _(
+                "%(property)s needs a date like %(example)s.",
+                property=prop.label,
+                example="2026-03-31",
+            )
+        )
     return parsed
 
 
 def _parse_count(prop: Property, text: str) -> int:
     """A whole number of at most six digits: 0, 2."""
     if not re.fullmatch(r"\d{1,6}", text):
-        raise FilterError(f"{prop.label} needs a whole number, like 0 or 2.")
+        raise FilterError(_("%(property)s needs a whole number, like 0 or 2.", property=prop.label))
     return int(text)
 
 
-def _parse_amount(prop: Property, text: str) -> Decimal:
-    """A number with optional thousands commas and decimals: 25000, 1,500.50, -3."""
+def _parse_amount(prop: Property, text: str, typed: bool) -> Decimal:
+    """A number: in `f=`, with optional thousands commas and decimals (25000, 1,500.50, -3);
+    typed in the form, what a number box sends (1500.5) or the language's way, strictly
+    ("1,500.50" in English, "1 500,50" in French; "1500,50" is refused in English)."""
+    if typed and not _TYPED_NEUTRAL.fullmatch(text):
+        language = current_language()
+        try:
+            amount = values.parse_amount(text, language)
+        except Invalid:
+            amount = None
+        if amount is None:
+            raise _needs_a_number(prop, values.amount_example(language))
+        return amount
     if not _NUMBER.fullmatch(text) or len(text) > 20:
-        raise FilterError(f"{prop.label} needs a number, like 25000 or 1,500.50.")
+        raise _needs_a_number(prop, "1500.50")
     try:
         return Decimal(text.replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the pattern already refused it
-        raise FilterError(f"{prop.label} needs a number.") from None
+        raise _needs_a_number(prop, "1500.50") from None
+
+
+# What a number box sends whatever the language; at most two decimals, so that
+# "1.500" (a thousand and a half, in French) is not read as 1.5.
+_TYPED_NEUTRAL = re.compile(r"-?\d{1,15}(\.\d{1,2})?")
+
+
+def _needs_a_number(prop: Property, example: str) -> FilterError:
+    return FilterError(
+        _("%(property)s needs a number, like %(example)s.", property=prop.label, example=example)
+    )
 
 
 def _parse_days(prop: Property, text: str) -> int:
     """A number of days, 1 to MAX_DAYS."""
     text = text.strip()
     if not re.fullmatch(r"\d{1,5}", text) or not 1 <= int(text) <= MAX_DAYS:
-        raise FilterError(f"{prop.label}: give a number of days, like 30.")
+        raise FilterError(_("%(property)s: give a number of days, like 30.", property=prop.label))
     return int(text)
 
 
@@ -354,9 +422,15 @@ def _param_text(value) -> str:
 
 
 def _display_text(value) -> str:
-    """A value as a chip shows it: 1,500.50, 25,000."""
+    """A value as a chip shows it, the user's language's way: 1,500.50 / 1 500,50, 25,000,
+    Mar 31, 2026 / 31 mars 2026."""
+    language = current_language()
     if isinstance(value, Decimal):
-        return f"{value:,.0f}" if value == value.to_integral() else f"{value:,.2f}"
+        if value == value.to_integral():
+            return values.format_count(int(value), language)
+        return values.format_amount(value, language)
     if isinstance(value, int):
-        return f"{value:,}"
+        return values.format_count(value, language)
+    if isinstance(value, date):
+        return values.format_date(value, language)
     return str(value)

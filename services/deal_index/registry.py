@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from models import Account, Deal, ProductInterest, SharedDeal, User
@@ -48,6 +49,17 @@ class Scope:
 
 class FilterError(ValueError):
     """A condition the registry refuses; the message is fit to show the user."""
+
+
+def not_a_choice(prop: Property, token: str) -> FilterError:
+    """The refusal of a choice value that names none of the property's choices."""
+    return FilterError(
+        _(
+            "%(property)s: “%(value)s” is not one of the choices.",
+            property=prop.label,
+            value=token[:40],
+        )
+    )
 
 
 # ---------------------------------------------------------------- operators
