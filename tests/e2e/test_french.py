@@ -131,3 +131,16 @@ def test_amounts_are_typed_and_shown_per_language(fr_page, live_server, fresh_ap
     expect(page.get_by_role("alert")).to_contain_text("Enter an amount like 1,500.50")
     page.goto(acme_url(live_server, fresh_app))
     expect(page.locator("#field-amount dd").first).to_have_text("1,500.50")
+
+
+def test_the_language_chosen_in_the_user_menu_persists_across_logins(page, live_server, log_in):
+    log_in("bob@brightside.example")  # an English browser
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.locator(".user-menu summary").click()
+    page.get_by_role("button", name="Français").click()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")  # logged out: the browser's
+    log_in("bob@brightside.example")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.get_by_role("heading", name="Transactions")).to_be_visible()
