@@ -212,15 +212,23 @@ def conflicts_for(shared: SharedDeal, today: date | None = None) -> list[Conflic
 
     The company is the partner's deal's; a deal without a company conflicts with none.
     """
-    today = today or date.today()
-    company = db.session.scalar(
-        sa.select(Deal.company_name).where(Deal.id == shared.partner_deal_id)
+    rows = db.session.execute(conflicts_select(shared, today or date.today()))
+    return [Conflicting(*row) for row in rows]
+
+
+def conflicts_select(shared: SharedDeal, today: date) -> sa.Select:
+    """SELECT (partner, deal name, company) of `conflicts_for`, the first 20 by partner and deal.
+
+    The partner deal's company is read in the same statement, so the deal page can run
+    this inside its card statement (services/shared_card.py).
+    """
+    own, other = aliased(Deal), aliased(SharedDeal)
+    wanted = (
+        sa.select(_company_key(own.company_name))
+        .where(own.id == shared.partner_deal_id, _company_key(own.company_name) != "")
+        .scalar_subquery()
     )
-    if not (company or "").strip():
-        return []
-    wanted = company.replace(" ", "").lower()
-    other = aliased(SharedDeal)
-    rows = db.session.execute(
+    return (
         sa.select(Account.name, Deal.name, Deal.company_name)
         .select_from(other)
         .join(Deal, Deal.id == other.partner_deal_id)
@@ -238,4 +246,3 @@ def conflicts_for(shared: SharedDeal, today: date | None = None) -> list[Conflic
         .order_by(Account.name, Deal.name)
         .limit(20)
     )
-    return [Conflicting(*row) for row in rows]
