@@ -212,20 +212,26 @@ def conflicts_for(shared: SharedDeal, today: date | None = None) -> list[Conflic
 
     The company is the partner's deal's; a deal without a company conflicts with none.
     """
-    rows = db.session.execute(conflicts_select(shared, today or date.today()))
-    return [Conflicting(*row) for row in rows]
+    select = conflicts_select(
+        shared.vendor_account_id,
+        shared.partner_account_id,
+        shared.partner_deal_id,
+        today or date.today(),
+    )
+    return [Conflicting(*row) for row in db.session.execute(select)]
 
 
-def conflicts_select(shared: SharedDeal, today: date) -> sa.Select:
+def conflicts_select(vendor_account_id, partner_account_id, partner_deal_id, today) -> sa.Select:
     """SELECT (partner, deal name, company) of `conflicts_for`, the first 20 by partner and deal.
 
-    The partner deal's company is read in the same statement, so the deal page can run
-    this inside its card statement (services/shared_card.py).
+    The shared deal's parties, partner deal and `today` are values or bind parameters; the
+    partner deal's company is read in the same statement, so the deal page can run this
+    inside its card statement (services/shared_card.py).
     """
     own, other = aliased(Deal), aliased(SharedDeal)
     wanted = (
         sa.select(_company_key(own.company_name))
-        .where(own.id == shared.partner_deal_id, _company_key(own.company_name) != "")
+        .where(own.id == partner_deal_id, _company_key(own.company_name) != "")
         .scalar_subquery()
     )
     return (
@@ -234,8 +240,8 @@ def conflicts_select(shared: SharedDeal, today: date) -> sa.Select:
         .join(Deal, Deal.id == other.partner_deal_id)
         .join(Account, Account.id == other.partner_account_id)
         .where(
-            other.vendor_account_id == shared.vendor_account_id,
-            other.partner_account_id != shared.partner_account_id,
+            other.vendor_account_id == vendor_account_id,
+            other.partner_account_id != partner_account_id,
             _company_key(Deal.company_name) == wanted,
             sa.exists(
                 sa.select(1).where(

@@ -7,6 +7,7 @@ shared deal is reachable only from the deal id of one of its two parties.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -124,7 +125,18 @@ def card_for(user: User, shared: SharedDeal, today: date | None = None) -> Share
     """Load everything the card shows in one statement (`_card_statement`), no lazy loads."""
     today = today or date.today()
     kinds: dict[str, list] = {kind: [] for kind in _CARD_LISTS}
-    for row in db.session.execute(_card_statement(user, shared, today)):
+    is_vendor = user.account_id == shared.vendor_account_id
+    parameters = {
+        "shared_id": shared.id,
+        "account_id": user.account_id,
+        "other_account_id": shared.other_account_id(user.account_id),
+        "other_deal_id": shared.other_deal_id(user.account_id),
+        "vendor_account_id": shared.vendor_account_id,
+        "partner_account_id": shared.partner_account_id,
+        "partner_deal_id": shared.partner_deal_id,
+        "today": today,
+    }
+    for row in db.session.execute(_card_statement(is_vendor), parameters):
         kinds[row.kind].append(row)
     (party,) = kinds["party"]
     members = [
@@ -235,6 +247,10 @@ def _rows(kind: str, order_by, **columns) -> sa.Select:
     )
 
 
+def _parameter(name: str):
+    return sa.bindparam(name, type_=sa.Integer)
+
+
 def _column(value, type_):
     """A column of the union, typed alike in every list (CAST, which SQLite would turn a
     stored date or time into a number with, only for NULL and the plain types)."""
@@ -245,14 +261,20 @@ def _column(value, type_):
     return sa.cast(value, type_)
 
 
-def _card_statement(user: User, shared: SharedDeal, today: date) -> sa.Select:
+@functools.cache
+def _card_statement(is_vendor: bool) -> sa.Select:
     """The card's lists in one statement: the other party and its stage, the team, product
     interest and the catalogue, registrations, requests, who may join the team and, for
-    the vendor's users while a request is open, the conflicting registrations."""
+    the vendor's users while a request is open, the conflicting registrations.
+
+    Built once per side, with bind parameters (see `card_for`): building a statement
+    this size costs more than running it.
+    """
+    shared_id, account_id = _parameter("shared_id"), _parameter("account_id")
     other_stage = (
         sa.select(Stage.name)
         .join(Deal, Deal.stage_id == Stage.id)
-        .where(Deal.id == shared.other_deal_id(user.account_id))
+        .where(Deal.id == _parameter("other_deal_id"))
         .scalar_subquery()
     )
     registered_by, deregistered_by = aliased(User), aliased(User)
@@ -265,7 +287,7 @@ def _card_statement(user: User, shared: SharedDeal, today: date) -> sa.Select:
             text1=Account.name,
             text2=Account.kind,
             text3=other_stage,
-        ).where(Account.id == shared.other_account_id(user.account_id)),
+        ).where(Account.id == _parameter("other_account_id")),
         # The partner's members first ("partner" sorts before "vendor"), then by name.
         _rows(
             "member",
@@ -280,16 +302,16 @@ def _card_statement(user: User, shared: SharedDeal, today: date) -> sa.Select:
         .select_from(DealTeamMember)
         .join(User, User.id == DealTeamMember.user_id)
         .join(Account, Account.id == User.account_id)
-        .where(DealTeamMember.shared_deal_id == shared.id),
+        .where(DealTeamMember.shared_deal_id == shared_id),
         _rows("product", (Product.position, Product.name), id=Product.id, text1=Product.name)
         .join(ProductInterest, ProductInterest.product_id == Product.id)
-        .where(ProductInterest.shared_deal_id == shared.id),
+        .where(ProductInterest.shared_deal_id == shared_id),
         _rows(
             "catalogue",
             (Product.vendor_account_id, Product.position, Product.name),
             id=Product.id,
             text1=Product.name,
-        ).where(Product.vendor_account_id == shared.vendor_account_id),
+        ).where(Product.vendor_account_id == _parameter("vendor_account_id")),
         _rows(
             "registration",
             (DealRegistration.registered_at.desc(), DealRegistration.id.desc()),
@@ -303,7 +325,7 @@ def _card_statement(user: User, shared: SharedDeal, today: date) -> sa.Select:
         .select_from(DealRegistration)
         .outerjoin(registered_by, registered_by.id == DealRegistration.registered_by_id)
         .outerjoin(deregistered_by, deregistered_by.id == DealRegistration.deregistered_by_id)
-        .where(DealRegistration.shared_deal_id == shared.id),
+        .where(DealRegistration.shared_deal_id == shared_id),
         _rows(
             "request",
             RegistrationRequest.id.desc(),
@@ -319,16 +341,21 @@ def _card_statement(user: User, shared: SharedDeal, today: date) -> sa.Select:
         .select_from(RegistrationRequest)
         .outerjoin(requester, requester.id == RegistrationRequest.requested_by_id)
         .outerjoin(decider, decider.id == RegistrationRequest.decided_by_id)
-        .where(RegistrationRequest.shared_deal_id == shared.id),
+        .where(RegistrationRequest.shared_deal_id == shared_id),
         # Who "Edit deal team" offers: the viewer's account's active users, by name.
         _rows("candidate", (User.full_name, User.id), id=User.id, text1=User.full_name).where(
-            User.account_id == user.account_id, User.active.is_(True)
+            User.account_id == account_id, User.active.is_(True)
         ),
     ]
-    if user.account_id == shared.vendor_account_id:
-        conflicts = registration_requests.conflicts_select(shared, today).subquery()
+    if is_vendor:
+        conflicts = registration_requests.conflicts_select(
+            _parameter("vendor_account_id"),
+            _parameter("partner_account_id"),
+            _parameter("partner_deal_id"),
+            sa.bindparam("today", type_=sa.Date),
+        ).subquery()
         open_request = sa.exists().where(
-            RegistrationRequest.shared_deal_id == shared.id,
+            RegistrationRequest.shared_deal_id == shared_id,
             RegistrationRequest.status == "requested",
         )
         partner, deal_name, company = conflicts.c
