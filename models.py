@@ -382,9 +382,14 @@ class DealRegistration(db.Model):
 
     def status_on(self, today: date) -> str:
         """'active', 'expired' or 'deregistered' as of `today`."""
-        if self.deregistered_at is not None:
+        return self.status_of(self.expires_on, self.deregistered_at, today)
+
+    @staticmethod
+    def status_of(expires_on: date | None, deregistered_at: datetime | None, today: date) -> str:
+        """The status of a registration with these dates (`status_on`, from a plain row)."""
+        if deregistered_at is not None:
             return "deregistered"
-        if self.expires_on is not None and self.expires_on < today:
+        if expires_on is not None and expires_on < today:
             return "expired"
         return "active"
 

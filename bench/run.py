@@ -127,6 +127,7 @@ def lookups(url: str) -> dict:
                 ).scalars()
             ),
         }
+        values.update(save_lookups(c, account, team_deal))
         values["board_deals"] = list(
             c.execute(
                 sa.text(
@@ -261,6 +262,7 @@ class Endpoint:
         self.name, self.path, self.htmx, self.method = name, path, htmx, method
         self.body, self.login = body, login
         self.toggles = toggles  # a successful POST flips the connection's state (team save)
+        self.answered = None  # called with (status, body) after each request
 
     def call(self, session: Session, worker: int, state: dict):
         headers = session.header() if self.login else {}
@@ -277,6 +279,8 @@ class Endpoint:
         elapsed = (time.perf_counter() - started) * 1000
         if self.method == "POST" and self.toggles and status in (200, 303):
             state[worker] = not state.get(worker, False)
+        if self.answered:
+            self.answered(status, data)
         return status, len(data), elapsed
 
 
@@ -354,11 +358,136 @@ def endpoints(ids: dict) -> list[Endpoint]:
             body=team_body,
         )
     )
+    result += save_endpoints(ids)
     result.append(Endpoint("floor 1: /hello", "/bench/hello", login=False))
     result.append(
         Endpoint("floor 2: 1 row + template", f"/bench/row?id={ids['deal']}", login=False)
     )
     return result
+
+
+# ---------------------------------------------------------------- the deal page's saves
+
+
+def save_lookups(c, account: int, team_deal: int) -> dict:
+    """Ids the saves need: the vendor's products, and generated shared deals of their own."""
+    import sqlalchemy as sa
+
+    rows = c.execute(
+        sa.text(
+            "SELECT partner_deal_id, vendor_deal_id FROM shared_deals "
+            "WHERE partner_account_id = :a AND partner_deal_id <> :t ORDER BY id DESC LIMIT 200"
+        ),
+        {"a": account, "t": team_deal},
+    ).all()
+    products = c.execute(
+        sa.text(
+            "SELECT p.id FROM products p JOIN accounts a ON a.id = p.vendor_account_id "
+            "WHERE a.kind = 'vendor' ORDER BY p.position, p.id LIMIT 2"
+        )
+    ).scalars()
+    return {"save_deals": [tuple(r) for r in rows], "products": list(products)}
+
+
+class AsUser(Endpoint):
+    """An endpoint driven as another demo user (the vendor's rep for registrations)."""
+
+    def __init__(self, email: str, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email, self.session = email, None
+
+    def call(self, session: Session, worker: int, state: dict):
+        if self.session is None:
+            self.session = Session(session.port, self.email)
+        return super().call(self.session, worker, state)
+
+
+def save_endpoints(ids: dict) -> list[Endpoint]:
+    """A field, product interest, a note, registration add and deregister: each an htmx POST.
+
+    Each connection flips its own value (amount, product, note text), so the two can run
+    at once and every request is a real change with its history row; no `original`, so
+    what is measured is the write, not conflicts between rounds.
+    """
+    deals = ids["save_deals"]
+    team_deal = ids["team_deal"]
+
+    def amount_body(worker, state):
+        return urlencode({"amount": "1500" if state.get(worker) else "2500"})
+
+    def products_body(worker, state):
+        product = ids["products"][worker % len(ids["products"])]
+        mine = [("products", product)]
+        chosen, showed = ([], mine) if state.get(worker) else (mine, [])
+        return urlencode([*chosen, ("original_products", ""), *showed])
+
+    def note_body(worker, state):
+        return urlencode({"text": f"Call back, connection {worker}, {bool(state.get(worker))}"})
+
+    # Registrations: each add on the next generated shared deal (one or two rows on its
+    # card, as in life); each deregistration takes back one registration an add made.
+    added, taken = Counter(), []
+    lock = threading.Lock()
+
+    def add_path(worker):
+        with lock:
+            added["n"] += 1
+            return f"/deals/{deals[added['n'] % len(deals)][1]}/registrations"
+
+    def remember(status, data):
+        found = re.findall(rb"/deals/(\d+)/registrations/(\d+)/deregistration", data)
+        if status == 200 and found:
+            with lock:
+                taken.append(max(found, key=lambda f: int(f[1])))
+
+    def deregister_path(worker):
+        with lock:
+            deal, registration = taken.pop() if taken else (b"0", b"0")
+        return f"/deals/{deal.decode()}/registrations/{registration.decode()}/deregistration"
+
+    add = AsUser(
+        "rita@northwind.example",
+        "registration add (POST, htmx)",
+        add_path,
+        htmx=True,
+        method="POST",
+        body=lambda worker, state: "",
+        toggles=False,
+    )
+    add.answered = remember
+    return [
+        Endpoint(
+            "field save: amount (POST, htmx)",
+            lambda worker: f"/deals/{deals[worker % len(deals)][0]}/fields/amount",
+            htmx=True,
+            method="POST",
+            body=amount_body,
+        ),
+        Endpoint(
+            "product interest save (POST, htmx)",
+            f"/deals/{team_deal}/products",
+            htmx=True,
+            method="POST",
+            body=products_body,
+        ),
+        Endpoint(
+            "note save (POST, htmx)",
+            f"/deals/{team_deal}/notes/next_steps",
+            htmx=True,
+            method="POST",
+            body=note_body,
+        ),
+        add,
+        AsUser(
+            "rita@northwind.example",
+            "registration deregister (POST, htmx)",
+            deregister_path,
+            htmx=True,
+            method="POST",
+            body=lambda worker, state: "",
+            toggles=False,
+        ),
+    ]
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -526,6 +655,7 @@ def targets(result: dict) -> str:
     pages = [n for n in rows if n.endswith("— page") and not n.startswith(apart)]
     board = [n for n in rows if n.startswith("board")]
     free_text = [n for n in rows if n.startswith("free text")]
+    saves = [n for n in rows if n.endswith("(POST, htmx)") and not n.startswith("board")]
     per_row = max(rows[n]["bytes"] / 25 for n in fragments)
     share = max(rows[n]["bytes"] / rows[n.replace("fragment", "page")]["bytes"] for n in fragments)
     pss = result["pss_mb"]
@@ -540,6 +670,8 @@ def targets(result: dict) -> str:
             f"| full page p95 | ≤ 6× | worst {worst(pages)} |",
             f"| deal page p95 | ≤ 2× | {rows['deal page']['x_floor']}× |",
             f"| team save (small POST) p95 | ≤ 2× | {team_x} |",
+            f"| deal page saves (POST, htmx) p95, bytes | ≤ 2×, ≤ 4 KB | worst {worst(saves)}, "
+            f"largest {max(rows[n]['bytes'] for n in saves):,} B |",
             f"| board (page, fragment, show more, move) p95 | ≤ 4× | worst {worst(board)} |",
             f"| fragment bytes per row (25 rows) | ≤ 300 B | {per_row:.0f} B |",
             f"| fragment / full page | ≤ 40% | {share:.0%} |",

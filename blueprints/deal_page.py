@@ -20,7 +20,7 @@ from blueprints.htmx import changed, is_htmx, respond
 from forms.deal import FIELD_FORMS
 from forms.fields import parse_id
 from i18n import current_language
-from services import deal_fields, deals, registrations, shared_card
+from services import deal_fields, deal_page, deals, shared_card
 from services.errors import Conflict, Invalid, NotFound
 
 bp = Blueprint("deal_page", __name__)
@@ -42,17 +42,26 @@ def own_shared_deal(deal_id: int):
         abort(404)
 
 
-def render_deal_page(deal_id: int, template: str = "deal_page/show.html", **state) -> str:
+def render_deal_page(
+    deal_id: int, template: str = "deal_page/show.html", head=None, **state
+) -> str:
     """The whole deal page (or a page built on it), with whichever editor `state` opens.
 
-    Loaded afresh: a service's commit or rollback expires what a view held.
+    Loaded afresh (a service's commit or rollback expires what a view held), in three
+    statements after the user's: the head, the card, the Activity (services/deal_page.py).
     """
-    deal = own_deal(deal_id)
-    shared = shared_card.shared_deal_of(deal)
+    if head is None:
+        try:
+            head = deal_page.head_for(current_user, deal_id)
+        except NotFound:
+            abort(404)
+    deal, shared = head.deal, head.shared
     language = current_language()
     context = {
         "deal": deal,
         "fields": [_field_context(deal, key, language, state) for key in deal_fields.FIELDS],
+        # The bell's count came with the head: no query of its own.
+        "unread_notification_count": lambda: head.unread_notifications,
         **state,
     }
     if shared is not None:
@@ -68,12 +77,12 @@ def back_to(deal_id: int, anchor: str) -> str:
 
 @bp.get("/deals/<id:deal_id>")
 def show(deal_id):
-    deal = own_deal(deal_id)
-    shared = shared_card.shared_deal_of(deal)
-    if shared is not None:
+    try:
         # The history learns of expired registrations when someone first looks.
-        registrations.record_expiries(shared)
-    return render_deal_page(deal_id)
+        head = deal_page.head_recording_expiries(current_user, deal_id)
+    except NotFound:
+        abort(404)
+    return render_deal_page(deal_id, head=head)
 
 
 # ---------------------------------------------------------------- the deal's own fields
@@ -104,8 +113,11 @@ def _field_context(deal, key: str, language: str, state: dict) -> dict:
     return context
 
 
-def _field_html(deal_id: int, key: str, oob: bool = False, **state) -> str:
-    deal = own_deal(deal_id)
+def _field_html(deal_id: int, key: str, **state) -> str:
+    return _render_field(own_deal(deal_id), key, **state)
+
+
+def _render_field(deal, key: str, oob: bool = False, **state) -> str:
     field = _field_context(deal, key, current_language(), state)
     return render_template("deal_page/_field.html", deal=deal, field=field, oob=oob)
 
@@ -119,11 +131,9 @@ def _field(deal_id: int, key: str, status: int = 200, **state):
     )
 
 
-def _header_html(deal_id: int) -> str:
+def _header_html(deal, shared) -> str:
     """Out of band after an edit: the page header (it shows name, stage, amount) and, on a
-    shared deal, the Activity list with the change just recorded."""
-    deal = own_deal(deal_id)
-    shared = shared_card.shared_deal_of(deal)
+    shared deal, the history rows the change just recorded."""
     other = shared_card.other_party_name(current_user, shared) if shared else None
     body = render_template("deal_page/_header.html", deal=deal, oob=True, other_party_name=other)
     if shared is not None:
@@ -184,11 +194,13 @@ def field_save(deal_id, key):
         return _field(deal_id, key, 400, editing_field=key, form=form, error=error.message)
 
     def saved_row():
-        body = _field_html(deal_id, key)
+        head = deal_page.head_for(current_user, deal_id, page=False)  # as saved, labels too
+        body = _render_field(head.deal, key)
         if key in ("pipeline", "stage"):
             # Pipeline and stage change together: the other row is refreshed out of band.
-            body += _field_html(deal_id, "stage" if key == "pipeline" else "pipeline", oob=True)
-        return body + _header_html(deal_id)
+            other = "stage" if key == "pipeline" else "pipeline"
+            body += _render_field(head.deal, other, oob=True)
+        return body + _header_html(head.deal, head.shared)
 
     return changed(saved_row, back_to(deal_id, f"field-{key}"))
 

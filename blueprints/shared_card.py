@@ -4,8 +4,8 @@ deal registrations.
 Each route reads the user's own deal and its shared deal (404 for another
 account's deal or an unshared one), validates its form, calls one service, and
 answers as `blueprints.htmx` decides: after a change, htmx gets the changed part
-of the card (and the Activity list out of band), a plain post goes back to the
-deal page; bad input shows the form again with its message.
+of the card (and the history rows the change added, out of band), a plain post goes
+back to the deal page; bad input shows the form again with its message.
 """
 
 from __future__ import annotations
@@ -44,11 +44,16 @@ bp = Blueprint("card", __name__)
 bp.before_request(mark_activity)
 
 
-def _card_part(deal_id: int, template: str, with_activity: bool = False, **state) -> str:
-    """A part of the card for htmx; after a change, the Activity list too (out of band)."""
+def _card_part(
+    deal_id: int, template: str, with_activity: bool = False, oob_parts=(), **state
+) -> str:
+    """A part of the card for htmx, and `oob_parts` out of band (other places showing what
+    changed); after a change, the history rows it added too (out of band)."""
     deal, shared = own_shared_deal(deal_id)
     card = shared_card.card_for(current_user, shared)
     body = render_template(template, deal=deal, card=card, **state)
+    for part in oob_parts:
+        body += render_template(part, deal=deal, card=card, oob=True)
     if with_activity:
         body += new_activity_html(deal, shared)
     return body
@@ -95,8 +100,11 @@ def team_save(deal_id):
             "team_ticked": form.members.data,
             "team_original": form.original_members.data,
         }
-        return _refused(deal_id, "card/_shared_card.html", 400, "card/team_edit.html", **state)
-    return _changed(deal_id, "card/_shared_card.html", "shared-deal-card")
+        return _refused(deal_id, "card/_team_dialog.html", 400, "card/team_edit.html", **state)
+    # The dialog comes back closed (htmx swaps it), the team row out of band.
+    return _changed(
+        deal_id, "card/_team_dialog.html", "shared-deal-card", oob_parts=["card/_team_field.html"]
+    )
 
 
 # ---------------------------------------------------------------- product interest

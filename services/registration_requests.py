@@ -212,22 +212,36 @@ def conflicts_for(shared: SharedDeal, today: date | None = None) -> list[Conflic
 
     The company is the partner's deal's; a deal without a company conflicts with none.
     """
-    today = today or date.today()
-    company = db.session.scalar(
-        sa.select(Deal.company_name).where(Deal.id == shared.partner_deal_id)
+    select = conflicts_select(
+        shared.vendor_account_id,
+        shared.partner_account_id,
+        shared.partner_deal_id,
+        today or date.today(),
     )
-    if not (company or "").strip():
-        return []
-    wanted = company.replace(" ", "").lower()
-    other = aliased(SharedDeal)
-    rows = db.session.execute(
+    return [Conflicting(*row) for row in db.session.execute(select)]
+
+
+def conflicts_select(vendor_account_id, partner_account_id, partner_deal_id, today) -> sa.Select:
+    """SELECT (partner, deal name, company) of `conflicts_for`, the first 20 by partner and deal.
+
+    The shared deal's parties, partner deal and `today` are values or bind parameters; the
+    partner deal's company is read in the same statement, so the deal page can run this
+    inside its card statement (services/shared_card.py).
+    """
+    own, other = aliased(Deal), aliased(SharedDeal)
+    wanted = (
+        sa.select(_company_key(own.company_name))
+        .where(own.id == partner_deal_id, _company_key(own.company_name) != "")
+        .scalar_subquery()
+    )
+    return (
         sa.select(Account.name, Deal.name, Deal.company_name)
         .select_from(other)
         .join(Deal, Deal.id == other.partner_deal_id)
         .join(Account, Account.id == other.partner_account_id)
         .where(
-            other.vendor_account_id == shared.vendor_account_id,
-            other.partner_account_id != shared.partner_account_id,
+            other.vendor_account_id == vendor_account_id,
+            other.partner_account_id != partner_account_id,
             _company_key(Deal.company_name) == wanted,
             sa.exists(
                 sa.select(1).where(
@@ -238,4 +252,3 @@ def conflicts_for(shared: SharedDeal, today: date | None = None) -> list[Conflic
         .order_by(Account.name, Deal.name)
         .limit(20)
     )
-    return [Conflicting(*row) for row in rows]

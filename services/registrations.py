@@ -155,21 +155,27 @@ def record_expiries(shared: SharedDeal, today: date | None = None) -> int:
 
 
 def _unrecorded_expiries(shared: SharedDeal, today: date) -> list[DealRegistration]:
+    return list(
+        db.session.scalars(
+            sa.select(DealRegistration)
+            .where(unrecorded_expiry_condition(shared.id, today))
+            .order_by(DealRegistration.id)
+        )
+    )
+
+
+def unrecorded_expiry_condition(shared_deal_id, today: date):
+    """SQL condition on DealRegistration: one of the shared deal's (an id or a column) that
+    expired before `today` and whose expiry the history does not hold yet."""
     recorded = sa.select(Activity.id).where(
-        Activity.shared_deal_id == shared.id,
+        Activity.shared_deal_id == shared_deal_id,
         Activity.action == EXPIRED_ACTION,
         Activity.summary
         == sa.literal("registration #") + sa.cast(DealRegistration.id, sa.String) + " expired",
     )
-    return list(
-        db.session.scalars(
-            sa.select(DealRegistration)
-            .where(
-                DealRegistration.shared_deal_id == shared.id,
-                DealRegistration.deregistered_at.is_(None),
-                DealRegistration.expires_on < today,
-                ~recorded.exists(),
-            )
-            .order_by(DealRegistration.id)
-        )
+    return sa.and_(
+        DealRegistration.shared_deal_id == shared_deal_id,
+        DealRegistration.deregistered_at.is_(None),
+        DealRegistration.expires_on < today,
+        ~recorded.exists(),
     )

@@ -1,30 +1,35 @@
 """What the deal page shows of a shared deal: the parties, team, products, registrations, notes.
 
-Everything is read through the viewer's own deal (`services.deals.get_deal_for`), so a
+Everything is read through the viewer's own deal (`services.deal_page.head_for`), so a
 shared deal is reachable only from the deal id of one of its two parties.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from extensions import db
-from models import Account, Activity, Deal, Product, SharedDeal, Stage, User
-from services import (
-    accounts,
-    deals,
-    product_interest,
-    registration_requests,
-    registrations,
-    shared_notes,
-    team,
+from models import (
+    Account,
+    Activity,
+    Deal,
+    DealRegistration,
+    DealTeamMember,
+    Product,
+    ProductInterest,
+    RegistrationRequest,
+    SharedDeal,
+    Stage,
+    User,
 )
+from services import deal_page, registration_requests, registrations, shared_notes, team
 from services.errors import NotFound
 
 ACTIVITY_PAGE_SIZE = 50
@@ -37,14 +42,14 @@ class SharedCard:
     shared: SharedDeal
     viewer: User
     own_account: Account
-    other_account: Account
+    other_account: Party
     members: list[team.Member]
-    products: list[Product]
-    catalogue: list[Product]
+    products: list[Choice]
+    catalogue: list[Choice]
     registrations: list[registrations.RegistrationRow]
     # Who the viewer may tick in "Edit deal team": their account's active users, and
     # members of their account deactivated since (listed, ticked, so they can be removed).
-    team_candidates: list[User]
+    team_candidates: list[Choice]
     team_inactive_members: list[team.Member]
     today: date
     # The other party's own stage of its deal: shown read-only ("Their stage").
@@ -109,58 +114,262 @@ def shared_deal_for(user: User, deal_id: int) -> tuple[Deal, SharedDeal]:
 
     Raises NotFound for another account's deal, a missing one, or an unshared one.
     """
-    deal = deals.get_deal_for(user, deal_id)
-    shared = shared_deal_of(deal)
+    head = deal_page.head_for(user, deal_id, page=False)  # one statement for both
+    deal, shared = head.deal, head.shared
     if shared is None:
         raise NotFound(f"Deal {deal_id} is not shared.")
     return deal, shared
 
 
 def card_for(user: User, shared: SharedDeal, today: date | None = None) -> SharedCard:
-    """Load everything the card shows, in a handful of queries (no lazy loads)."""
-    other_id = shared.other_account_id(user.account_id)
-    parties = {
-        a.id: a
-        for a in db.session.scalars(
-            sa.select(Account).where(Account.id.in_([user.account_id, other_id]))
-        )
+    """Load everything the card shows in one statement (`_card_statement`), no lazy loads."""
+    today = today or date.today()
+    kinds: dict[str, list] = {kind: [] for kind in _CARD_LISTS}
+    is_vendor = user.account_id == shared.vendor_account_id
+    parameters = {
+        "shared_id": shared.id,
+        "account_id": user.account_id,
+        "other_account_id": shared.other_account_id(user.account_id),
+        "other_deal_id": shared.other_deal_id(user.account_id),
+        "vendor_account_id": shared.vendor_account_id,
+        "partner_account_id": shared.partner_account_id,
+        "partner_deal_id": shared.partner_deal_id,
+        "today": today,
     }
-    members = team.members_of(shared)
-    requests = registration_requests.rows_for(shared)
-    candidates = accounts.active_users_of(user.account_id)
-    candidate_ids = {u.id for u in candidates}
+    for row in db.session.execute(_card_statement(is_vendor), parameters):
+        kinds[row.kind].append(row)
+    (party,) = kinds["party"]
+    members = [
+        team.Member(r.id, r.text1, r.number, r.text2, r.text3, bool(r.flag))
+        for r in kinds["member"]
+    ]
+    candidates = [Choice(r.id, r.text1) for r in kinds["candidate"]]
+    candidate_ids = {c.id for c in candidates}
     return SharedCard(
         shared=shared,
         viewer=user,
-        own_account=parties[user.account_id],
-        other_account=parties[other_id],
+        own_account=user.account,
+        other_account=Party(party.id, party.text1, party.text2),
         members=members,
-        products=product_interest.products_of(shared),
-        catalogue=product_interest.catalogue_for(shared),
-        registrations=registrations.rows_for(shared, today or date.today()),
+        products=[Choice(r.id, r.text1) for r in kinds["product"]],
+        catalogue=[Choice(r.id, r.text1) for r in kinds["catalogue"]],
+        registrations=[
+            registrations.RegistrationRow(
+                id=r.id,
+                status=DealRegistration.status_of(r.day, r.at2, today),
+                registered_by=r.text1 or "",
+                registered_at=r.at1,
+                expires_on=r.day,
+                deregistered_at=r.at2,
+                deregistered_by=r.text2 or "",
+            )
+            for r in kinds["registration"]
+        ],
         team_candidates=candidates,
         team_inactive_members=[
             m for m in members if m.account_id == user.account_id and m.user_id not in candidate_ids
         ],
-        today=today or date.today(),
-        other_stage=other_stage_name(shared, user.account_id),
-        requests=requests,
-        conflicts=(
-            registration_requests.conflicts_for(shared, today)
-            if user.account_id == shared.vendor_account_id
-            and any(r.status == "requested" for r in requests)
-            else []
-        ),
+        today=today,
+        other_stage=party.text3,
+        requests=[
+            registration_requests.RequestRow(
+                id=r.id,
+                status=r.text1,
+                requested_by=r.text2 or "",
+                requested_at=r.at1,
+                message=r.text3,
+                decided_by=r.text4 or "",
+                decided_at=r.at2,
+                decline_reason=r.text5,
+            )
+            for r in kinds["request"]
+        ],
+        conflicts=[
+            registration_requests.Conflicting(r.text1, r.text2, r.text3) for r in kinds["conflict"]
+        ],
     )
 
 
-def other_stage_name(shared: SharedDeal, account_id: int) -> str:
-    """The stage the other party's deal is at, in their pipeline."""
-    return db.session.scalar(
+@dataclass(frozen=True)
+class Party:
+    """The other party of a shared deal, as the card names it."""
+
+    id: int
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A product or a user as the card lists it: what it shows and what a form posts."""
+
+    id: int
+    name: str
+
+    @property
+    def full_name(self) -> str:
+        return self.name
+
+
+# The lists of the card statement, each a kind of row of one UNION ALL; every row has
+# all the columns below, NULL where its kind has nothing to say.
+_CARD_LISTS = (
+    "party",
+    "member",
+    "product",
+    "catalogue",
+    "registration",
+    "request",
+    "candidate",
+    "conflict",
+)
+_CARD_COLUMNS = {
+    "id": sa.Integer(),
+    "number": sa.Integer(),
+    "flag": sa.Boolean(),
+    "text1": sa.Text(),
+    "text2": sa.Text(),
+    "text3": sa.Text(),
+    "text4": sa.Text(),
+    "text5": sa.Text(),
+    "at1": DealRegistration.registered_at.type,
+    "at2": DealRegistration.deregistered_at.type,
+    "day": DealRegistration.expires_on.type,
+}
+
+
+def _rows(kind: str, order_by, **columns) -> sa.Select:
+    """One list of the card statement: `columns` by name, its order kept as `position`."""
+    return sa.select(
+        sa.literal(kind, sa.Text).label("kind"),
+        sa.func.row_number().over(order_by=order_by).label("position"),
+        *(_column(columns.get(name), type_).label(name) for name, type_ in _CARD_COLUMNS.items()),
+    )
+
+
+def _parameter(name: str):
+    return sa.bindparam(name, type_=sa.Integer)
+
+
+def _column(value, type_):
+    """A column of the union, typed alike in every list (CAST, which SQLite would turn a
+    stored date or time into a number with, only for NULL and the plain types)."""
+    if value is None:
+        return sa.cast(sa.null(), type_)
+    if isinstance(type_, sa.Date | sa.DateTime):
+        return sa.type_coerce(value, type_)
+    return sa.cast(value, type_)
+
+
+@functools.cache
+def _card_statement(is_vendor: bool) -> sa.Select:
+    """The card's lists in one statement: the other party and its stage, the team, product
+    interest and the catalogue, registrations, requests, who may join the team and, for
+    the vendor's users while a request is open, the conflicting registrations.
+
+    Built once per side, with bind parameters (see `card_for`): building a statement
+    this size costs more than running it.
+    """
+    shared_id, account_id = _parameter("shared_id"), _parameter("account_id")
+    other_stage = (
         sa.select(Stage.name)
         .join(Deal, Deal.stage_id == Stage.id)
-        .where(Deal.id == shared.other_deal_id(account_id))
+        .where(Deal.id == _parameter("other_deal_id"))
+        .scalar_subquery()
     )
+    registered_by, deregistered_by = aliased(User), aliased(User)
+    requester, decider = aliased(User), aliased(User)
+    lists = [
+        _rows(
+            "party",
+            Account.id,
+            id=Account.id,
+            text1=Account.name,
+            text2=Account.kind,
+            text3=other_stage,
+        ).where(Account.id == _parameter("other_account_id")),
+        # The partner's members first ("partner" sorts before "vendor"), then by name.
+        _rows(
+            "member",
+            (Account.kind, User.full_name, User.id),
+            id=User.id,
+            text1=User.full_name,
+            number=Account.id,
+            text2=Account.name,
+            text3=Account.kind,
+            flag=User.active,
+        )
+        .select_from(DealTeamMember)
+        .join(User, User.id == DealTeamMember.user_id)
+        .join(Account, Account.id == User.account_id)
+        .where(DealTeamMember.shared_deal_id == shared_id),
+        _rows("product", (Product.position, Product.name), id=Product.id, text1=Product.name)
+        .join(ProductInterest, ProductInterest.product_id == Product.id)
+        .where(ProductInterest.shared_deal_id == shared_id),
+        _rows(
+            "catalogue",
+            (Product.vendor_account_id, Product.position, Product.name),
+            id=Product.id,
+            text1=Product.name,
+        ).where(Product.vendor_account_id == _parameter("vendor_account_id")),
+        _rows(
+            "registration",
+            (DealRegistration.registered_at.desc(), DealRegistration.id.desc()),
+            id=DealRegistration.id,
+            text1=registered_by.full_name,
+            text2=deregistered_by.full_name,
+            at1=DealRegistration.registered_at,
+            at2=DealRegistration.deregistered_at,
+            day=DealRegistration.expires_on,
+        )
+        .select_from(DealRegistration)
+        .outerjoin(registered_by, registered_by.id == DealRegistration.registered_by_id)
+        .outerjoin(deregistered_by, deregistered_by.id == DealRegistration.deregistered_by_id)
+        .where(DealRegistration.shared_deal_id == shared_id),
+        _rows(
+            "request",
+            RegistrationRequest.id.desc(),
+            id=RegistrationRequest.id,
+            text1=RegistrationRequest.status,
+            text2=requester.full_name,
+            text3=RegistrationRequest.message,
+            text4=decider.full_name,
+            text5=RegistrationRequest.decline_reason,
+            at1=RegistrationRequest.requested_at,
+            at2=RegistrationRequest.decided_at,
+        )
+        .select_from(RegistrationRequest)
+        .outerjoin(requester, requester.id == RegistrationRequest.requested_by_id)
+        .outerjoin(decider, decider.id == RegistrationRequest.decided_by_id)
+        .where(RegistrationRequest.shared_deal_id == shared_id),
+        # Who "Edit deal team" offers: the viewer's account's active users, by name.
+        _rows("candidate", (User.full_name, User.id), id=User.id, text1=User.full_name).where(
+            User.account_id == account_id, User.active.is_(True)
+        ),
+    ]
+    if is_vendor:
+        conflicts = registration_requests.conflicts_select(
+            _parameter("vendor_account_id"),
+            _parameter("partner_account_id"),
+            _parameter("partner_deal_id"),
+            sa.bindparam("today", type_=sa.Date),
+        ).subquery()
+        open_request = sa.exists().where(
+            RegistrationRequest.shared_deal_id == shared_id,
+            RegistrationRequest.status == "requested",
+        )
+        partner, deal_name, company = conflicts.c
+        lists.append(
+            _rows(
+                "conflict",
+                (partner, deal_name),
+                text1=partner,
+                text2=deal_name,
+                text3=company,
+            ).where(open_request)
+        )
+    union = sa.union_all(*lists).subquery("card")
+    return sa.select(union).order_by(union.c.kind, union.c.position)
 
 
 def other_party_name(user: User, shared: SharedDeal) -> str:

@@ -1,0 +1,239 @@
+"""What the deal page and its saves cost: SQL statements and bytes (issue 12), never time.
+
+The page is four statements whoever looks (the user, the deal with its shared deal and
+the bell, the card, the Activity); a save answers htmx with the parts it changed and the
+history rows it added, out of band, in at most 4 KB: never the whole card or history.
+"""
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from models import DealRegistration, Product, RegistrationRequest, utcnow
+from tests.html import page
+from tests.test_deals_index import counted_statements
+
+HX = {"HX-Request": "true"}
+SAVE_LIMIT = 4 * 1024
+
+
+def statements_of(client, db_session, url):
+    # As in production, each request loads its user: forget the test's loaded rows.
+    db_session.expunge_all()
+    with counted_statements() as statements:
+        response = client.get(url)
+    assert response.status_code == 200
+    return statements
+
+
+@pytest.mark.parametrize("side", ["partner", "vendor"])
+def test_the_deal_page_costs_four_statements(client, login_as, demo, db_session, side):
+    shared = demo.acme_shared
+    # An open request: the vendor's card then also looks for conflicting registrations.
+    db_session.add(
+        RegistrationRequest(
+            shared_deal_id=shared.id, requested_by_id=demo.alice.id, message="Please register"
+        )
+    )
+    db_session.flush()
+    user, deal_id = (
+        (demo.alice, shared.partner_deal_id)
+        if side == "partner"
+        else (demo.rita, shared.vendor_deal_id)
+    )
+    login_as(user)
+    client.get(f"/deals/{deal_id}")  # warm up whatever is loaded once per process
+    statements = statements_of(client, db_session, f"/deals/{deal_id}")
+    assert any("FROM users" in s for s in statements)
+    assert len(statements) <= 4, statements
+    doc = page(client.get(f"/deals/{deal_id}"))
+    assert doc.find(id="shared-deal-card") and doc.find(id="activity-list")
+    assert doc.find(id="shared-registrations").find(string=re.compile("Please register"))
+
+
+def test_an_unshared_deal_page_costs_two_statements(client, login_as, demo, db_session):
+    login_as(demo.alice)
+    client.get(f"/deals/{demo.initech.id}")
+    statements = statements_of(client, db_session, f"/deals/{demo.initech.id}")
+    assert len(statements) == 2, statements
+
+
+def test_the_page_records_an_expiry_once_then_costs_four_again(client, login_as, demo, db_session):
+    from datetime import date, timedelta
+
+    shared = demo.acme_shared
+    db_session.add(
+        DealRegistration(
+            shared_deal_id=shared.id,
+            registered_by_id=demo.rita.id,
+            expires_on=date.today() - timedelta(days=1),
+        )
+    )
+    db_session.flush()
+    login_as(demo.alice)
+    first = page(client.get(f"/deals/{demo.acme.id}"))
+    assert first.find(id="activity-list").find(string=re.compile("expired"))
+    assert len(statements_of(client, db_session, f"/deals/{demo.acme.id}")) <= 4
+
+
+def _products(db_session, demo):
+    return list(
+        db_session.scalars(
+            sa.select(Product.id)
+            .where(Product.vendor_account_id == demo.northwind.id)
+            .order_by(Product.position)
+        )
+    )
+
+
+def _saves(demo, db_session):
+    """(who, deal id, path, form, the ids the answer swaps in) for each save on the page."""
+    shared = demo.acme_shared
+    partner, vendor = shared.partner_deal_id, shared.vendor_deal_id
+    products = _products(db_session, demo)
+    return {
+        "name": (
+            demo.alice,
+            partner,
+            "fields/name",
+            {"name": "Acme relaunch, phase 2"},
+            ["field-name", "deal-header"],
+        ),
+        "amount": (
+            demo.alice,
+            partner,
+            "fields/amount",
+            {"amount": "98765"},
+            ["field-amount", "deal-header"],
+        ),
+        "close date": (
+            demo.alice,
+            partner,
+            "fields/close_date",
+            {"close_date": "2031-03-01"},
+            ["field-close_date"],
+        ),
+        "company": (
+            demo.alice,
+            partner,
+            "fields/company",
+            {"company": "Acme Holdings"},
+            ["field-company", "deal-header"],
+        ),
+        "owner": (
+            demo.alice,
+            partner,
+            "fields/owner",
+            {"owner": str(demo.bob.id)},
+            ["field-owner"],
+        ),
+        "team": (
+            demo.alice,
+            partner,
+            "team",
+            {"members": [demo.alice.id, demo.bob.id], "original_members": [demo.alice.id]},
+            ["team-dialog", "shared-team"],
+        ),
+        "products": (
+            demo.alice,
+            partner,
+            "products",
+            {"products": products, "original_products": [""]},
+            ["shared-products"],
+        ),
+        "note": (
+            demo.alice,
+            partner,
+            "notes/next_steps",
+            {"text": "Call Tuesday."},
+            ["note-next_steps"],
+        ),
+        "request": (
+            demo.alice,
+            partner,
+            "registration-requests",
+            {"message": "Please"},
+            ["shared-registrations"],
+        ),
+        "registration": (demo.rita, vendor, "registrations", {}, ["shared-registrations"]),
+    }
+
+
+SAVES = [
+    "name",
+    "amount",
+    "close date",
+    "company",
+    "owner",
+    "team",
+    "products",
+    "note",
+    "request",
+    "registration",
+]
+
+
+@pytest.mark.parametrize("save", SAVES)
+def test_a_save_answers_with_what_changed_in_4_kb(client, login_as, demo, db_session, save):
+    user, deal_id, path, form, swapped = _saves(demo, db_session)[save]
+    if save == "request":  # a partner asks only while the deal is not registered
+        db_session.execute(
+            sa.update(DealRegistration)
+            .where(DealRegistration.shared_deal_id == demo.acme_shared.id)
+            .values(deregistered_at=utcnow())
+        )
+    login_as(user)
+    response = client.post(f"/deals/{deal_id}/{path}", data=form, headers=HX)
+    assert response.status_code == 200
+    body = response.get_data()
+    assert len(body) <= SAVE_LIMIT, len(body)
+    doc = page(body)
+    for element_id in swapped:
+        assert doc.find(id=element_id), element_id
+    # The history rows the save recorded, on top of the list; never the whole history.
+    (new_rows,) = doc.find_all(attrs={"hx-swap-oob": "afterbegin:#activity-list"})
+    assert 1 <= len(new_rows.find_all("li")) <= 2
+    assert doc.find(id="activity") is None and doc.find(id="shared-deal-card") is None
+
+
+def test_deregistering_answers_in_4_kb(client, login_as, demo, db_session):
+    shared = demo.acme_shared
+    login_as(demo.rita)
+    added = client.post(f"/deals/{shared.vendor_deal_id}/registrations", data={}, headers=HX)
+    registration_id = max(
+        map(int, re.findall(r"registrations/(\d+)/deregistration", added.get_data(as_text=True)))
+    )
+    response = client.post(
+        f"/deals/{shared.vendor_deal_id}/registrations/{registration_id}/deregistration",
+        headers=HX,
+    )
+    assert len(response.get_data()) <= SAVE_LIMIT
+    doc = page(response)
+    assert doc.find(id="shared-registrations")
+    assert doc.find(attrs={"hx-swap-oob": "afterbegin:#activity-list"}).find("li")
+
+
+def test_the_team_dialog_comes_back_open_with_its_message(client, login_as, demo):
+    login_as(demo.alice)
+    response = client.post(
+        f"/deals/{demo.acme.id}/team",
+        data={"members": [demo.rita.id], "original_members": [demo.alice.id]},
+        headers=HX,
+    )
+    doc = page(response)
+    dialog = doc.find(id="team-dialog")
+    assert dialog.has_attr("data-show-modal") and dialog.find(attrs={"role": "alert"})
+    assert len(response.get_data()) <= SAVE_LIMIT
+
+
+def test_a_conflicting_amount_shows_the_current_value_in_4_kb(client, login_as, demo):
+    login_as(demo.alice)
+    response = client.post(
+        f"/deals/{demo.acme.id}/fields/amount",
+        data={"amount": "5", "original": "1"},
+        headers=HX,
+    )
+    assert len(response.get_data()) <= SAVE_LIMIT
+    doc = page(response)
+    assert doc.find(id="field-amount-error")["class"] == ["conflict"]
