@@ -21,7 +21,10 @@ from services.deal_index.board import (
     BoardColumn,
     board,
     board_stages,
+    card,
     more_cards,
+    moved_card,
+    stage_totals,
 )
 from services.deal_index.choices import ChoiceOptions
 from services.deal_index.columns import COLUMNS
@@ -58,11 +61,14 @@ __all__ = [
     "ViewTab",
     "board",
     "board_stages",
+    "card",
     "export_select",
     "index_page",
     "index_reference",
     "more_cards",
+    "moved_card",
     "parse",
     "parse_condition",
     "parse_query",
+    "stage_totals",
 ]

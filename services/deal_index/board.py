@@ -10,7 +10,9 @@ whatever the data:
   `page.capped_matches` per stage (each reads its top rows off an index), in
   one UNION ALL.
 
-Moving a card is a stage edit (`services.deal_fields.update`), not done here.
+Moving a card is a stage edit (`services.deal_fields.update`), not done here;
+`moved_card` then says where the card now goes (one statement), and `stage_totals`
+recounts the two columns it left and joined.
 """
 
 from __future__ import annotations
@@ -113,6 +115,10 @@ def stage_totals(
     return {stage_id: (count, Decimal(total or 0)) for stage_id, count, total in rows}
 
 
+def _card_columns():
+    return (Deal.id, Deal.name, Deal.amount, Deal.close_date, User.full_name, Deal.stage_id)
+
+
 def column_cards(
     scope: Scope,
     state: IndexState,
@@ -136,14 +142,7 @@ def column_cards(
         branches.append(sa.select(ranked.c.id, ranked.c.position).where(ranked.c.position > offset))
     cards = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("cards")
     stmt = (
-        sa.select(
-            Deal.id,
-            Deal.name,
-            Deal.amount,
-            Deal.close_date,
-            User.full_name,
-            Deal.stage_id,
-        )
+        sa.select(*_card_columns())
         .select_from(cards.join(Deal, Deal.id == cards.c.id))
         .outerjoin(User, User.id == Deal.owner_id)
         .order_by(Deal.stage_id, cards.c.position)
@@ -183,3 +182,48 @@ def more_cards(
         return None
     offset = max(0, min(offset, MAX_OFFSET))
     return _column(stage, column_cards(scope, state, choices, [stage_id], offset)[stage_id], offset)
+
+
+def moved_card(
+    scope: Scope, state: IndexState, choices: ChoiceOptions, deal_id: int, stage_id: int
+) -> tuple[BoardCard | None, int | None]:
+    """A card just moved to `stage_id`: (its card, the id of the card that follows it).
+
+    The card is None when the deal is not among the column's first cards that
+    "Show more" can reach (or no longer matches the filters); the next id is None
+    when it is the column's last card. One statement: the column's ranked cards
+    with each one's successor (LEAD), read at the moved deal.
+    """
+    ranked = capped_matches(
+        scope,
+        state,
+        choices,
+        where=(Deal.stage_id == stage_id,),
+        limit=MAX_OFFSET + CARDS_PER_COLUMN + 1,
+    )
+    following = sa.select(
+        ranked.c.id,
+        sa.func.lead(ranked.c.id).over(order_by=ranked.c.position).label("next_id"),
+    ).subquery("following")
+    stmt = (
+        sa.select(*_card_columns(), following.c.next_id)
+        .select_from(following.join(Deal, Deal.id == following.c.id))
+        .outerjoin(User, User.id == Deal.owner_id)
+        .where(following.c.id == deal_id)
+    )
+    row = db.session.connection().execute(stmt).first()
+    if row is None:
+        return None, None
+    return BoardCard(*row[:-1]), row.next_id
+
+
+def card(scope: Scope, deal_id: int) -> BoardCard | None:
+    """One deal of the scope as a board card, wherever it is (a refused move shows it)."""
+    stmt = (
+        sa.select(*_card_columns())
+        .select_from(Deal)
+        .outerjoin(User, User.id == Deal.owner_id)
+        .where(Deal.id == deal_id, Deal.account_id == scope.account_id)
+    )
+    row = db.session.connection().execute(stmt).first()
+    return BoardCard(*row) if row else None
