@@ -97,8 +97,10 @@ def move(deal_id):
         except Invalid as error:
             status, message = 400, error.message
     if message is None:
+        # How many cards the board shows in the new column (app.js says; else the first 20).
+        shown = parse_id(request.form.get("shown")) or deal_index.CARDS_PER_COLUMN
         return changed(
-            lambda: _moved_html(reference, state, deal.id, deal.name, before, form.value()),
+            lambda: _moved_html(reference, state, deal.id, deal.name, before, form.value(), shown),
             index_url(state),
         )
     return respond(
@@ -115,7 +117,9 @@ class _Header:
     total: Decimal
 
 
-def _moved_html(reference, state, deal_id: int, name: str, before: int, after: int) -> str:
+def _moved_html(
+    reference, state, deal_id: int, name: str, before: int, after: int, shown: int
+) -> str:
     """htmx, after a move: the announcement, and out of band the card and both column headers.
 
     Not the board: the card leaves its column, takes its place in the new one, and
@@ -124,7 +128,7 @@ def _moved_html(reference, state, deal_id: int, name: str, before: int, after: i
     stages = {s.id: s for s in deal_index.board_stages(state, reference.choices)}
     if before == after or after not in stages:
         return _card_html(state, deal_id)
-    card, next_id = deal_index.moved_card(scope(), state, reference.choices, deal_id, after)
+    card, next_id = deal_index.moved_card(scope(), state, reference.choices, deal_id, after, shown)
     shown = [i for i in (before, after) if i in stages]
     totals = deal_index.stage_totals(scope(), state, shown)
     return render_template(

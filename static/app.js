@@ -429,12 +429,19 @@
     chosen.focus();
   });
 
-  // "Show more" goes on after the cards the column shows now (a move adds or takes one).
+  // "Show more" goes on after the cards the column shows now (a move adds or takes one);
+  // a move says how many cards its new column shows (where the card may go).
   document.addEventListener("htmx:configRequest", function (event) {
-    var more = event.detail.elt.closest && event.detail.elt.closest(".board-more");
-    if (!more) return;
-    var shown = more.parentNode.querySelectorAll(".board-card").length;
-    event.detail.path = event.detail.path.replace(/([?&]offset=)\d+/, "$1" + shown);
+    var elt = event.detail.elt;
+    var more = elt.closest && elt.closest(".board-more");
+    if (more) {
+      var count = more.parentNode.querySelectorAll(".board-card").length;
+      event.detail.path = event.detail.path.replace(/([?&]offset=)\d+/, "$1" + count);
+    } else if (elt.matches && elt.matches(".board-card form.board-move")) {
+      var column = document.querySelector(
+        '[data-drop-stage="' + elt.querySelector("select[name=stage]").value + '"]');
+      if (column) event.detail.parameters.shown = column.querySelectorAll(".board-card").length;
+    }
   });
 
   // Drag a card to another column = choose that stage in its menu and submit it.

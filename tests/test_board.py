@@ -248,17 +248,35 @@ def test_a_card_moved_past_the_shown_cards_is_only_counted(client, login_as, dem
     login_as(demo.alice)
     query = "sort=name&layout=board"
     before = page(client.get(f"/deals?{query}"))
-    shown = {li["id"] for li in board(before).select(".board-card")}
     count = int(column_headers(before)["Closed lost"].split()[0])
     doc = page(move(client, deal, target.id, original, query=query, headers=HX))
-    # Its place is past the 20 cards shown: before a card the board does not show, or at
-    # the end of the column only when that column shows its last card (no "Show more").
-    where = doc.find("ol", attrs={"hx-swap-oob": True})["hx-swap-oob"]
-    guarded_end = f"beforeend:#stage-{target.id}-cards:not(:has(.board-more))"
-    assert where == guarded_end or where.removeprefix("beforebegin:#") not in shown, where
-    assert where.startswith("beforebegin:#card-") or where == guarded_end
+    # Its place is past the 20 cards shown: it leaves its column, joins none.
+    assert doc.find("li", attrs={"hx-swap-oob": "delete"})["id"] == f"card-{deal.id}"
+    assert doc.find("ol", attrs={"hx-swap-oob": True}) is None
     headers = {heading(h): h for h in doc.find_all("header", attrs={"hx-swap-oob": "true"})}
     assert headers["Closed lost"].find("p").get_text(" ").split()[0] == str(count + 1)
+
+    # A board showing the whole column ("Show more" pressed; app.js sends how many):
+    # the card goes before its follower, or at the end of a column shown to its end.
+    back = stage_id_of(db_session, deal)
+    assert move(client, deal, original, back, query=query).status_code == 303
+    r = client.post(
+        f"/deals/{deal.id}/move",
+        data={"stage": target.id, "original": original, "query": query, "shown": "60"},
+        headers=HX,
+    )
+    doc = page(r)
+    in_order = db_session.scalars(
+        sa.select(Deal.id).where(Deal.stage_id == target.id).order_by(Deal.name, Deal.id)
+    ).all()
+    position = in_order.index(deal.id)
+    assert position >= 20  # past the first 20 cards
+    where = doc.find("ol", attrs={"hx-swap-oob": True})["hx-swap-oob"]
+    assert where == (
+        f"beforebegin:#card-{in_order[position + 1]}"
+        if position + 1 < len(in_order)
+        else f"beforeend:#stage-{target.id}-cards:not(:has(.board-more))"
+    )
 
 
 def test_a_move_that_leaves_the_filter_takes_the_card_off_the_board(

@@ -16,6 +16,7 @@ the board (`board`) costs two: its columns' counts and totals, and their cards.
 """
 
 from services.deal_index.board import (
+    CARDS_PER_COLUMN,
     Board,
     BoardCard,
     BoardColumn,
@@ -42,6 +43,7 @@ from services.deal_index.registry import (
 from services.deal_index.state import Draft, IndexState, Parsed
 
 __all__ = [
+    "CARDS_PER_COLUMN",
     "Board",
     "BoardCard",
     "BoardColumn",
