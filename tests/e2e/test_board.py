@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from extensions import db
 from models import Account, Deal, Pipeline, Stage
+from tests.e2e.a11y_helpers import serious_violations
 
 SHOTS = Path("/work/shots/board")
 PHONE = {"width": 390, "height": 844}
@@ -148,6 +149,7 @@ def test_move_by_keyboard(page, log_in, live_server, fresh_app):
     stages = sales_stages(fresh_app)
     card = column(page, stages[0][1]).locator(".board-card").first
     name = card.locator(".board-card-name").inner_text()
+    card_id = card.get_attribute("data-deal-id")
     opener = card.get_by_role("link", name=f"Move to stage: {name}")
     # "Move to stage" opens the board's menu in the card; Esc closes it, focus back.
     opener.focus()
@@ -159,6 +161,7 @@ def test_move_by_keyboard(page, log_in, live_server, fresh_app):
     expect(opener).to_be_focused()
     page.keyboard.press("Enter")
     expect(menu).to_be_focused()
+    assert serious_violations(page) == []  # the board, a card's menu open
     menu.select_option(label=stages[2][1])
     page.keyboard.press("Tab")
     expect(page.locator(":focus")).to_have_text("Move")
@@ -175,9 +178,14 @@ def test_move_by_keyboard(page, log_in, live_server, fresh_app):
     )
     assert stage_of(fresh_app, name) == stages[2][1]
     check_headers(page, expected_columns(fresh_app))
+    assert serious_violations(page) == []  # after the out-of-band swaps
     # The card can move again from its new column (its menu starts there).
     page.keyboard.press("Enter")
     expect(menu).to_have_value(str(stages[2][0]))
+    # The card's move page (JavaScript off's way) passes axe too.
+    page.goto(f"{live_server}/deals/{card_id}/move?layout=board")
+    expect(page.get_by_label(f"Move to stage: {name}")).to_have_value(str(stages[2][0]))
+    assert serious_violations(page) == []
 
 
 def test_move_without_javascript(no_js_page, log_in, live_server, fresh_app):
