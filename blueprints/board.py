@@ -5,28 +5,30 @@ A move is the deal page's stage edit — the same form (`StageForm`, with the
 stage the card showed as `original`) and the same service
 (`deal_fields.update`): the same tenancy (404), the same conflict rule and
 the same checks. After a move a plain post returns to the board (303); htmx
-gets the board again. A refused move shows its message on the card.
+gets only what changed (the card, the two column headers, an announcement).
+A refused move shows its message on the card (htmx) or on the card's move
+page (`GET /deals/<id>/move`, the menu as a form without JavaScript).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from decimal import Decimal
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.deal_page import own_deal
-from blueprints.deals import filter_registry, index_url, render_index, scope
+from blueprints.deals import index_url, scope
 from blueprints.htmx import changed, respond
 from forms.deal import MoveForm
 from services import deal_fields, deal_index
+from services.deal_index.choices import Choice
 from services.errors import Conflict, Invalid, NotFound
 from services.values import parse_id
 
 bp = Blueprint("board", __name__)
-# A refused move shows the whole index again, filter bar included.
-bp.context_processor(filter_registry)
 
 
 def _board_state(reference, query: str) -> deal_index.Parsed:
@@ -64,13 +66,23 @@ def more():
     )
 
 
+@bp.get("/deals/<id:deal_id>/move")
+def move_page(deal_id):
+    """Without JavaScript, a card's "Move to stage": its menu as a form (posted below)."""
+    deal = own_deal(deal_id)  # another account's deal: 404
+    reference = deal_index.index_reference(current_user)
+    parsed = _board_state(reference, request.query_string.decode())
+    return _move_page(reference, parsed.state, deal)
+
+
 @bp.post("/deals/<id:deal_id>/move")
 def move(deal_id):
     """Move a card to another stage of its pipeline: the deal's stage edit."""
     deal = own_deal(deal_id)  # another account's deal: 404, before anything is read
+    before = deal.stage_id
     form = MoveForm()
     reference = deal_index.index_reference(current_user)
-    parsed = _board_state(reference, form.query.data or "")
+    state = _board_state(reference, form.query.data or "").state
     status, message = 200, None
     if not form.validate_on_submit():
         status = 400
@@ -85,24 +97,73 @@ def move(deal_id):
         except Invalid as error:
             status, message = 400, error.message
     if message is None:
-        return changed(lambda: _board_html(reference, parsed, deal.id), index_url(parsed.state))
+        # How many cards the board shows in the new column (app.js says; else the first 20).
+        shown = parse_id(request.form.get("shown")) or deal_index.CARDS_PER_COLUMN
+        return changed(
+            lambda: _moved_html(reference, state, deal.id, deal.name, before, form.value(), shown),
+            index_url(state),
+        )
     return respond(
-        lambda: _board_html(reference, parsed, deal.id, message),
-        lambda: render_index(
-            reference, parsed, status=status, move_error=(deal.id, message), moved=deal.id
-        ),
+        lambda: _card_html(state, deal.id, message),
+        lambda: _move_page(reference, state, deal, message, status),
         status,
     )
 
 
-def _board_html(reference, parsed, deal_id: int, message: str | None = None) -> str:
-    """The board box alone (htmx swaps it), the moved card focused, its message if refused."""
-    state = parsed.state
+@dataclass(frozen=True)
+class _Header:
+    stage: Choice
+    count: int
+    total: Decimal
+
+
+def _moved_html(
+    reference, state, deal_id: int, name: str, before: int, after: int, shown: int
+) -> str:
+    """htmx, after a move: the announcement, and out of band the card and both column headers.
+
+    Not the board: the card leaves its column, takes its place in the new one, and
+    the two headers are recounted over the whole filtered set (a few kB, not 150).
+    """
+    stages = {s.id: s for s in deal_index.board_stages(state, reference.choices)}
+    if before == after or after not in stages:
+        return _card_html(state, deal_id)
+    card, next_id = deal_index.moved_card(scope(), state, reference.choices, deal_id, after, shown)
+    shown = [i for i in (before, after) if i in stages]
+    totals = deal_index.stage_totals(scope(), state, shown)
     return render_template(
-        "deals/_board.html",
+        "deals/_board_moved.html",
         state=state,
-        board=deal_index.board(scope(), state, reference.choices),
-        choices=reference.choices,
-        move_error=(deal_id, message) if message else None,
-        moved=deal_id,
+        deal_id=deal_id,
+        card=card,
+        next_id=next_id,
+        headers=[_Header(stages[i], *totals.get(i, (0, Decimal(0)))) for i in shown],
+        announcement=_("“%(name)s” moved to %(stage)s.", name=name, stage=stages[after].label),
     )
+
+
+def _card_html(state, deal_id: int, message: str | None = None) -> str:
+    """htmx: the card again where it is (its current stage), with the refused move's message."""
+    return render_template(
+        "deals/_board_moved.html",
+        state=state,
+        deal_id=deal_id,
+        card=deal_index.card(scope(), deal_id),
+        error=message,
+        headers=[],
+    )
+
+
+def _move_page(reference, state, deal, error: str | None = None, status: int = 200):
+    """The move page: the card's stage menu as a form, its pipeline's stages, and any message."""
+    stages = deal_index.board_stages(replace(state, pipeline=deal.pipeline_id), reference.choices)
+    context = {
+        "card": deal_index.card(scope(), deal.id),  # as it is now (a refused move may be stale)
+        "stages": stages,
+        "query": state.query(),
+        "action": url_for("board.move", deal_id=deal.id),
+        "index_href": index_url(state),
+        "error": error,
+        "unread_notification_count": lambda: reference.unread_notifications,
+    }
+    return make_response(render_template("deals/move.html", **context), status)

@@ -9,7 +9,9 @@
 // - the Pipeline editor offers only the chosen pipeline's stages;
 // - [data-confirm-dialog] links (e.g. Deregister) show their confirmation page's
 //   .confirm-box in a modal <dialog> instead of navigating; Esc or Cancel closes it;
-// - on the board, dropping a card on another column submits its "Move to stage" form.
+// - on the board, "Move to stage" opens the board's one shared menu inside the card
+//   (its link goes to the card's move page without JavaScript); dropping a card on
+//   another column submits that menu; after a move, focus goes to the moved card.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -327,6 +329,173 @@
   }, true);
 
   // A page that comes back with errors: focus its first invalid field (the summary says why).
+  document.addEventListener("DOMContentLoaded", function () {
+    if (document.querySelector("dialog[data-show-modal]")) return;
+    var invalid = firstInvalid(document.getElementById("main"));
+    if (invalid) invalid.focus();
+  });
+
+  // Pipeline editor: only the chosen pipeline's stages can be picked.
+  function syncStages(pipelineSelect) {
+    var form = pipelineSelect.form;
+    var stageSelect = form && form.querySelector("[data-stage-select]");
+    if (!stageSelect) return;
+    var chosen = pipelineSelect.value;
+    var groups = stageSelect.querySelectorAll("optgroup[data-pipeline-id]");
+    var current = stageSelect.selectedOptions[0];
+    var keep = current && current.parentElement.getAttribute("data-pipeline-id") === chosen;
+    groups.forEach(function (group) {
+      var match = group.getAttribute("data-pipeline-id") === chosen;
+      group.hidden = !match;
+      group.disabled = !match;
+      if (match && !keep && group.querySelector("option")) {
+        group.querySelector("option").selected = true;
+      }
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-pipeline-select]")) syncStages(event.target);
+  });
+
+  function syncAll(root) {
+    (root || document).querySelectorAll("[data-pipeline-select]").forEach(syncStages);
+  }
+  document.addEventListener("htmx:load", function (event) {
+    syncAll(event.detail.elt);
+  });
+  // Board: one "Move to stage" menu (#board-move-menu) copied into the card whose link
+  // is pressed; the move answers into #board-status, the card and headers out of band.
+  function moveMenu(card) {
+    var open = card.querySelector("form.board-move");
+    if (open) return open;
+    var template = document.getElementById("board-move-menu");
+    var link = card.querySelector(".board-move-open");
+    if (!template || !link) return null;
+    var form = template.content.firstElementChild.cloneNode(true);
+    var id = card.getAttribute("data-deal-id");
+    var stage = card.getAttribute("data-stage");
+    var select = form.querySelector("select");
+    form.id = "move-" + id;
+    form.action = link.pathname;
+    form.setAttribute("hx-post", link.pathname);
+    form.querySelector("input[name=original]").value = stage;
+    select.id = "move-" + id + "-stage";
+    select.value = stage;
+    var label = form.querySelector("label");
+    label.setAttribute("for", select.id);
+    label.querySelector(".visually-hidden").textContent =
+      ": " + card.querySelector(".board-card-name").textContent;
+    // Chromium spaces out a visually hidden part of a name: say it whole.
+    select.setAttribute("aria-label", label.textContent);
+    form.querySelector("button").setAttribute("aria-describedby", "card-" + id + "-name");
+    link.after(form);
+    link.setAttribute("aria-expanded", "true");
+    htmx.process(form);
+    return form;
+  }
+
+  function closeMoveMenu(form) {
+    var link = form.parentNode.querySelector(".board-move-open");
+    form.remove();
+    if (link) {
+      link.setAttribute("aria-expanded", "false");
+      link.focus();
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".board-move-open");
+    var card = link && link.closest(".board-card");
+    if (!card || !document.getElementById("board-move-menu")) return; // a page: follow the link
+    event.preventDefault();
+    var open = card.querySelector("form.board-move");
+    if (open) return closeMoveMenu(open);
+    moveMenu(card).querySelector("select").focus();
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var form = event.key === "Escape" && event.target.closest &&
+      event.target.closest(".board-card form.board-move");
+    if (form) closeMoveMenu(form);
+  });
+
+  // After a move: focus the moved card's "Move to stage" (or its new column's heading).
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!event.detail.elt || event.detail.elt.id !== "board-status") return;
+    var chosen = document.querySelector("#deals-board [data-focus-after-move]");
+    if (!chosen) return;
+    chosen.removeAttribute("data-focus-after-move");
+    chosen.focus();
+  });
+
+  // "Show more" goes on after the cards the column shows now (a move adds or takes one);
+  // a move says how many cards its new column shows (where the card may go).
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail.elt;
+    var more = elt.closest && elt.closest(".board-more");
+    if (more) {
+      var count = more.parentNode.querySelectorAll(".board-card").length;
+      event.detail.path = event.detail.path.replace(/([?&]offset=)\d+/, "$1" + count);
+    } else if (elt.matches && elt.matches(".board-card form.board-move")) {
+      var column = document.querySelector(
+        '[data-drop-stage="' + elt.querySelector("select[name=stage]").value + '"]');
+      if (column) event.detail.parameters.shown = column.querySelectorAll(".board-card").length;
+    }
+  });
+
+  // Drag a card to another column = choose that stage in its menu and submit it.
+  var dragged = null;
+
+  function dropColumn(event) {
+    return dragged && event.target.closest ? event.target.closest("[data-drop-stage]") : null;
+  }
+
+  function clearDropTargets() {
+    document.querySelectorAll(".drop-target").forEach(function (column) {
+      column.classList.remove("drop-target");
+    });
+  }
+
+  document.addEventListener("dragstart", function (event) {
+    var card = event.target.closest && event.target.closest(".board-card[data-deal-id]");
+    if (!card) return;
+    dragged = card;
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", card.getAttribute("data-deal-id"));
+    card.classList.add("dragging");
+  });
+
+  document.addEventListener("dragend", function () {
+    if (dragged) dragged.classList.remove("dragging");
+    dragged = null;
+    clearDropTargets();
+  });
+
+  document.addEventListener("dragover", function (event) {
+    var column = dropColumn(event);
+    if (!column) return;
+    event.preventDefault(); // allows the drop
+    event.dataTransfer.dropEffect = "move";
+    if (!column.classList.contains("drop-target")) {
+      clearDropTargets();
+      column.classList.add("drop-target");
+    }
+  });
+
+  document.addEventListener("drop", function (event) {
+    var column = dropColumn(event);
+    if (!column) return;
+    event.preventDefault();
+    var card = dragged;
+    clearDropTargets();
+    if (card.closest("[data-drop-stage]") === column) return;
+    var form = moveMenu(card);
+    if (!form) return;
+    form.querySelector("select[name=stage]").value = column.getAttribute("data-drop-stage");
+    form.requestSubmit();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     if (document.querySelector("dialog[data-show-modal]")) return;
     var invalid = firstInvalid(document.getElementById("main"));

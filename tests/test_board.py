@@ -14,10 +14,12 @@ from tests.html import (
     is_fragment,
     link,
     links,
+    options,
     page,
     region,
     selected,
     statuses,
+    value,
 )
 
 HX = {"HX-Request": "true"}
@@ -184,27 +186,115 @@ def test_a_plain_move_redirects_back_to_the_board(client, login_as, demo, db_ses
     assert deal.name in card_names(doc, "Closed won")
 
 
-def test_an_htmx_move_answers_with_the_board(client, login_as, demo, db_session):
+def test_an_htmx_move_answers_with_what_changed_only(client, login_as, demo, db_session):
     login_as(demo.alice)
     deal = demo.acme  # a shared deal: its history and team hear of it
     original = stage_id_of(db_session, deal)
     target = stage(db_session, demo.brightside, "Negotiation")
     before = page(client.get("/deals?layout=board"))
+    assert deal.name not in card_names(before, "Negotiation")
     r = move(client, deal, target.id, original, headers=HX)
     assert r.status_code == 200
     assert r.headers["HX-Trigger"] == "notifications-changed"
+    assert len(r.data) <= 4096, len(r.data)  # a save: a few parts, not the board
     doc = page(r)
-    assert is_fragment(doc) and board(doc)["id"] == "deals-board"
-    assert deal.name in card_names(doc, "Negotiation")
-    assert doc.find(id=f"move-{deal.id}-stage").has_attr("autofocus")
+    assert is_fragment(doc) and board(doc) is None
+    # The announcement (the form's target is #board-status), then the parts, out of band.
+    assert doc.get_text(" ").strip().startswith(f"“{deal.name}” moved to Negotiation.")
+    gone = doc.find("li", attrs={"hx-swap-oob": "delete"})
+    assert gone["id"] == f"card-{deal.id}" and not gone.contents
+    # The card goes before the card that now follows it in Negotiation (the table's order).
+    after = page(client.get("/deals?layout=board"))
+    names = card_names(after, "Negotiation")
+    ids = {
+        li.select_one(".board-card-name").get_text(): li["data-deal-id"]
+        for li in board(after).select(".board-card")
+    }
+    position = names.index(deal.name)
+    where = (
+        f"beforebegin:#card-{ids[names[position + 1]]}"
+        if position + 1 < len(names)
+        else f"beforeend:#stage-{target.id}-cards:not(:has(.board-more))"  # the last card
+    )
+    inserted = doc.find(attrs={"hx-swap-oob": where})
+    card = inserted.find("li", id=f"card-{deal.id}")
+    assert card["data-stage"] == str(target.id)
+    move_link = link(card, f"Move to stage: {deal.name}")
+    assert move_link.has_attr("data-focus-after-move")  # focus follows the card
+    # Both columns' headers, recounted: exactly what the whole board now says.
+    headers = doc.find_all("header", attrs={"hx-swap-oob": "true"})
+    assert [h["id"] for h in headers] == [f"stage-{original}-header", f"stage-{target.id}-header"]
+    for header in headers:
+        name = heading(header)
+        assert " ".join(header.find("p").get_text(" ").split()) == column_headers(after)[name]
     count = int(column_headers(before)["Negotiation"].split()[0])
-    assert column_headers(doc)["Negotiation"].startswith(f"{count + 1} deal")
+    assert column_headers(after)["Negotiation"].startswith(f"{count + 1} deal")
     row = db_session.scalar(
         sa.select(Activity)
         .where(Activity.shared_deal_id == demo.acme_shared.id)
         .order_by(Activity.id.desc())
     )
     assert (row.summary, row.after) == ("changed the deal stage", "Negotiation")
+
+
+def test_a_card_moved_past_the_shown_cards_is_only_counted(client, login_as, demo, db_session):
+    from tests.test_services_board import add_deals
+
+    deal = demo.initech
+    original = stage_id_of(db_session, deal)
+    target = stage(db_session, demo.brightside, "Closed lost")
+    assert target.id != original
+    add_deals(db_session, demo, target, 30)  # "Board deal 000".. sort before "Initech"
+    login_as(demo.alice)
+    query = "sort=name&layout=board"
+    before = page(client.get(f"/deals?{query}"))
+    count = int(column_headers(before)["Closed lost"].split()[0])
+    doc = page(move(client, deal, target.id, original, query=query, headers=HX))
+    # Its place is past the 20 cards shown: it leaves its column, joins none.
+    assert doc.find("li", attrs={"hx-swap-oob": "delete"})["id"] == f"card-{deal.id}"
+    assert doc.find("ol", attrs={"hx-swap-oob": True}) is None
+    headers = {heading(h): h for h in doc.find_all("header", attrs={"hx-swap-oob": "true"})}
+    assert headers["Closed lost"].find("p").get_text(" ").split()[0] == str(count + 1)
+
+    # A board showing the whole column ("Show more" pressed; app.js sends how many):
+    # the card goes before its follower, or at the end of a column shown to its end.
+    back = stage_id_of(db_session, deal)
+    assert move(client, deal, original, back, query=query).status_code == 303
+    r = client.post(
+        f"/deals/{deal.id}/move",
+        data={"stage": target.id, "original": original, "query": query, "shown": "60"},
+        headers=HX,
+    )
+    doc = page(r)
+    in_order = db_session.scalars(
+        sa.select(Deal.id).where(Deal.stage_id == target.id).order_by(Deal.name, Deal.id)
+    ).all()
+    position = in_order.index(deal.id)
+    assert position >= 20  # past the first 20 cards
+    where = doc.find("ol", attrs={"hx-swap-oob": True})["hx-swap-oob"]
+    assert where == (
+        f"beforebegin:#card-{in_order[position + 1]}"
+        if position + 1 < len(in_order)
+        else f"beforeend:#stage-{target.id}-cards:not(:has(.board-more))"
+    )
+
+
+def test_a_move_that_leaves_the_filter_takes_the_card_off_the_board(
+    client, login_as, demo, db_session
+):
+    login_as(demo.alice)
+    deal = demo.initech
+    original = stage_id_of(db_session, deal)
+    target = stage(db_session, demo.brightside, "Closed won")
+    query = f"f=stage:any_of:{original}&layout=board"
+    r = move(client, deal, target.id, original, query=query, headers=HX)
+    doc = page(r)
+    assert doc.find("li", attrs={"hx-swap-oob": "delete"})["id"] == f"card-{deal.id}"
+    assert doc.find("ol", attrs={"hx-swap-oob": True}) is None  # not inserted anywhere
+    headers = {heading(h): h for h in doc.find_all("header", attrs={"hx-swap-oob": "true"})}
+    assert headers["Closed won"].find("p").get_text(" ").split()[:2] == ["0", "deals"]
+    # Focus goes to the new column's heading, the card not being shown.
+    assert headers["Closed won"].find("h2").has_attr("data-focus-after-move")
 
 
 def test_a_move_from_a_stale_board_is_a_conflict(client, login_as, demo, db_session):
@@ -218,15 +308,21 @@ def test_a_move_from_a_stale_board_is_a_conflict(client, login_as, demo, db_sess
     doc = page(r)
     assert any("Closed lost" in a and "while you were editing" in a for a in alerts(doc))
     assert stage_id_of(db_session, deal) == moved.id
-    # The card shows where it is now, its menu on the current stage.
-    assert deal.name in card_names(doc, "Closed lost")
+    # The card's move page again, its menu on the current stage, back to the same board.
+    assert heading(doc, 1) == deal.name
     assert selected(by_label(doc, f"Move to stage: {deal.name}")) == ["Closed lost"]
+    assert link(doc, "Back to the board")["href"] == "/deals?layout=board"
 
     r = move(
         client, deal, stage(db_session, demo.brightside, "Closed won").id, original, headers=HX
     )
-    assert r.status_code == 200 and any("while you were editing" in a for a in alerts(page(r)))
+    doc = page(r)
+    assert r.status_code == 200 and any("while you were editing" in a for a in alerts(doc))
     assert stage_id_of(db_session, deal) == moved.id
+    # htmx: the card again where it is, knowing its current stage (the next move starts there).
+    card = doc.find("li", attrs={"hx-swap-oob": "true"})
+    assert card["id"] == f"card-{deal.id}" and card["data-stage"] == str(moved.id)
+    assert len(r.data) <= 4096
 
 
 def test_bad_stages_are_refused_with_a_message(client, login_as, demo, db_session):
@@ -269,9 +365,33 @@ def test_a_move_needs_the_csrf_token(client, login_as, demo, db_session, csrf_en
     assert stage_id_of(db_session, demo.initech) == original
 
 
-def test_a_move_is_a_post(client, login_as, demo):
+def test_without_javascript_a_card_links_to_its_move_page(client, login_as, demo, db_session):
     login_as(demo.alice)
-    assert client.get(f"/deals/{demo.initech.id}/move").status_code == 405
+    deal = demo.initech
+    query = "sort=name&layout=board"
+    doc = page(client.get(f"/deals?{query}"))
+    card = board(doc).find("li", id=f"card-{deal.id}")
+    href = link(card, f"Move to stage: {deal.name}")["href"]
+    assert href == f"/deals/{deal.id}/move?{query}"
+    # The board has one menu for every card (JavaScript copies it into a card).
+    menus = board(doc).find_all("select", attrs={"name": "stage"})
+    assert len(menus) == 1 and menus[0].find_parent("template")["id"] == "board-move-menu"
+    moving = page(client.get(href))
+    assert heading(moving, 1) == deal.name
+    menu = by_label(moving, f"Move to stage: {deal.name}")
+    current = db_session.scalar(
+        sa.select(Stage.name).where(Stage.id == stage_id_of(db_session, deal))
+    )
+    assert selected(menu) == [current]
+    assert options(menu) == [h for h in headings(board(doc), 2)]  # the pipeline's stages
+    form = menu.find_parent("form")
+    assert form["method"] == "post" and form["action"] == f"/deals/{deal.id}/move"
+    assert value(form.find("input", attrs={"name": "query"})) == query
+    assert link(moving, "Back to the board")["href"] == f"/deals?{query}"
+    # Another account's deal, or none: 404.
+    login_as(demo.hana)
+    assert client.get(href).status_code == 404
+    assert client.get("/deals/99999999/move").status_code == 404
 
 
 def test_a_saved_view_keeps_the_board(client, login_as, demo, db_session):

@@ -13,7 +13,7 @@ from extensions import db
 from models import Activity, Deal, Notification, Pipeline, Stage
 from services import deal_fields, deal_index, saved_views
 from services.deal_index import Scope, parse_query
-from services.deal_index.board import CARDS_PER_COLUMN
+from services.deal_index.board import CARDS_PER_COLUMN, _statements
 from services.errors import Conflict, Invalid, NotFound
 
 TODAY = date(2026, 6, 15)
@@ -205,6 +205,22 @@ def test_the_board_costs_two_statements(app, demo):
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(statements) == 2, statements
     assert "GROUP BY" in statements[0]
+
+
+def test_a_board_asked_again_reuses_its_statements_and_reads_the_data_anew(app, demo, db_session):
+    query = "layout=board&f=owner:is_me:"
+    first = board_of(demo.alice, query)
+    kept = set(_statements)
+    assert board_of(demo.alice, query).count == first.count
+    assert set(_statements) == kept  # nothing built again
+    # Bob's "My deals" is his own statement (the owner is in the scope), not Alice's.
+    assert_board_matches_table(demo.bob, query)
+    # The same statement, new data: three deals, one of them Alice's (add_deals).
+    qualified = stage_named(db_session, demo.brightside, "Sales pipeline", "Qualified")
+    add_deals(db_session, demo, qualified, 3)
+    again = board_of(demo.alice, query)
+    assert again.count == first.count + 1
+    assert_board_matches_table(demo.alice, query)
 
 
 # ---------------------------------------------------------------- the state

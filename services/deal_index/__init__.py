@@ -16,12 +16,16 @@ the board (`board`) costs two: its columns' counts and totals, and their cards.
 """
 
 from services.deal_index.board import (
+    CARDS_PER_COLUMN,
     Board,
     BoardCard,
     BoardColumn,
     board,
     board_stages,
+    card,
     more_cards,
+    moved_card,
+    stage_totals,
 )
 from services.deal_index.choices import ChoiceOptions
 from services.deal_index.columns import COLUMNS
@@ -39,6 +43,7 @@ from services.deal_index.registry import (
 from services.deal_index.state import Draft, IndexState, Parsed
 
 __all__ = [
+    "CARDS_PER_COLUMN",
     "Board",
     "BoardCard",
     "BoardColumn",
@@ -58,11 +63,14 @@ __all__ = [
     "ViewTab",
     "board",
     "board_stages",
+    "card",
     "export_select",
     "index_page",
     "index_reference",
     "more_cards",
+    "moved_card",
     "parse",
     "parse_condition",
     "parse_query",
+    "stage_totals",
 ]

@@ -10,11 +10,16 @@ whatever the data:
   `page.capped_matches` per stage (each reads its top rows off an index), in
   one UNION ALL.
 
-Moving a card is a stage edit (`services.deal_fields.update`), not done here.
+Moving a card is a stage edit (`services.deal_fields.update`), not done here;
+`moved_card` then says where the card now goes (one statement), and `stage_totals`
+recounts the two columns it left and joined.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -32,6 +37,8 @@ from services.deal_index.state import IndexState
 CARDS_PER_COLUMN = 20
 # "Show more" pages through a column up to here; past it, filter or use the table.
 MAX_OFFSET = 1000
+# Statements kept per process (see `_statement`): a few boards' worth, about 0.3 MB each.
+STATEMENTS_KEPT = 16
 
 
 @dataclass(frozen=True)
@@ -98,19 +105,62 @@ def board_stages(state: IndexState, choices: ChoiceOptions) -> list[Choice]:
     return pipeline_stages(board_pipeline(state, choices), choices)
 
 
+_statements: OrderedDict[tuple, sa.Select] = OrderedDict()
+_statements_lock = threading.Lock()
+
+
+def _statement(key: tuple, build: Callable[[], sa.Select]) -> sa.Select:
+    """The statement built for `key`, built once while it stays among the last used.
+
+    Building the cards' statement (a branch per stage, each a capped match) and
+    working out its SQLAlchemy cache key cost several times running it (about 9 of
+    10 ms at 100,000 deals). A statement object is immutable and memoizes its cache
+    key, so the same board asked again (a reload, after a move) reuses it whole.
+    `key` names everything the statement is built from.
+    """
+    with _statements_lock:
+        stmt = _statements.get(key)
+        if stmt is not None:
+            _statements.move_to_end(key)
+            return stmt
+    stmt = build()
+    with _statements_lock:
+        _statements[key] = stmt
+        while len(_statements) > STATEMENTS_KEPT:
+            _statements.popitem(last=False)
+    return stmt
+
+
+def _filter_key(scope: Scope, state: IndexState) -> tuple:
+    """What `query.filtered` builds from: the scope, the conditions and the search."""
+    return (scope, tuple(c.param for c in state.conditions), state.search)
+
+
+def _order_key(state: IndexState, choices: ChoiceOptions) -> tuple:
+    """What the order builds from: the sort, and a choice column's choices (their order)."""
+    return (state.sort, state.descending, tuple(choices.get(state.sort)))
+
+
 def stage_totals(
     scope: Scope, state: IndexState, stage_ids: list[int]
 ) -> dict[int, tuple[int, Decimal]]:
     """Stage id -> (deal count, total amount) over the whole filtered set: one GROUP BY."""
     if not stage_ids:
         return {}
-    stmt = (
-        filtered(scope, state, Deal.stage_id, sa.func.count(), sa.func.sum(Deal.amount))
-        .where(Deal.stage_id.in_(stage_ids))
-        .group_by(Deal.stage_id)
+    stmt = _statement(
+        ("totals", _filter_key(scope, state), tuple(stage_ids)),
+        lambda: (
+            filtered(scope, state, Deal.stage_id, sa.func.count(), sa.func.sum(Deal.amount))
+            .where(Deal.stage_id.in_(stage_ids))
+            .group_by(Deal.stage_id)
+        ),
     )
     rows = db.session.connection().execute(stmt)
     return {stage_id: (count, Decimal(total or 0)) for stage_id, count, total in rows}
+
+
+def _card_columns():
+    return (Deal.id, Deal.name, Deal.amount, Deal.close_date, User.full_name, Deal.stage_id)
 
 
 def column_cards(
@@ -127,6 +177,17 @@ def column_cards(
     if not stage_ids:
         return {}
     offset = max(0, min(offset, MAX_OFFSET))
+    key = ("cards", _filter_key(scope, state), _order_key(state, choices), tuple(stage_ids), offset)
+    stmt = _statement(key, lambda: _cards_statement(scope, state, choices, stage_ids, offset))
+    out: dict[int, list[BoardCard]] = {stage_id: [] for stage_id in stage_ids}
+    for row in db.session.connection().execute(stmt):
+        out[row.stage_id].append(BoardCard(*row))
+    return out
+
+
+def _cards_statement(
+    scope: Scope, state: IndexState, choices: ChoiceOptions, stage_ids: list[int], offset: int
+) -> sa.Select:
     branches = []
     limit = offset + CARDS_PER_COLUMN + 1
     for stage_id in stage_ids:
@@ -135,23 +196,12 @@ def column_cards(
         )
         branches.append(sa.select(ranked.c.id, ranked.c.position).where(ranked.c.position > offset))
     cards = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("cards")
-    stmt = (
-        sa.select(
-            Deal.id,
-            Deal.name,
-            Deal.amount,
-            Deal.close_date,
-            User.full_name,
-            Deal.stage_id,
-        )
+    return (
+        sa.select(*_card_columns())
         .select_from(cards.join(Deal, Deal.id == cards.c.id))
         .outerjoin(User, User.id == Deal.owner_id)
         .order_by(Deal.stage_id, cards.c.position)
     )
-    out: dict[int, list[BoardCard]] = {stage_id: [] for stage_id in stage_ids}
-    for row in db.session.connection().execute(stmt):
-        out[row.stage_id].append(BoardCard(*row))
-    return out
 
 
 def board(scope: Scope, state: IndexState, choices: ChoiceOptions) -> Board:
@@ -183,3 +233,56 @@ def more_cards(
         return None
     offset = max(0, min(offset, MAX_OFFSET))
     return _column(stage, column_cards(scope, state, choices, [stage_id], offset)[stage_id], offset)
+
+
+def moved_card(
+    scope: Scope,
+    state: IndexState,
+    choices: ChoiceOptions,
+    deal_id: int,
+    stage_id: int,
+    shown: int = CARDS_PER_COLUMN,
+) -> tuple[BoardCard | None, int | None]:
+    """A card just moved to `stage_id`: (its card, the id of the card that follows it).
+
+    `shown` is how many cards the board shows in that column. The card is None when
+    it lies past them (or no longer matches the filters): the board shows it only
+    after "Show more". The next id is None when the card comes right after the shown
+    ones (the column's last, or a "Show more" away). One statement: the column's
+    first `shown` + 1 cards with each one's successor (LEAD), read at the moved deal.
+    """
+    limit = max(CARDS_PER_COLUMN, min(shown, MAX_OFFSET + CARDS_PER_COLUMN)) + 1
+    key = ("moved", _filter_key(scope, state), _order_key(state, choices), stage_id, limit)
+    stmt = _statement(key, lambda: _moved_statement(scope, state, choices, stage_id, limit))
+    row = db.session.connection().execute(stmt, {"deal_id": deal_id}).first()
+    if row is None:
+        return None, None
+    return BoardCard(*row[:-1]), row.next_id
+
+
+def _moved_statement(
+    scope: Scope, state: IndexState, choices: ChoiceOptions, stage_id: int, limit: int
+) -> sa.Select:
+    ranked = capped_matches(scope, state, choices, where=(Deal.stage_id == stage_id,), limit=limit)
+    following = sa.select(
+        ranked.c.id,
+        sa.func.lead(ranked.c.id).over(order_by=ranked.c.position).label("next_id"),
+    ).subquery("following")
+    return (
+        sa.select(*_card_columns(), following.c.next_id)
+        .select_from(following.join(Deal, Deal.id == following.c.id))
+        .outerjoin(User, User.id == Deal.owner_id)
+        .where(following.c.id == sa.bindparam("deal_id", type_=sa.Integer))
+    )
+
+
+def card(scope: Scope, deal_id: int) -> BoardCard | None:
+    """One deal of the scope as a board card, wherever it is (a refused move shows it)."""
+    stmt = (
+        sa.select(*_card_columns())
+        .select_from(Deal)
+        .outerjoin(User, User.id == Deal.owner_id)
+        .where(Deal.id == deal_id, Deal.account_id == scope.account_id)
+    )
+    row = db.session.connection().execute(stmt).first()
+    return BoardCard(*row) if row else None

@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from extensions import db
 from models import Account, Deal, Pipeline, Stage
+from tests.e2e.a11y_helpers import serious_violations
 
 SHOTS = Path("/work/shots/board")
 PHONE = {"width": 390, "height": 844}
@@ -148,18 +149,43 @@ def test_move_by_keyboard(page, log_in, live_server, fresh_app):
     stages = sales_stages(fresh_app)
     card = column(page, stages[0][1]).locator(".board-card").first
     name = card.locator(".board-card-name").inner_text()
-    menu = page.get_by_label(f"Move to stage: {name}")
-    menu.focus()
+    card_id = card.get_attribute("data-deal-id")
+    opener = card.get_by_role("link", name=f"Move to stage: {name}")
+    # "Move to stage" opens the board's menu in the card; Esc closes it, focus back.
+    opener.focus()
+    page.keyboard.press("Enter")
+    menu = page.get_by_role("combobox", name=f"Move to stage: {name}")
+    expect(menu).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(menu).to_have_count(0)
+    expect(opener).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(menu).to_be_focused()
+    assert serious_violations(page) == []  # the board, a card's menu open
     menu.select_option(label=stages[2][1])
     page.keyboard.press("Tab")
     expect(page.locator(":focus")).to_have_text("Move")
     page.keyboard.press("Enter")
     moved = column(page, stages[2][1]).locator(".board-card-name", has_text=name)
     expect(moved).to_be_visible()
-    # Focus follows the card to its new column.
-    expect(page.get_by_label(f"Move to stage: {name}")).to_be_focused()
+    expect(column(page, stages[0][1]).locator(".board-card-name", has_text=name)).to_have_count(0)
+    # Focus follows the card to its new column; screen readers hear where it went.
+    expect(
+        column(page, stages[2][1]).get_by_role("link", name=f"Move to stage: {name}")
+    ).to_be_focused()
+    expect(page.get_by_role("status").filter(has_text="moved to")).to_have_text(
+        f"“{name}” moved to {stages[2][1]}."
+    )
     assert stage_of(fresh_app, name) == stages[2][1]
     check_headers(page, expected_columns(fresh_app))
+    assert serious_violations(page) == []  # after the out-of-band swaps
+    # The card can move again from its new column (its menu starts there).
+    page.keyboard.press("Enter")
+    expect(menu).to_have_value(str(stages[2][0]))
+    # The card's move page (JavaScript off's way) passes axe too.
+    page.goto(f"{live_server}/deals/{card_id}/move?layout=board")
+    expect(page.get_by_label(f"Move to stage: {name}")).to_have_value(str(stages[2][0]))
+    assert serious_violations(page) == []
 
 
 def test_move_without_javascript(no_js_page, log_in, live_server, fresh_app):
@@ -168,8 +194,11 @@ def test_move_without_javascript(no_js_page, log_in, live_server, fresh_app):
     stages = sales_stages(fresh_app)
     card = column(page, stages[1][1]).locator(".board-card").first
     name = card.locator(".board-card-name").inner_text()
-    card.get_by_label(f"Move to stage: {name}").select_option(label=stages[3][1])
-    card.get_by_role("button", name="Move").click()
+    # The card's "Move to stage" is a link to its menu as a form.
+    card.get_by_role("link", name=f"Move to stage: {name}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    page.get_by_label(f"Move to stage: {name}").select_option(label=stages[3][1])
+    page.get_by_role("button", name="Move").click()
     # Post-redirect-get: back on the board, the card in its new column.
     expect(page).to_have_url(re.compile(r"/deals\?layout=board$"))
     expect(column(page, stages[3][1]).locator(".board-card-name", has_text=name)).to_be_visible()
