@@ -531,60 +531,6 @@
   document.addEventListener("htmx:load", function (event) {
     syncAll(event.detail.elt);
   });
-  // Board: drag a card to another column = choose that stage in the card's own
-  // "Move to stage" form and submit it (htmx posts it and swaps the board).
-  var dragged = null;
-
-  function dropColumn(event) {
-    return dragged && event.target.closest ? event.target.closest("[data-drop-stage]") : null;
-  }
-
-  function clearDropTargets() {
-    document.querySelectorAll(".drop-target").forEach(function (column) {
-      column.classList.remove("drop-target");
-    });
-  }
-
-  document.addEventListener("dragstart", function (event) {
-    var card = event.target.closest && event.target.closest(".board-card[data-deal-id]");
-    if (!card) return;
-    dragged = card;
-    event.dataTransfer.effectAllowed = "move";
-    event.dataTransfer.setData("text/plain", card.getAttribute("data-deal-id"));
-    card.classList.add("dragging");
-  });
-
-  document.addEventListener("dragend", function () {
-    if (dragged) dragged.classList.remove("dragging");
-    dragged = null;
-    clearDropTargets();
-  });
-
-  document.addEventListener("dragover", function (event) {
-    var column = dropColumn(event);
-    if (!column) return;
-    event.preventDefault(); // allows the drop
-    event.dataTransfer.dropEffect = "move";
-    if (!column.classList.contains("drop-target")) {
-      clearDropTargets();
-      column.classList.add("drop-target");
-    }
-  });
-
-  document.addEventListener("drop", function (event) {
-    var column = dropColumn(event);
-    if (!column) return;
-    event.preventDefault();
-    var card = dragged;
-    clearDropTargets();
-    var form = document.getElementById("move-" + card.getAttribute("data-deal-id"));
-    var select = form && form.querySelector("select[name=stage]");
-    var stage = column.getAttribute("data-drop-stage");
-    if (!select || card.closest("[data-drop-stage]") === column) return;
-    select.value = stage;
-    form.requestSubmit();
-  });
-
   document.addEventListener("DOMContentLoaded", function () {
     syncAll(document);
     var dialog = document.querySelector("dialog[data-show-modal]");
