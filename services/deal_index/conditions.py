@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from models import Deal
-from services import search
+from services import registration_queries, search
 from services.deal_index.choices import ChoiceOptions
 from services.deal_index.registry import (
     ANY_OF,
@@ -93,6 +93,19 @@ class Condition:
         builder = _CONDITION_BUILDERS[self.prop.type]
         return builder(self, scope)
 
+    @property
+    def sqlite_index(self) -> str | None:
+        """The index SQLite must read the matches from, when the planner would not choose it.
+
+        A condition only a registered deal can meet reads the few registered deals
+        (registration_queries.REGISTERED_INDEX): with statistics sampled by
+        `ANALYZE` under `analysis_limit`, or none at all, SQLite's planner would
+        rather walk the sort's index through every deal of the account.
+        """
+        if self.prop.key == "active_registrations" and _needs_a_registration(self):
+            return registration_queries.REGISTERED_INDEX
+        return None
+
 
 def _text_condition(c: Condition, scope: Scope):
     column = c.prop.expression(scope)
@@ -121,7 +134,7 @@ def _number_condition(c: Condition, scope: Scope):
     if c.prop.key == "active_registrations" and _needs_a_registration(c):
         # Only deals with an active registration can match: let the database start
         # from those few instead of counting for every deal of the account.
-        registered = Deal.id.in_(scope.registered_deal_ids())
+        registered = scope.has_active_registration()
         if c.op is GREATER and c.values[0] == 0:
             return registered  # "Registered deals": the set is the answer, no count needed
         condition = sa.and_(registered, condition)
