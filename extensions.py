@@ -10,6 +10,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine
 
 # Named constraints keep Alembic migrations portable between SQLite and PostgreSQL.
@@ -45,6 +46,18 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_from_hint(_compiler, _table, text):
+    """`select.with_hint(table, "INDEXED BY ix", "sqlite")` renders `FROM table INDEXED BY ix`.
+
+    SQLAlchemy's SQLite compiler renders no FROM hint by default; the deals index
+    forces an index with one (services/deal_index/conditions.py, `sqlite_index`).
+    """
+    return text
+
+
+SQLiteCompiler.get_from_hint_text = _sqlite_from_hint
 
 
 @event.listens_for(Engine, "begin")

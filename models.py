@@ -190,6 +190,12 @@ class Deal(db.Model):
     owner_id: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The last day the deal has an active registration: the latest expiry of its shared
+    # deal's registrations not deregistered (9999-12-31 for one without expiry);
+    # NULL when there is none. Written only by the triggers of migration 0008 on
+    # deal_registrations, read by `registration_queries.has_active_registration`:
+    # "registered today" is `registered_until >= today`, so an expiry needs no write.
+    registered_until: Mapped[date | None] = mapped_column()
 
     pipeline: Mapped[Pipeline] = relationship(
         foreign_keys=[pipeline_id], primaryjoin="Deal.pipeline_id == Pipeline.id", lazy="raise"
@@ -237,6 +243,18 @@ class Deal(db.Model):
             "created_at",
             "owner_id",
             "amount",
+        ),
+        # "Registered deals": the few deals ever registered, newest first, with what the
+        # index's count and total read (registered_until, amount), without a table row.
+        sa.Index(
+            "ix_deals_account_registered",
+            "account_id",
+            "created_at",
+            "id",
+            "registered_until",
+            "amount",
+            sqlite_where=sa.text("registered_until IS NOT NULL"),
+            postgresql_where=sa.text("registered_until IS NOT NULL"),
         ),
     )
 

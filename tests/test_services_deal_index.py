@@ -405,3 +405,38 @@ def test_between_with_one_of_its_two_boxes_filled_speaks_of_the_boxes():
     # Without JavaScript there is one text box: the message gives the written form.
     one_box = MultiDict([("property", "amount"), ("operator", "between"), ("value", "1000")])
     assert "1000..5000" in parse(one_box).errors[0]
+
+
+def test_a_wide_date_range_finds_the_same_deals_whichever_index_reads_it(db_session, demo):
+    """On SQLite a range of WIDE_DATE_RANGE_DAYS or more is read off the sort's index
+    (the column behind a unary plus); the deals, their order and count stay the same."""
+    from services.deal_index.conditions import WIDE_DATE_RANGE_DAYS
+
+    for days in (0, 5, 13, 14, 20, 40):
+        add_deal(
+            db_session, demo, f"Closes in {days} days", close_date=TODAY + timedelta(days=days)
+        )
+    wide, narrow = f"next_days:{WIDE_DATE_RANGE_DAYS}", f"next_days:{WIDE_DATE_RANGE_DAYS - 2}"
+    by_close = names(demo.alice, f"f=close_date:{wide}&sort=close_date")
+    by_created = names(demo.alice, f"f=close_date:{wide}&sort=name")
+    assert (
+        sorted(by_close)
+        == sorted(by_created)
+        == sorted(
+            ["Closes in 0 days", "Closes in 5 days", "Closes in 13 days", "Closes in 14 days"]
+        )
+    )
+    assert sorted(names(demo.alice, f"f=close_date:{narrow}")) == sorted(by_close[:2])
+    after = f"f=close_date:after:{TODAY}"
+    assert sorted(names(demo.alice, after)) == sorted(names(demo.alice, f"{after}&sort=close_date"))
+    assert {"Closes in 40 days", "Closes in 5 days"} <= set(names(demo.alice, after))
+
+    def sql(query):
+        choices = deal_index.index_reference(demo.alice).choices
+        stmt = deal_index.export_select(scope_of(demo.alice), parse_query(query).state, choices)
+        return str(stmt.compile(db_session.get_bind()))
+
+    sqlite = db_session.get_bind().dialect.name == "sqlite"
+    assert ("(+ deals.close_date)" in sql(f"f=close_date:{wide}")) is sqlite
+    assert "(+ deals.close_date)" not in sql(f"f=close_date:{narrow}")
+    assert "(+ deals.close_date)" not in sql(f"f=close_date:{wide}&sort=close_date")

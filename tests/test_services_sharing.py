@@ -64,7 +64,7 @@ def team_of(db_session, shared):
 
 def is_registered(db_session, shared):
     """Whether the partner's deal is among its "Registered deals" today."""
-    ids = registration_queries.registered_deal_ids("partner", shared.partner_account_id, TODAY)
+    ids = registration_queries.registered_deal_ids(shared.partner_account_id, TODAY)
     return shared.partner_deal_id in set(db_session.scalars(ids))
 
 

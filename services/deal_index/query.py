@@ -18,7 +18,10 @@ def filtered(scope: Scope, state: IndexState, *columns) -> sa.Select:
     """SELECT `columns` FROM the scope's deals matching every condition and the search."""
     stmt = sa.select(*columns).select_from(Deal).where(Deal.account_id == scope.account_id)
     for condition in state.conditions:
-        stmt = stmt.where(condition.where(scope))
+        stmt = stmt.where(condition.where(scope, state.sort))
+    forced = next((c.sqlite_index for c in state.conditions if c.sqlite_index), None)
+    if forced:
+        stmt = stmt.with_hint(Deal, f"INDEXED BY {forced}", "sqlite")
     if state.search:
         stmt = stmt.where(search.matching(state.search))
     return stmt

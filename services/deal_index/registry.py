@@ -38,9 +38,11 @@ class Scope:
 
     def registered_deal_ids(self) -> sa.Select:
         """SELECT of the scope's deal ids with a registration active today."""
-        return registration_queries.registered_deal_ids(
-            self.account_kind, self.account_id, self.today
-        )
+        return registration_queries.registered_deal_ids(self.account_id, self.today)
+
+    def has_active_registration(self) -> sa.ColumnElement:
+        """A condition on Deal: at least one registration active today."""
+        return registration_queries.has_active_registration(self.today)
 
     def active_registrations(self) -> sa.ColumnElement:
         """A deal's number of registrations active today (a correlated subquery)."""
