@@ -118,17 +118,17 @@ def _number_condition(c: Condition, scope: Scope):
     else:
         compare = {"eq": expression.__eq__, "gt": expression.__gt__, "lt": expression.__lt__}
         condition = compare[c.op.key](c.values[0])
-    if c.prop.key == "active_registrations" and _needs_a_registration(c):
-        # Only deals with an active registration can match: let the database start
-        # from those few instead of counting for every deal of the account.
-        registered = Deal.id.in_(scope.registered_deal_ids())
+    if c.prop.nonzero_ids is not None and _needs_nonzero(c):
+        # Only deals with an active registration (an open request) can match: let the
+        # database start from those few instead of counting for every deal of the account.
+        nonzero = Deal.id.in_(c.prop.nonzero_ids(scope))
         if c.op is GREATER and c.values[0] == 0:
-            return registered  # "Registered deals": the set is the answer, no count needed
-        condition = sa.and_(registered, condition)
+            return nonzero  # "Registered deals", "Registration requests": the set is the answer
+        condition = sa.and_(nonzero, condition)
     return condition
 
 
-def _needs_a_registration(c: Condition) -> bool:
+def _needs_nonzero(c: Condition) -> bool:
     low = c.values[0]
     return (c.op is GREATER and low >= 0) or (c.op in (EQUALS, BETWEEN) and low >= 1)
 
