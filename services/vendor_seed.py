@@ -9,7 +9,9 @@ two (the partner owner and the vendor owner), a product interest on one deal in
 two, a registration on one deal in two (REGISTRATION_PATTERN: active, with or
 without expiry, expired, deregistered) and registration requests: one deal in
 OPEN_REQUEST_EVERY has an open request for the vendor to decide, as many have a
-declined one, and as many registered ones an approved one.
+declined one, and as many registered ones an approved one. Each customer company
+("Acme Corp 17") has deals with CUSTOMER_PARTNERS partners, so a vendor deal
+page can show other partners' registrations on the same customer.
 
 Every row is made by the database, as in services/bulk_seed.py: one
 INSERT … SELECT over a number series per table, ids computed from the series
@@ -45,6 +47,7 @@ from services.demo import DEMO_PASSWORD, VENDOR
 from services.passwords import hash_password
 
 PARTNER_USERS = 3  # an admin and two members per partner
+CUSTOMER_PARTNERS = 4  # partners bringing the same customer: registration conflicts
 OPEN_REQUEST_EVERY = 400  # 2,500 open requests at 1,000,000 shared deals
 # i mod 8 -> the shared deal's registration: active without expiry, active until
 # :expires_on, expired, deregistered; 4..7: none (half the deals are unregistered).
@@ -71,6 +74,9 @@ _POSTGRESQL = {
 
 # Ids from the series number: partner p of the P new ones is account :account_base + p.
 _P = "(seq.i % :partners)"
+# The customer: CUSTOMER_PARTNERS consecutive shared deals (of as many partners) are
+# deals of one customer company ("Acme Corp 17"), the rest of the name is its project.
+_C = f"(seq.i / {CUSTOMER_PARTNERS})"
 _J = "(seq.i / :partners)"  # the deal's number among its partner's deals
 _PARTNER_OWNER = f":user_base + {_P} * {PARTNER_USERS} + {_J} % {PARTNER_USERS}"
 _VENDOR_OWNER = "vo.user_id"
@@ -116,22 +122,23 @@ _PARTNER_DEALS = f"""
 {{series}}
 INSERT INTO deals (id, account_id, name, company_name, amount, close_date,
                    pipeline_id, stage_id, owner_id, created_at, updated_at)
-SELECT :deal_base + seq.i, :account_base + {_P}, n.name || ' #' || seq.i, n.company,
+SELECT :deal_base + seq.i, :account_base + {_P}, n.name || ' #' || seq.i,
+       n.company || ' ' || ({_C} + 1),
        ((seq.i * 7919 + {_P} * 31) % 3996 + 4) * 250, {{close_date}},
        :pipeline_base + {_P}, :stage_base + {_P} * :stages + {_J} % :stages,
        {_PARTNER_OWNER}, {_CREATED}, {_CREATED}
-FROM seq JOIN seed_names n ON n.k = (seq.i * 7919) % :names
+FROM seq JOIN seed_names n ON n.k = ({_C} * 7919) % :names
 """  # noqa: S608 - fixed fragments; every value is a bound parameter
 # The vendor's deal of shared deal i: id :deal_base + :n + i, same name, amount and dates.
 _VENDOR_DEALS = f"""
 {{series}}
 INSERT INTO deals (id, account_id, name, company_name, amount, close_date,
                    pipeline_id, stage_id, owner_id, created_at, updated_at)
-SELECT :deal_base + :n + seq.i, :vendor, n.name || ' #' || seq.i, n.company,
+SELECT :deal_base + :n + seq.i, :vendor, n.name || ' #' || seq.i, n.company || ' ' || ({_C} + 1),
        ((seq.i * 7919 + {_P} * 31) % 3996 + 4) * 250, {{close_date}},
        vs.pipeline_id, vs.stage_id, {_VENDOR_OWNER}, {_CREATED}, {_CREATED}
 FROM seq
-JOIN seed_names n ON n.k = (seq.i * 7919) % :names
+JOIN seed_names n ON n.k = ({_C} * 7919) % :names
 JOIN seed_vendor_stages vs ON vs.k = seq.i % :vendor_stages
 JOIN seed_vendor_owners vo ON vo.k = seq.i % :vendor_owners
 """  # noqa: S608 - fixed fragments; every value is a bound parameter
