@@ -6,7 +6,7 @@ import time
 import click
 from flask import Flask
 
-from services import accounts, bulk_seed, demo
+from services import accounts, bulk_seed, demo, vendor_seed
 from services.errors import Invalid
 
 
@@ -76,10 +76,23 @@ def register(app: Flask) -> None:
         default=0,
         help="Also add N generated deals per partner (for benchmarks).",
     )
-    def seed_demo(reset, extra_deals):
+    @click.option(
+        "--partners",
+        type=click.IntRange(min=1),
+        help="Also add N partner accounts sharing deals with the vendor (with --shared-deals).",
+    )
+    @click.option(
+        "--shared-deals",
+        type=click.IntRange(min=0),
+        help="The number of shared deals spread over the --partners (for benchmarks).",
+    )
+    def seed_demo(reset, extra_deals, partners, shared_deals):
         """Load the demo accounts, users and deals (refuses a non-empty database)."""
+        if (partners is None) != (shared_deals is None):
+            raise click.UsageError("Give --partners and --shared-deals together.")
+        adding = bool(extra_deals) or partners is not None
         if not demo.is_empty():
-            if not reset and not extra_deals:
+            if not reset and not adding:
                 raise click.ClickException(
                     "The database is not empty. Use --reset to delete everything and reload."
                 )
@@ -92,3 +105,11 @@ def register(app: Flask) -> None:
             started = time.perf_counter()
             added = bulk_seed.add_generated_deals(extra_deals)
             click.echo(f"Added {added:,} generated deals in {time.perf_counter() - started:.1f} s.")
+        if partners is not None:
+            started = time.perf_counter()
+            try:
+                counts = vendor_seed.add_vendor_scale(partners, shared_deals)
+            except ValueError as error:
+                raise click.ClickException(str(error)) from error
+            made = ", ".join(f"{number:,} {what}" for what, number in counts.items())
+            click.echo(f"Added {made} in {time.perf_counter() - started:.1f} s.")

@@ -521,6 +521,160 @@ def drive(session: Session, endpoint: Endpoint, count: int, deadline: float, sta
     return latencies, sizes, statuses
 
 
+# ---------------------------------------------------------------- the vendor's side (issue 12)
+
+VENDOR_EMAIL = "rita@northwind.example"
+VENDOR_DECLINE_REASON = "Another partner registered this customer first."
+
+
+def vendor_lookups(url: str) -> dict:
+    """Ids the vendor's endpoints need, read from a `seed-demo --partners` database."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as c:
+
+        def rows(sql, **params):
+            return [tuple(r) for r in c.execute(sa.text(sql), params)]
+
+        def one(sql, **params):
+            return c.execute(sa.text(sql), params).scalar()
+
+        vendor = one("SELECT id FROM accounts WHERE name = 'Northwind Cloud'")
+        rita = one("SELECT id FROM users WHERE email = :e", e=VENDOR_EMAIL)
+        victor = one("SELECT id FROM users WHERE email = 'victor@northwind.example'")
+        # The generated partners are named "Partner 0001" ... (services/vendor_seed.py).
+        partner = one("SELECT min(id) FROM accounts WHERE name LIKE 'Partner %'")
+        # A vendor deal with history: approved request, active registration, product interest.
+        deal = one(
+            "SELECT s.vendor_deal_id FROM registration_requests r "
+            "JOIN shared_deals s ON s.id = r.shared_deal_id "
+            "WHERE r.status = 'approved' AND s.partner_account_id >= :p ORDER BY r.id LIMIT 1",
+            p=partner,
+        )
+        # One shared deal per connection with Rita (not Victor) on its team: Rita adds and
+        # removes Victor. No open request on them: the declines do not touch them.
+        team_deals = rows(
+            "SELECT s.vendor_deal_id, s.id FROM shared_deals s "
+            "JOIN deals d ON d.id = s.vendor_deal_id "
+            "WHERE s.partner_account_id >= :p AND d.owner_id = :r "
+            "AND NOT EXISTS (SELECT 1 FROM registration_requests q WHERE q.shared_deal_id = s.id) "
+            "ORDER BY s.id LIMIT :n",
+            p=partner,
+            r=rita,
+            n=CONNECTIONS,
+        )
+        teams = [
+            sorted(
+                c.execute(
+                    sa.text("SELECT user_id FROM deal_team_members WHERE shared_deal_id = :s"),
+                    {"s": shared},
+                ).scalars()
+            )
+            for _, shared in team_deals
+        ]
+        # Every open request, oldest first: each decline takes the next one.
+        open_requests = rows(
+            "SELECT s.vendor_deal_id, r.id FROM registration_requests r "
+            "JOIN shared_deals s ON s.id = r.shared_deal_id "
+            "WHERE r.status = 'requested' AND s.vendor_account_id = :v ORDER BY r.id",
+            v=vendor,
+        )
+    engine.dispose()
+    return {
+        "deal": deal,
+        "partner": partner,
+        "victor": victor,
+        "team_deals": [vendor_deal for vendor_deal, _ in team_deals],
+        "teams": teams,
+        "open_requests": open_requests,
+    }
+
+
+def vendor_endpoints(ids: dict) -> list[Endpoint]:
+    """Rita's index views, a vendor deal page, her saves, and the two floors."""
+
+    def index(query):
+        return "/deals" + ("?" + urlencode(query) if query else "")
+
+    pages = [
+        ("vendor index", index({})),
+        ("registered deals", index({"view": "registered", "f": "active_registrations:gt:0"})),
+        ("registration requests", index({"view": "requests", "f": "open_requests:gt:0"})),
+        ("filter by partner", index({"f": f"shared_with:any_of:{ids['partner']}"})),
+    ]
+    result = []
+    for name, path in pages:
+        result.append(Endpoint(f"{name} — page", path))
+        result.append(Endpoint(f"{name} — fragment", path, htmx=True))
+    result.append(Endpoint("vendor deal page", f"/deals/{ids['deal']}"))
+
+    def team_body(worker, state):
+        # Rita adds, then removes, Victor on this connection's own shared deal.
+        base = ids["teams"][worker % len(ids["teams"])]
+        with_victor = sorted([*base, ids["victor"]])
+        members, original = (base, with_victor) if state.get(worker) else (with_victor, base)
+        return urlencode(
+            [("members", m) for m in members] + [("original_members", m) for m in original]
+        )
+
+    result.append(
+        Endpoint(
+            "vendor team save (POST, htmx)",
+            lambda worker: f"/deals/{ids['team_deals'][worker % len(ids['team_deals'])]}/team",
+            htmx=True,
+            method="POST",
+            body=team_body,
+        )
+    )
+    # Each decline takes the next open request; past the last one the answers are 400s
+    # ("already decided"), shown in the status column.
+    taken = [0]
+    lock = threading.Lock()
+
+    def decline_path(worker):
+        with lock:
+            deal_id, request_id = ids["open_requests"][taken[0] % len(ids["open_requests"])]
+            taken[0] += 1
+        return f"/deals/{deal_id}/registration-requests/{request_id}/decline"
+
+    result.append(
+        Endpoint(
+            "decline a request (POST, htmx)",
+            decline_path,
+            htmx=True,
+            method="POST",
+            body=lambda worker, state: urlencode({"reason": VENDOR_DECLINE_REASON}),
+            toggles=False,
+        )
+    )
+    result.append(Endpoint("floor 1: /hello", "/bench/hello", login=False))
+    result.append(
+        Endpoint("floor 2: 1 row + template", f"/bench/row?id={ids['deal']}", login=False)
+    )
+    return result
+
+
+def vendor_targets(result: dict) -> str:
+    """Issue 12's targets for the vendor's side (p95 multiples of floor 2)."""
+    rows = {r["endpoint"]: r for r in result["endpoints"]}
+    views = [n for n in rows if n.endswith(("— page", "— fragment"))]
+    saves = [n for n in rows if "(POST" in n]
+    worst = max(views, key=lambda n: rows[n]["x_floor"])
+    worst_save = max(saves, key=lambda n: rows[n]["x_floor"])
+    return "\n".join(
+        [
+            "| target | goal | measured |",
+            "|---|---|---|",
+            f"| vendor index views p95 (page and fragment) | ≤ 4× | "
+            f"worst {rows[worst]['x_floor']}× ({worst}) |",
+            f"| vendor deal page p95 | ≤ 2× | {rows['vendor deal page']['x_floor']}× |",
+            f"| vendor saves p95 | ≤ 2× | worst {rows[worst_save]['x_floor']}× ({worst_save}) |",
+            f"| save response | ≤ 4 KB | largest {max(rows[n]['bytes'] for n in saves):,} B |",
+        ]
+    )
+
+
 # ---------------------------------------------------------------- one size
 
 
@@ -530,16 +684,23 @@ def run_size(args, deals: int, workdir: Path) -> dict:
     env = app_env(url)
     server = None
     try:
-        print(f"\n## {backend}, {deals:,} deals per partner", flush=True)
+        vendor = getattr(args, "vendor", False)
+        size = f"{args.partners:,} partners, {deals:,} shared deals" if vendor else ""
+        print(f"\n## {backend}, {size or f'{deals:,} deals per partner'}", flush=True)
         flask(env, "db", "upgrade")
+        seed = (
+            ["--partners", str(args.partners), "--shared-deals", str(deals)]
+            if vendor
+            else ["--deals", str(deals)]
+        )
         started = time.perf_counter()
-        out = flask(env, "seed-demo", "--deals", str(deals))
+        out = flask(env, "seed-demo", *seed)
         seed_seconds = time.perf_counter() - started
-        print(f"seed-demo --deals {deals}: {seed_seconds:.1f} s ({out.strip().splitlines()[-1]})")
-        ids = lookups(url)
+        print(f"seed-demo {' '.join(seed)}: {seed_seconds:.1f} s ({out.strip().splitlines()[-1]})")
+        ids = vendor_lookups(url) if vendor else lookups(url)
         server = Server(env, workdir / f"gunicorn-{backend}-{deals}.log")
-        session = Session(server.port)
-        plan = endpoints(ids)
+        session = Session(server.port, VENDOR_EMAIL if vendor else EMAIL)
+        plan = vendor_endpoints(ids) if vendor else endpoints(ids)
         state: dict = {}
         # "At start": once both workers have booted and answered a few requests.
         drive(session, plan[-2], 20, time.monotonic() + 60, state)
@@ -586,6 +747,7 @@ def run_size(args, deals: int, workdir: Path) -> dict:
             "served": served,
             "pss_mb": {"start": pss_start, "after_rounds": pss_rounds, "end": pss_end},
             "endpoints": results,
+            **({"vendor": True, "partners": args.partners} if vendor else {}),
         }
     finally:
         if server:
@@ -617,8 +779,14 @@ def summarise(rounds: dict) -> list[dict]:
 
 def markdown(result: dict) -> str:
     pss = result["pss_mb"]
+    size = f"{result['deals_per_partner']:,} deals per partner"
+    if result.get("vendor"):  # deals_per_partner holds the shared deals in all
+        size = (
+            f"the vendor: {result['partners']:,} partners, "
+            f"{result['deals_per_partner']:,} shared deals"
+        )
     lines = [
-        f"### {result['backend']}, {result['deals_per_partner']:,} deals per partner",
+        f"### {result['backend']}, {size}",
         "",
         f"seed: {result['seed_seconds']} s; {result['rounds']} rounds of "
         f"{result['requests_per_endpoint']} requests per endpoint over {CONNECTIONS} "
@@ -697,7 +865,9 @@ def code_fingerprint() -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--deals", default="100000,1000000", help="deals per partner, comma-separated sizes"
+        "--deals",
+        default="100000,1000000",
+        help="deals per partner (with --vendor: shared deals in all), comma-separated sizes",
     )
     parser.add_argument("--requests", type=int, default=200, help="per endpoint and round")
     parser.add_argument("--rounds", type=int, default=3)
@@ -709,6 +879,15 @@ def main(argv=None) -> int:
         "--database-url",
         default=os.environ.get("DATABASE_URL"),
         help="a PostgreSQL server to make the temporary database on (default: SQLite)",
+    )
+    parser.add_argument(
+        "--vendor",
+        action="store_true",
+        help="the vendor's side (issue 12): seed --partners accounts and --deals shared deals "
+        "in all, log in as Rita and measure her views and saves",
+    )
+    parser.add_argument(
+        "--partners", type=int, default=1000, help="with --vendor: partner accounts to add"
     )
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary database")
@@ -722,7 +901,8 @@ def main(argv=None) -> int:
     if args.report:
         for path in args.report:
             for result in json.loads(path.read_text())["results"]:
-                print(markdown(result) + "\n\n" + targets(result) + "\n")
+                check = vendor_targets if result.get("vendor") else targets
+                print(markdown(result) + "\n\n" + check(result) + "\n")
         return 0
     # A plain `kill` still stops gunicorn and drops the temporary database.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -739,7 +919,8 @@ def main(argv=None) -> int:
         for deals in sizes:
             result = run_size(args, deals, Path(tmp))
             results.append(result)
-            print(markdown(result) + "\n\n" + targets(result), flush=True)
+            check = vendor_targets if result.get("vendor") else targets
+            print(markdown(result) + "\n\n" + check(result), flush=True)
     meta["load_average_end"] = os.getloadavg()
     if args.out:
         args.out.write_text(json.dumps({"meta": meta, "results": results}, indent=2))

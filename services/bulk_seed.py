@@ -234,6 +234,11 @@ def _stage_pairs(account_id: int) -> list[tuple[int, int]]:
     return [tuple(row) for row in rows]
 
 
+def deal_names() -> list[tuple[str, str]]:
+    """(company, project) pairs: a generated deal is called "<company> <project> #<n>"."""
+    return [(company, project) for company in COMPANIES for project in PROJECTS]
+
+
 def _lookup_tables(connection, partners: list[Account]) -> dict[int, dict]:
     """Temporary tables seed_names, seed_stages, seed_owners; their sizes per partner."""
     temp = "CREATE TEMPORARY TABLE {} ({})" + (
@@ -249,7 +254,7 @@ def _lookup_tables(connection, partners: list[Account]) -> dict[int, dict]:
     for name, columns in tables.items():
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
         connection.exec_driver_sql(temp.format(name, columns))
-    names = [(company, project) for company in COMPANIES for project in PROJECTS]
+    names = deal_names()
     _insert_many(
         connection,
         "INSERT INTO seed_names (k, name, company) VALUES (:k, :name, :company)",

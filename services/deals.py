@@ -21,7 +21,13 @@ def get_deal_for(user: User, deal_id: int) -> Deal:
     deal = db.session.scalar(
         sa.select(Deal)
         .where(Deal.id == deal_id, Deal.account_id == user.account_id)
-        .options(joinedload(Deal.owner), joinedload(Deal.stage), joinedload(Deal.pipeline))
+        .options(
+            # Not the owner's account (a joined relationship of User): the deal's own, already
+            # in the session. Joined, SQLite made (users JOIN accounts) whole for every page.
+            joinedload(Deal.owner).lazyload(User.account),
+            joinedload(Deal.stage),
+            joinedload(Deal.pipeline),
+        )
     )
     if deal is None:
         raise NotFound(f"No deal {deal_id} in this account.")

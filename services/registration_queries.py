@@ -61,6 +61,22 @@ def registered_deal_ids(account_id: int, today: date) -> sa.Select:
     return sa.select(Deal.id).where(Deal.account_id == account_id, has_active_registration(today))
 
 
+def open_request_deal_ids(account_kind: str, account_id: int) -> sa.Select:
+    """SELECT of the account's deal ids whose shared deal has an open registration request.
+
+    The status is a literal, not a bound parameter: SQLite uses the partial index of
+    open requests (uq_registration_requests_open) only for a WHERE it can read.
+    """
+    return (
+        sa.select(SharedDeal.deal_id_column(account_kind))
+        .join(RegistrationRequest, RegistrationRequest.shared_deal_id == SharedDeal.id)
+        .where(
+            SharedDeal.account_id_column(account_kind) == account_id,
+            RegistrationRequest.status == sa.literal_column("'requested'"),
+        )
+    )
+
+
 def open_request_count_for_deal():
     """Correlated scalar subquery: 1 when the deal's shared deal has an open registration
     request, else 0 (a partial unique index keeps at most one open)."""

@@ -203,8 +203,12 @@ def decline(shared: SharedDeal, actor: User, request_id: int, reason: str) -> No
 
 
 def _company_key(column):
-    """A company name compared case- and space-insensitively."""
-    return sa.func.lower(sa.func.replace(column, " ", ""))
+    """A company name compared case- and space-insensitively.
+
+    Literals, not bound parameters: this is the expression of the index
+    ix_deals_company_key, and SQLite matches an expression index only to the same text.
+    """
+    return sa.func.lower(sa.func.replace(column, sa.literal_column("' '"), sa.literal_column("''")))
 
 
 def conflicts_for(shared: SharedDeal, today: date | None = None) -> list[Conflicting]:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from extensions import db
-from models import Deal, DealRegistration, Pipeline, Stage
+from models import Deal, DealRegistration, Pipeline, RegistrationRequest, SharedDeal, Stage
 from services import deal_index
 from services.deal_index import PROPERTIES, Scope, parse, parse_query
 
@@ -255,6 +255,51 @@ def test_choice_operators(db_session, demo):
     shared = names(demo.alice, f"f=shared_with:any_of:{northwind}")
     assert len(shared) == 5 and "Initech SEO audit" not in shared
     assert "Initech SEO audit" in names(demo.alice, f"f=shared_with:none_of:{northwind}")
+
+
+def test_the_vendor_filters_by_partner_and_by_open_request(db_session, demo):
+    """ "Shared with" and "Open registration requests" from the vendor's side: the deals
+    shared with that partner (with an open request), and their complements."""
+    vendor_deals = {
+        d.id: d
+        for d in db_session.scalars(sa.select(Deal).where(Deal.account_id == demo.northwind.id))
+    }
+    by_partner = {
+        shared.vendor_deal_id: shared.partner_account_id
+        for shared in db_session.scalars(sa.select(SharedDeal))
+    }
+    ids = {row.id for row in rows(demo.rita, f"f=shared_with:any_of:{demo.brightside.id}")}
+    assert ids == {d for d, partner in by_partner.items() if partner == demo.brightside.id}
+    others = {row.id for row in rows(demo.rita, f"f=shared_with:none_of:{demo.brightside.id}")}
+    assert others == set(vendor_deals) - ids
+    both = f"{demo.brightside.id},{demo.harbor.id}"
+    assert {row.id for row in rows(demo.rita, f"f=shared_with:any_of:{both}")} == set(by_partner)
+
+    open_ids = set(
+        db_session.scalars(
+            sa.select(SharedDeal.vendor_deal_id)
+            .join(RegistrationRequest, RegistrationRequest.shared_deal_id == SharedDeal.id)
+            .where(RegistrationRequest.status == "requested")
+        )
+    )
+    assert open_ids
+    assert {row.id for row in rows(demo.rita, "f=open_requests:gt:0")} == open_ids
+    assert {row.id for row in rows(demo.rita, "f=open_requests:eq:1")} == open_ids
+    assert {row.id for row in rows(demo.rita, "f=open_requests:lt:1")} == set(
+        vendor_deals
+    ) - open_ids
+    # The partner's side of the same requests.
+    partner_open = {row.id for row in rows(demo.alice, "f=open_requests:gt:0")}
+    assert partner_open == set(
+        db_session.scalars(
+            sa.select(SharedDeal.partner_deal_id)
+            .join(RegistrationRequest, RegistrationRequest.shared_deal_id == SharedDeal.id)
+            .where(
+                RegistrationRequest.status == "requested",
+                SharedDeal.partner_account_id == demo.brightside.id,
+            )
+        )
+    )
 
 
 def test_choices_typed_by_name_become_ids(demo):

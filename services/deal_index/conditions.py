@@ -15,7 +15,7 @@ from sqlalchemy.sql import operators
 
 from extensions import db
 from models import Deal
-from services import registration_queries, search
+from services import search
 from services.deal_index.choices import ChoiceOptions
 from services.deal_index.registry import (
     ANY_OF,
@@ -100,12 +100,12 @@ class Condition:
         """The index SQLite must read the matches from, when the planner would not choose it.
 
         A condition only a registered deal can meet reads the few registered deals
-        (registration_queries.REGISTERED_INDEX): with statistics sampled by
+        (the property's nonzero_index): with statistics sampled by
         `ANALYZE` under `analysis_limit`, or none at all, SQLite's planner would
         rather walk the sort's index through every deal of the account.
         """
-        if self.prop.key == "active_registrations" and _needs_a_registration(self):
-            return registration_queries.REGISTERED_INDEX
+        if self.prop.nonzero_index and _needs_nonzero(self):
+            return self.prop.nonzero_index
         return None
 
 
@@ -133,17 +133,17 @@ def _number_condition(c: Condition, scope: Scope, _sort: str = ""):
     else:
         compare = {"eq": expression.__eq__, "gt": expression.__gt__, "lt": expression.__lt__}
         condition = compare[c.op.key](c.values[0])
-    if c.prop.key == "active_registrations" and _needs_a_registration(c):
-        # Only deals with an active registration can match: let the database start
-        # from those few instead of counting for every deal of the account.
-        registered = scope.has_active_registration()
+    if c.prop.nonzero_where is not None and _needs_nonzero(c):
+        # Only deals with an active registration (an open request) can match: let the
+        # database start from those few instead of counting for every deal of the account.
+        nonzero = c.prop.nonzero_where(scope)
         if c.op is GREATER and c.values[0] == 0:
-            return registered  # "Registered deals": the set is the answer, no count needed
-        condition = sa.and_(registered, condition)
+            return nonzero  # "Registered deals", "Registration requests": the set is the answer
+        condition = sa.and_(nonzero, condition)
     return condition
 
 
-def _needs_a_registration(c: Condition) -> bool:
+def _needs_nonzero(c: Condition) -> bool:
     low = c.values[0]
     return (c.op is GREATER and low >= 0) or (c.op in (EQUALS, BETWEEN) and low >= 1)
 

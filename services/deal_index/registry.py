@@ -44,6 +44,10 @@ class Scope:
         """A condition on Deal: at least one registration active today."""
         return registration_queries.has_active_registration(self.today)
 
+    def open_request_deal_ids(self) -> sa.Select:
+        """SELECT of the scope's deal ids with an open registration request."""
+        return registration_queries.open_request_deal_ids(self.account_kind, self.account_id)
+
     def active_registrations(self) -> sa.ColumnElement:
         """A deal's number of registrations active today (a correlated subquery)."""
         return registration_queries.active_count_for_deal(self.today)
@@ -126,6 +130,12 @@ class Property:
     # Every deal has a value (a name, a count that is 0 at least): "is known",
     # "is empty" and their opposites would match all deals or none, so none is offered.
     always_valued: bool = False
+    # A count that is 0 but for a few deals: the ids of those few (the sort starts
+    # there), a condition on Deal only those few meet (filters start there) and the
+    # index SQLite must be told to read that condition from, if any.
+    nonzero_ids: Callable[[Scope], sa.Select] | None = None
+    nonzero_where: Callable[[Scope], sa.ColumnElement] | None = None
+    nonzero_index: str | None = None
 
     @property
     def operators(self) -> tuple[Operator, ...]:
@@ -169,8 +179,14 @@ def _other_party(scope: Scope):
 
 
 def _shared_with(scope: Scope, ids: tuple[int, ...]):
-    return sa.exists(
-        sa.select(1).where(_shared_deal_of(scope) == Deal.id, _other_party(scope).in_(ids))
+    # The deals shared with those parties, as a set read off the other party's index
+    # (ix_shared_deals_partner_account for the vendor): a vendor's partner has a few
+    # of its deals, and a test per deal would read every deal of the vendor to find them.
+    own_account = SharedDeal.account_id_column(scope.account_kind)
+    return Deal.id.in_(
+        sa.select(_shared_deal_of(scope)).where(
+            _other_party(scope).in_(ids), own_account == scope.account_id
+        )
     )
 
 
@@ -203,6 +219,9 @@ PROPERTIES: dict[str, Property] = {
             expression=Scope.active_registrations,
             whole_numbers=True,
             always_valued=True,
+            nonzero_ids=Scope.registered_deal_ids,
+            nonzero_where=Scope.has_active_registration,
+            nonzero_index=registration_queries.REGISTERED_INDEX,
         ),
         Property(
             "open_requests",
@@ -211,6 +230,8 @@ PROPERTIES: dict[str, Property] = {
             expression=lambda s: registration_queries.open_request_count_for_deal(),
             whole_numbers=True,
             always_valued=True,
+            nonzero_ids=Scope.open_request_deal_ids,
+            nonzero_where=lambda s: Deal.id.in_(s.open_request_deal_ids()),
         ),
         Property("close_date", _l("Close date"), "date", expression=lambda s: Deal.close_date),
         Property(
