@@ -97,8 +97,7 @@ def move(deal_id):
         except Invalid as error:
             status, message = 400, error.message
     if message is None:
-        # How many cards the board shows in the new column (app.js says; else the first 20).
-        shown = parse_id(request.form.get("shown")) or deal_index.CARDS_PER_COLUMN
+        shown = form.shown_cards()
         return changed(
             lambda: _moved_html(reference, state, deal.id, deal.name, before, form.value(), shown),
             index_url(state),

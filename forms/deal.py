@@ -15,6 +15,8 @@ from wtforms.validators import DataRequired, InputRequired, Length
 from forms.fields import AmountField, DateField, IdField
 from services import shared_deals as rules
 from services.deal_fields import MAX_COMPANY
+from services.deal_index import CARDS_PER_COLUMN
+from services.values import parse_id
 
 CHOOSE_OWNER = _l("Choose an active user of your account.")
 CHOOSE_PIPELINE = _l("Choose a pipeline.")
@@ -152,6 +154,12 @@ class MoveForm(StageForm):
 
     `query` is the board's own query string (filters, pipeline, ...): where a
     plain post returns to, and what the board shows again after the move.
+    `shown` is how many cards the board shows in the new column (app.js sends it).
     """
 
     query = HiddenField()
+    shown = HiddenField()  # never an error: missing or bad, the board's first cards
+
+    def shown_cards(self) -> int:
+        """How many cards the new column shows: what app.js said, else the first ones."""
+        return parse_id(self.shown.data) or CARDS_PER_COLUMN

@@ -260,6 +260,18 @@ def test_a_card_moved_past_the_shown_cards_is_only_counted(client, login_as, dem
     # the card goes before its follower, or at the end of a column shown to its end.
     back = stage_id_of(db_session, deal)
     assert move(client, deal, original, back, query=query).status_code == 303
+    # A missing or bad count is the first 20 cards: the move is made, the card not shown.
+    for shown in ("", "many", "-5", "0", str(2**31), "1e3"):
+        r = client.post(
+            f"/deals/{deal.id}/move",
+            data={"stage": target.id, "original": original, "query": query, "shown": shown},
+            headers=HX,
+        )
+        assert r.status_code == 200
+        doc = page(r)
+        assert doc.find("li", attrs={"hx-swap-oob": "delete"})["id"] == f"card-{deal.id}"
+        assert doc.find("ol", attrs={"hx-swap-oob": True}) is None
+        assert move(client, deal, original, target.id, query=query).status_code == 303
     r = client.post(
         f"/deals/{deal.id}/move",
         data={"stage": target.id, "original": original, "query": query, "shown": "60"},

@@ -63,6 +63,14 @@ def test_a_locked_account_does_not_lock_out_others_behind_the_same_address(clien
     assert attempt(client, "bob@brightside.example", DEMO_PASSWORD).status_code == 303
 
 
+def test_an_invalid_form_still_counts_against_the_email_typed(client):
+    # The throttle reads the email before the form validates: no password is a failure too.
+    for _ in range(PER_ACCOUNT):
+        assert attempt(client, " Alice@Brightside.example ", password="").status_code == 422
+    assert attempt(client, "alice@brightside.example", DEMO_PASSWORD).status_code == 429
+    assert attempt(client, "bob@brightside.example", DEMO_PASSWORD).status_code == 303
+
+
 def test_a_successful_login_does_not_use_up_the_budget(app, client):
     fail(client, "alice@brightside.example", PER_ACCOUNT - 1)
     for _ in range(PER_ACCOUNT + 1):
