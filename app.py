@@ -110,6 +110,13 @@ def _register_hooks(app: Flask) -> None:
             abort(414)
 
     @app.before_request
+    def refuse_files_and_json():
+        # Every form posts form fields. Flask-WTF would read a JSON body or an uploaded
+        # file as the form too, handing numbers, lists or files to validators made for text.
+        if request.is_json or request.files:
+            abort(415)
+
+    @app.before_request
     def refuse_nul_characters():
         # No form can type a NUL; databases refuse it in text (PostgreSQL, SQLite FTS5).
         values = [v for data in (request.args, request.form) for _, v in data.items(multi=True)]
@@ -193,6 +200,10 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(413)
     def request_too_large(error):
         return page(413, _("Too much data"), _("The form sent more than this app accepts."))
+
+    @app.errorhandler(415)
+    def unsupported_body(error):
+        return page(415, _("Bad request"), _("Send the form's fields: no files and no JSON."))
 
     @app.errorhandler(414)
     def query_string_too_long(error):

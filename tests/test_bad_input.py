@@ -1,5 +1,7 @@
 """No request a user can make ends in a 500: every route, fed junk, as both parties."""
 
+import io
+
 import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
@@ -59,6 +61,15 @@ FORM = {
 }
 
 
+def _as_json():
+    return {"json": dict.fromkeys(FORM, 7)}
+
+
+def _as_files():
+    files = {key: (io.BytesIO(b"7"), "value.txt") for key in FORM}
+    return {"data": files, "content_type": "multipart/form-data"}
+
+
 def _ids(demo, db_session, user):
     own_deal = (
         demo.acme.id if user.account_id == demo.brightside.id else demo.acme_shared.vendor_deal_id
@@ -113,6 +124,11 @@ def test_no_route_answers_junk_with_a_500(app, client, login_as, demo, db_sessio
                 response = client.post(url, data=FORM, headers=headers)
             assert response.status_code < 500, (method, url, headers, response.status_code)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        if method == "POST":
+            # What no form sends: the same fields as JSON numbers, and as files.
+            for body in (_as_json(), _as_files()):
+                response = client.post(url, **body)
+                assert response.status_code < 500, (method, url, body, response.status_code)
     assert sum(statuses.values()) > 100
     # The junk reached the views, not only a guard in front of them.
     assert statuses.get(200, 0) > 20 and statuses.get(404, 0) > 20
@@ -125,6 +141,28 @@ def test_nul_characters_are_refused_with_a_message(client, login_as, demo):
     assert "NUL" in text(page(r).find("main"))
     r = client.post("/settings/partners/shared-deals", data={"pipeline": "1\x00"})
     assert r.status_code == 400
+
+
+def test_json_bodies_and_files_are_refused_with_a_message(app, client, login_as, demo):
+    # Flask-WTF reads either as the form: a number or a file reached Length(), a 500.
+    for anonymous in (True, False):
+        browser = app.test_client() if anonymous else client
+        posts = [
+            browser.post("/login", json={"email": 123, "password": ["x"]}),
+            browser.post("/login", data="{not json", content_type="application/json"),
+            browser.post(
+                "/login",
+                data={"email": (io.BytesIO(b"rita"), "email.txt"), "password": "x"},
+                content_type="multipart/form-data",
+            ),
+        ]
+        for r in posts:
+            assert r.status_code == 415
+            assert "no files and no JSON" in text(page(r).find("main"))
+        login_as(demo.alice)
+    name = demo.initech.name
+    r = client.post(f"/deals/{demo.initech.id}/fields/name", json={"name": 5, "original": name})
+    assert r.status_code == 415
 
 
 # ---------------------------------------------------------------- regressions (issue 8)

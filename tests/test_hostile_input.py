@@ -5,7 +5,8 @@ arguments filled with real ids or junk), parameters named by the forms in
 forms/ and by what the views read from the query string (the deals index's f=,
 q=, sort=, page=, cols, view, ...), hostile values for them (huge and negative
 integers, 2^31, 2^63, dates at the calendar's edges, 1e309, NaN, long and
-unicode text, NUL, repeated parameters, many filters), a role (vendor admin,
+unicode text, NUL, repeated parameters, many filters; now and then as a JSON
+body or as files instead of a form), a role (vendor admin,
 partner admin, partner member, logged out), GET or POST, plain or htmx. Every
 answer must be below 500, and the next ordinary request of that user must work.
 
@@ -17,6 +18,7 @@ posts reach the handlers.
 from __future__ import annotations
 
 import inspect
+import io
 import os
 import re
 import time
@@ -192,6 +194,18 @@ def _path_values(ids: dict):
     return st.one_of(real, real, keys, hostile_text.filter(lambda t: "/" not in t and t))
 
 
+# What a JSON body carries that a form cannot: numbers, booleans, null, lists, objects.
+json_values = st.one_of(
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.none(),
+    st.lists(st.one_of(st.integers(), hostile_text), max_size=3),
+    st.dictionaries(hostile_text, st.integers(), max_size=2),
+    hostile_text,
+)
+
+
 @st.composite
 def hostile_requests(draw, ids: dict, rules: list):
     index_routes = [r for r in rules if r[0].rule.startswith("/deals") and "<" not in r[0].rule]
@@ -210,6 +224,9 @@ def hostile_requests(draw, ids: dict, rules: list):
         "pairs": pairs,
         "htmx": draw(st.booleans()),
         "role": draw(st.sampled_from(ROLES)),
+        # Mostly a form; sometimes the same fields as files, or JSON that no form can send.
+        "body": draw(st.sampled_from(["form", "form", "form", "form", "json", "file"])),
+        "json": {name: draw(json_values) for name, _ in pairs},
     }
 
 
@@ -301,8 +318,14 @@ def _hunter(app, demo, tally):
         headers = {"HX-Request": "true"} if req["htmx"] else {}
         pairs = MultiDict(req["pairs"])
         started = time.perf_counter()
+        body = req.get("body", "form")
         if req["method"] == "GET":
             response = client.get(req["path"], query_string=pairs, headers=headers)
+        elif body == "json":
+            response = client.post(req["path"], json=req["json"], headers=headers)
+        elif body == "file":
+            files = {name: (io.BytesIO(value.encode()), "x.txt") for name, value in pairs.items()}
+            response = client.post(req["path"], data=files, headers=headers)
         else:
             response = client.post(req["path"], data=pairs, headers=headers)
         response.get_data()  # a streamed export is read to its end
