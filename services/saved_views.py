@@ -8,18 +8,21 @@ A view that is not visible to the caller does not exist for them (NotFound).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from extensions import db
+from i18n import LANGUAGES
 from models import VIEW_VISIBILITIES, SavedView, User
 from services.changes import lock_row, writing
 from services.deal_index import parse_query
-from services.deal_index.reference import BUILT_IN_TABS
+from services.deal_index.reference import BUILT_IN_TABS, VENDOR_TABS
 from services.errors import Forbidden, Invalid, NotFound
 from services.saved_view_queries import visible_condition
 
@@ -85,7 +88,7 @@ def _clean_name(user: User, name: str, *, except_id: int | None = None) -> str:
         raise Invalid(_("Enter a name for the view."), field="name")
     if len(name) > MAX_NAME:
         raise Invalid(_("A view name is at most %(num)s characters.", num=MAX_NAME), field="name")
-    built_in = next((t.name for t in BUILT_IN_TABS if t.name.casefold() == name.casefold()), None)
+    built_in = _built_in_name(name)
     if built_in:
         raise Invalid(
             _("“%(name)s” is a built-in view. Choose another name.", name=built_in), field="name"
@@ -93,6 +96,25 @@ def _clean_name(user: User, name: str, *, except_id: int | None = None) -> str:
     if _name_is_taken(user, name, except_id):
         raise _duplicate_name(name)
     return name
+
+
+def _folded(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def _built_in_name(name: str) -> str | None:
+    """The built-in view `name` would repeat, as written in the language it matched.
+
+    Every built-in view (the vendor's "Registration requests" too) in every language
+    the UI speaks: a view keeps its name when its owner or a colleague switches.
+    """
+    folded = _folded(name)
+    for language in LANGUAGES:
+        with force_locale(language):
+            for tab in (*BUILT_IN_TABS, *VENDOR_TABS):
+                if _folded(str(tab.name)) == folded:
+                    return str(tab.name)
+    return None
 
 
 @contextmanager

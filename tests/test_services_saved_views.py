@@ -112,7 +112,21 @@ def test_names_are_unique_per_owner(demo):
     saved_views.create(demo.bob, "Hot", "private", "")  # another owner may
 
 
-@pytest.mark.parametrize("name", ["All deals", "my deals", "  REGISTERED   deals "])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "All deals",
+        "my deals",
+        "  REGISTERED   deals ",
+        "registration requests",  # the vendor's, reserved on both sides
+        "Toutes les transactions",
+        "MES TRANSACTIONS",
+        "transactions ENREGISTRÉES",
+        "demandes d'enregistrement",
+        "Ｍｙ ｄｅａｌｓ",  # fullwidth: the same name once NFKC-normalized
+        "transactions enregistre\u0301es",  # é as e + combining accent
+    ],
+)
 def test_a_view_cannot_take_a_built_in_views_name(demo, db_session, name):
     with pytest.raises(Invalid, match="is a built-in view") as refused:
         saved_views.create(demo.alice, name, "private", "")
@@ -121,6 +135,20 @@ def test_a_view_cannot_take_a_built_in_views_name(demo, db_session, name):
     with pytest.raises(Invalid, match="is a built-in view"):
         saved_views.rename(demo.alice, mine.id, name)
     assert db_session.scalar(sa.select(SavedView.name)) == "Mine"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_refusal_names_the_built_in_view_as_written(demo, app, language):
+    from flask_babel import force_locale
+
+    with force_locale(language):
+        with pytest.raises(Invalid) as english:
+            saved_views.create(demo.alice, "registered DEALS", "private", "")
+        with pytest.raises(Invalid) as french:
+            saved_views.create(demo.rita, "mes transactions", "private", "")
+    built_in = {"en": "is a built-in view", "fr": "est une vue intégrée"}[language]
+    assert built_in in english.value.message and "Registered deals" in english.value.message
+    assert built_in in french.value.message and "Mes transactions" in french.value.message
 
 
 def test_an_overlong_query_is_refused(demo):
