@@ -445,15 +445,19 @@ def save_endpoints(ids: dict) -> list[Endpoint]:
             deal, registration = taken.pop() if taken else (b"0", b"0")
         return f"/deals/{deal.decode()}/registrations/{registration.decode()}/deregistration"
 
-    add = AsUser(
-        "rita@northwind.example",
-        "registration add (POST, htmx)",
-        add_path,
-        htmx=True,
-        method="POST",
-        body=lambda worker, state: "",
-        toggles=False,
-    )
+    def as_vendor_rep(name, path):
+        # Registrations are the vendor's to add and remove: Rita posts them, with no fields.
+        return AsUser(
+            "rita@northwind.example",
+            name,
+            path,
+            htmx=True,
+            method="POST",
+            body=lambda worker, state: "",
+            toggles=False,
+        )
+
+    add = as_vendor_rep("registration add (POST, htmx)", add_path)
     add.answered = remember
     return [
         Endpoint(
@@ -478,15 +482,7 @@ def save_endpoints(ids: dict) -> list[Endpoint]:
             body=note_body,
         ),
         add,
-        AsUser(
-            "rita@northwind.example",
-            "registration deregister (POST, htmx)",
-            deregister_path,
-            htmx=True,
-            method="POST",
-            body=lambda worker, state: "",
-            toggles=False,
-        ),
+        as_vendor_rep("registration deregister (POST, htmx)", deregister_path),
     ]
 
 
