@@ -5,8 +5,9 @@ For each size: make a temporary database (SQLite, or a new database on the
 PostgreSQL server of DATABASE_URL), migrate it, `flask seed-demo --deals N`,
 serve it with `gunicorn -w 2 'bench.server:create_app()'` (the app plus the two
 floors) on a free port of 127.0.0.1, log in as Alice and send a fixed number of
-requests per endpoint over 2 connections, in rounds. Then keep sending the mix
-until the workers have served --soak requests, and read their memory (PSS).
+requests per endpoint over 2 connections, in rounds. Then send --soak more
+requests (the mix, and index views with a new value each time) and read the
+workers' memory (PSS) again: flat or growing.
 Every request goes to 127.0.0.1 only; counts and time are bounded.
 """
 
@@ -18,6 +19,7 @@ import json
 import math
 import os
 import platform
+import random
 import re
 import secrets
 import signal
@@ -263,6 +265,7 @@ class Endpoint:
         self.body, self.login = body, login
         self.toggles = toggles  # a successful POST flips the connection's state (team save)
         self.answered = None  # called with (status, body) after each request
+        self.ready = lambda: True  # False: nothing to send yet (a deregistration before an add)
 
     def call(self, session: Session, worker: int, state: dict):
         headers = session.header() if self.login else {}
@@ -459,6 +462,8 @@ def save_endpoints(ids: dict) -> list[Endpoint]:
 
     add = as_vendor_rep("registration add (POST, htmx)", add_path)
     add.answered = remember
+    deregister = as_vendor_rep("registration deregister (POST, htmx)", deregister_path)
+    deregister.ready = lambda: bool(taken)
     return [
         Endpoint(
             "field save: amount (POST, htmx)",
@@ -482,8 +487,37 @@ def save_endpoints(ids: dict) -> list[Endpoint]:
             body=note_body,
         ),
         add,
-        as_vendor_rep("registration deregister (POST, htmx)", deregister_path),
+        deregister,
     ]
+
+
+def varied_endpoints() -> list[Endpoint]:
+    """Index views whose value changes with every request (the soak's): an amount, a word."""
+    rng = random.Random()
+
+    def index(make):
+        return lambda worker: "/deals?" + urlencode(make())
+
+    return [
+        Endpoint("varied amount filter", index(lambda: {"f": f"amount:gt:{rng.randrange(10**6)}"})),
+        Endpoint("varied search", index(lambda: {"q": f"w{rng.randrange(10**6)}"}), htmx=True),
+        Endpoint(
+            "varied board",
+            index(lambda: {"f": f"amount:lt:{rng.randrange(10**6)}", "layout": "board"}),
+            htmx=True,
+        ),
+    ]
+
+
+def pss_growth(pss: dict, soaked: int) -> str:
+    """PSS over the soak, per worker: flat (≤ 2 MB) or the growth per 10,000 requests."""
+    if not soaked:
+        return "no soak (--soak 0): flatness not measured"
+    pairs = zip(pss["after_rounds"], pss["end"], strict=True)
+    growth = [round(end - before, 1) for before, end in pairs]
+    worst = max(growth)
+    verdict = "flat" if worst <= 2 else f"GROWING, {worst / soaked * 10_000:.1f} MB per 10,000"
+    return f"{verdict}: {growth} MB per worker over {soaked:,} requests after the rounds"
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -726,12 +760,16 @@ def run_size(args, deals: int, workdir: Path) -> dict:
                 flush=True,
             )
         pss_rounds = server.pss_mb()
-        # The soak: the same mix until the workers have served args.soak requests.
+        # The soak: args.soak more requests after the rounds (the caches have filled by
+        # then), the same mix plus index views with a new value each time, so that
+        # anything kept per distinct request would keep growing between the two readings.
         soak_deadline = time.monotonic() + args.soak_seconds
-        while served < args.soak and time.monotonic() < soak_deadline:
-            for endpoint in plan:
+        soaked = 0
+        while soaked < args.soak and time.monotonic() < soak_deadline:
+            for endpoint in [*plan, *varied_endpoints()]:
                 lat, _, _ = drive(session, endpoint, 20, soak_deadline, state)
-                served += len(lat)
+                soaked += len(lat)
+        served += soaked
         pss_end = server.pss_mb()
         results = summarise(rounds)
         return {
@@ -741,6 +779,7 @@ def run_size(args, deals: int, workdir: Path) -> dict:
             "requests_per_endpoint": args.requests,
             "rounds": args.rounds,
             "served": served,
+            "soaked": soaked,
             "pss_mb": {"start": pss_start, "after_rounds": pss_rounds, "end": pss_end},
             "endpoints": results,
             **({"vendor": True, "partners": args.partners} if vendor else {}),
@@ -788,7 +827,8 @@ def markdown(result: dict) -> str:
         f"{result['requests_per_endpoint']} requests per endpoint over {CONNECTIONS} "
         f"connections; {result['served']:,} requests served in all.",
         f"PSS per worker (MB): start {pss['start']}, after the rounds {pss['after_rounds']}, "
-        f"after {result['served']:,} requests {pss['end']}.",
+        f"after {result['served']:,} requests {pss['end']}; "
+        f"{pss_growth(pss, result.get('soaked', 0))}.",
         "",
         "| endpoint | p50 ms | p95 ms | bytes | p95 × floor 2 | status |",
         "|---|---:|---:|---:|---:|---|",
@@ -840,7 +880,8 @@ def targets(result: dict) -> str:
             f"| fragment bytes per row (25 rows) | ≤ 300 B | {per_row:.0f} B |",
             f"| fragment / full page | ≤ 40% | {share:.0%} |",
             f"| PSS per worker after {result['served']:,} requests | ≤ 80 MB, flat | "
-            f"{max(pss['end'])} MB (after the rounds {max(pss['after_rounds'])} MB) |",
+            f"{max(pss['end'])} MB (after the rounds {max(pss['after_rounds'])} MB; "
+            f"{pss_growth(pss, result.get('soaked', 0))}) |",
         ]
     )
 
@@ -868,7 +909,9 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=200, help="per endpoint and round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=4, help="unmeasured requests first")
-    parser.add_argument("--soak", type=int, default=20_000, help="requests before the last PSS")
+    parser.add_argument(
+        "--soak", type=int, default=20_000, help="requests after the rounds, before the last PSS"
+    )
     parser.add_argument("--soak-seconds", type=float, default=900, help="time bound of the soak")
     parser.add_argument("--max-seconds", type=float, default=120, help="bound per endpoint")
     parser.add_argument(
