@@ -1,14 +1,14 @@
 """Logging in; choosing the UI language."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
+from forms.base import Form
 from i18n import LANGUAGES
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(
         _l("Email"), validators=[DataRequired(_l("Enter your email.")), Length(max=254)]
     )
@@ -18,7 +18,7 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me logged in for 30 days"))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     """The language switch: one submit button per language (name="language")."""
 
     language = StringField(
