@@ -215,6 +215,6 @@ def activity(deal_id):
     rows, more = shared_card.activity_for(shared, before_id=parse_id(request.args.get("before")))
     context = {"deal": deal, "activity_rows": rows, "activity_more": more}
     return respond(
-        lambda: render_template("deal_page/_activity_items.html", **context),
+        lambda: render_template("deal_page/_activity_items.html", loaded_more=True, **context),
         lambda: render_template("deal_page/activity.html", **context),
     )

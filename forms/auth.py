@@ -1,15 +1,15 @@
 """Logging in; choosing the UI language."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
+from forms.base import Form
 from i18n import LANGUAGES
 from services.accounts import normalize_email
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     EMAIL_MAX = 254
 
     email = EmailField(
@@ -31,7 +31,7 @@ class LoginForm(FlaskForm):
         return normalize_email(str(email or ""))[: cls.EMAIL_MAX]
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     """The language switch: one submit button per language (name="language")."""
 
     language = StringField(

@@ -8,10 +8,10 @@ the set as it is now: two people saving at once both keep theirs.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from forms.base import Form
 from forms.fields import DateField, IdListField
 from services.product_interest import CHOOSE_PRODUCTS
 from services.registration_requests import MAX_MESSAGE, REASON_REQUIRED
@@ -24,7 +24,7 @@ def _normalise_text(text):
     return text.replace("\r\n", "\n").strip() if isinstance(text, str) else text
 
 
-class TeamForm(FlaskForm):
+class TeamForm(Form):
     members = IdListField(message=NOT_YOUR_USERS)
     original_members = IdListField(message=NOT_YOUR_USERS)
 
@@ -35,7 +35,7 @@ class TeamForm(FlaskForm):
         return self.original_members.data - self.members.data
 
 
-class ProductsForm(FlaskForm):
+class ProductsForm(Form):
     products = IdListField(message=CHOOSE_PRODUCTS)
     original_products = IdListField(message=CHOOSE_PRODUCTS)
 
@@ -50,7 +50,7 @@ class ProductsForm(FlaskForm):
         return chosen - showed, showed - chosen
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     text = TextAreaField(
         filters=[_normalise_text],
         validators=[
@@ -63,7 +63,7 @@ class NoteForm(FlaskForm):
         return self.original.data
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(Form):
     expires_on = DateField(_l("Expiry date (optional)"))
 
 
@@ -72,17 +72,17 @@ _MESSAGE_LENGTH = Length(
 )
 
 
-class RegistrationRequestForm(FlaskForm):
+class RegistrationRequestForm(Form):
     message = TextAreaField(
         _l("Message (optional)"), filters=[_normalise_text], validators=[_MESSAGE_LENGTH]
     )
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(Form):
     expires_on = DateField(_l("Expiry date (optional)"))
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     reason = TextAreaField(
         _l("Reason"),
         filters=[_normalise_text],

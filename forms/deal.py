@@ -8,10 +8,10 @@ editor was shown, so the service can tell a concurrent change from this one.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from forms.base import Form
 from forms.fields import AmountField, DateField, IdField
 from services import shared_deals as rules
 from services.deal_fields import MAX_COMPANY
@@ -27,7 +27,7 @@ def _strip(text):
     return text.strip() if isinstance(text, str) else text
 
 
-class _FieldForm(FlaskForm):
+class _FieldForm(Form):
     original = HiddenField()
 
     @classmethod

@@ -1,14 +1,14 @@
 """Settings › Partners › Shared deals."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms.validators import InputRequired
 
+from forms.base import Form
 from forms.fields import IdSelectField
 from services.settings import CHOOSE_PIPELINE
 
 
-class ReferredPipelineForm(FlaskForm):
+class ReferredPipelineForm(Form):
     pipeline = IdSelectField(
         _l("Referred deals pipeline"),
         validators=[InputRequired(CHOOSE_PIPELINE)],

@@ -5,10 +5,10 @@ side) the notes for the vendor or (vendor side) the registration's expiry."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from forms.base import Form
 from forms.fields import AmountField, DateField, IdListField, IdSelectField
 from services import shared_deals as rules
 from services.product_interest import CHOOSE_PRODUCTS
@@ -31,7 +31,7 @@ def _note(label: str, required: str) -> TextAreaField:
     )
 
 
-class SharingTermsForm(FlaskForm):
+class SharingTermsForm(Form):
     """What sharing asks, either side's fields; `for_side` keeps the ones of one side."""
 
     partner = IdSelectField(

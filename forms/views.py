@@ -7,10 +7,10 @@ results fragment keeps current); `view` the tab it was posted from.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 
+from forms.base import Form
 from models import VIEW_VISIBILITIES
 from services.saved_views import VISIBILITY_LABELS
 
@@ -19,7 +19,7 @@ def _strip(text):
     return text.strip() if isinstance(text, str) else text
 
 
-class _ViewStateForm(FlaskForm):
+class _ViewStateForm(Form):
     query = HiddenField()
     view = HiddenField(filters=[_strip])
 

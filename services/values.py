@@ -23,8 +23,15 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from babel import Locale
+from babel.dates import (
+    DateTimePattern,
+    get_date_format,
+    get_datetime_format,
+    get_time_format,
+    parse_pattern,
+)
 from babel.dates import format_date as babel_format_date
-from babel.dates import format_time, get_datetime_format
 from babel.dates import format_timedelta as babel_format_timedelta
 from babel.numbers import format_decimal as babel_format_decimal
 from flask_babel import gettext as _
@@ -265,11 +272,20 @@ def format_datetime(value: datetime | None, locale=DEFAULT_LOCALE, tzinfo=None) 
     """A stored (naive UTC) moment in the user's time zone: "Dec 11, 2026, 3:04 PM"."""
     if value is None:
         return MISSING
-    lang = language(locale)
     moment = _as_utc(value).astimezone(tzinfo) if tzinfo else _as_utc(value)
+    pattern, babel_locale = _datetime_pattern(language(locale))
+    return pattern.apply(moment, babel_locale)
+
+
+@functools.cache  # one entry per language
+def _datetime_pattern(lang: str) -> tuple[DateTimePattern, Locale]:
+    """The medium date, then the short time, glued as the language does ("{1}, {0}"), parsed
+    once: Babel's format_date and format_time parse theirs on every call (48 µs a moment,
+    17 µs with the pattern kept; the Activity formats one a row)."""
     glue = get_datetime_format("medium", locale=lang)  # "{1}, {0}": date, then time
-    day = babel_format_date(moment.date(), format="medium", locale=lang)
-    return glue.replace("{1}", day).replace("{0}", format_time(moment, "short", locale=lang))
+    day = get_date_format("medium", locale=lang).pattern
+    hour = get_time_format("short", locale=lang).pattern
+    return parse_pattern(glue.replace("{1}", day).replace("{0}", hour)), Locale.parse(lang)
 
 
 def format_ago(value: datetime, now: datetime, locale=DEFAULT_LOCALE) -> str | None:

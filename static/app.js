@@ -11,7 +11,8 @@
 //   .confirm-box in a modal <dialog> instead of navigating; Esc or Cancel closes it;
 // - on the board, "Move to stage" opens the board's one shared menu inside the card
 //   (its link goes to the card's move page without JavaScript); dropping a card on
-//   another column submits that menu; after a move, focus goes to the moved card.
+//   another column submits that menu; after a move, focus goes to the moved card;
+// - the Activity's "Show more" focuses the first older row it brings and announces them.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -427,6 +428,17 @@
     if (!chosen) return;
     chosen.removeAttribute("data-focus-after-move");
     chosen.focus();
+  });
+
+  // The Activity's "Show more": its first new row takes focus (the link it replaced is
+  // gone) and a polite status says how many older entries came.
+  document.addEventListener("htmx:afterSettle", function () {
+    var first = document.querySelector("[data-loaded-more]");
+    if (!first) return;
+    var said = first.getAttribute("data-loaded-more");
+    first.removeAttribute("data-loaded-more");
+    first.focus();
+    live(said);
   });
 
   // "Show more" goes on after the cards the column shows now (a move adds or takes one);

@@ -166,28 +166,42 @@ def test_an_unshared_deal_has_no_shared_card(client, login_as, demo):
 
 
 def test_activity_is_bounded_with_show_more(client, login_as, demo, db_session):
-    for n in range(55):
+    for n in range(45):
         activity_service.record(demo.acme_shared, demo.rita, "note", f"note number {n}")
     db_session.commit()
     login_as(demo.alice)
     activity = region(page(client.get(url(demo.acme))), "Activity")
     entries = activity_entries(activity)
-    assert len(entries) == 50 and link(activity, "Show more")
-    assert note_numbers(entries) == list(range(54, 4, -1))  # the newest fifty
-    oldest_shown = db_session.scalar(
-        sa.select(Activity.id)
-        .where(Activity.shared_deal_id == demo.acme_shared.id)
-        .order_by(Activity.id.desc())
-        .offset(49)
-        .limit(1)
-    )
-    more = client.get(url(demo.acme, f"/activity?before={oldest_shown}"), headers=HX)
+    assert len(entries) == 20 and link(activity, "Show more")
+    assert note_numbers(entries) == list(range(44, 24, -1))  # the newest twenty
+    # htmx: the next twenty in place of "Show more", the first to take focus and say so.
+    more = client.get(link(activity, "Show more")["hx-get"], headers=HX)
     assert more.status_code == 200
     doc = page(more)
-    entries = activity_entries(doc)
-    assert note_numbers(entries) == [4, 3, 2, 1, 0]
-    assert "created the shared deal" in entries[-1]
-    assert "Show more" not in links(doc)
+    assert note_numbers(activity_entries(doc)) == list(range(24, 4, -1))
+    first = doc.find("li")
+    assert first["tabindex"] == "-1" and first["data-loaded-more"] == "20 older entries shown"
+    assert len(doc.select("[data-loaded-more]")) == 1 and doc.find("h1") is None
+    # Without JavaScript the same link is a page: the deal's older activity, and its own
+    # "Show more" on to the oldest, which ends with the shared deal's creation.
+    older = page(client.get(link(doc, "Show more")["href"]))
+    assert heading(older, 1) == "Activity: Acme Corp website relaunch"
+    last = activity_entries(older)
+    assert note_numbers(last) == [4, 3, 2, 1, 0] and "created the shared deal" in last[-1]
+    assert "Show more" not in links(older) and not older.select("[data-loaded-more]")
+
+
+def test_activity_page_in_french(client, login_as, demo, db_session):
+    for n in range(25):
+        activity_service.record(demo.acme_shared, demo.rita, "note", f"note number {n}")
+    db_session.commit()
+    login_as(demo.alice)
+    demo.alice.language = "fr"
+    db_session.commit()
+    activity = region(page(client.get(url(demo.acme))), "Activité")
+    assert link(activity, "Afficher plus")
+    more = page(client.get(link(activity, "Afficher plus")["hx-get"], headers=HX))
+    assert more.find("li")["data-loaded-more"].endswith("entrées plus anciennes affichées")
 
 
 def note_numbers(entries):

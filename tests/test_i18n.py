@@ -122,3 +122,34 @@ def test_french_quotes_a_request_message_and_offers_partners_in_french(client, l
     assert soup.find(class_="request-message").get_text() == (
         "“They sign next quarter; please register us.”"
     )
+
+
+def test_template_strings_translate_once_per_render_and_escape_their_values(app):
+    # blueprints/templating._language_context binds _() and ngettext() to the catalog.
+    from flask import render_template_string
+
+    source = (
+        "{{ _('Shared with %(account)s', account=name) }}|"
+        "{{ ngettext('%(num)s deal', '%(num)s deals', 3) }}|{{ 1500|amount }}"
+    )
+    with app.test_request_context("/", headers=FRENCH):
+        shown = render_template_string(source, name="<b>Acme</b>")
+        plain = render_template_string("{{ _('Shared with %(account)s', account=name) }}", name=1)
+    assert shown == "Partagée avec &lt;b&gt;Acme&lt;/b&gt;|3 transactions|1\u202f500,00"
+    assert plain == "Partagée avec 1"
+
+
+def test_wtforms_own_messages_follow_the_request_language(app):
+    # forms.base.Form reads WTForms' catalog once per language, not once per request.
+    from werkzeug.datastructures import MultiDict
+    from wtforms import StringField
+    from wtforms.validators import DataRequired
+
+    from forms.base import Form
+
+    class Probe(Form):
+        name = StringField(validators=[DataRequired()])
+
+    with app.test_request_context("/", headers=FRENCH):
+        form = Probe(formdata=MultiDict({"name": ""}), meta={"csrf": False})
+        assert not form.validate() and form.name.errors == ["Ce champ est requis."]

@@ -1,6 +1,6 @@
 """services/values.py in both languages: what is shown, what is accepted, what is refused."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -82,3 +82,22 @@ def test_moments_are_shown_in_the_time_zone():
     moment = datetime(2026, 12, 11, 23, 30)  # stored naive UTC
     assert values.format_datetime(moment, "fr", ZoneInfo("Europe/Paris")).startswith("12 déc. 2026")
     assert values.format_datetime(moment, "en").startswith("Dec 11, 2026")
+
+
+def test_a_moment_reads_as_babel_writes_its_date_and_time():
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_date, format_time
+
+    moment = datetime(2026, 12, 11, 23, 30)  # stored naive UTC
+    assert values.format_datetime(moment, "en") == "Dec 11, 2026, 11:30\u202fPM"
+    assert values.format_datetime(moment, "fr", ZoneInfo("Europe/Paris")) == "12 déc. 2026, 00:30"
+    # The pattern is parsed once per language; each moment is still its own date and time.
+    for lang, zone in [("en", "America/New_York"), ("fr", "Asia/Tokyo")]:
+        for hours in range(0, 24 * 400, 37):
+            local = (moment + timedelta(hours=hours)).replace(tzinfo=UTC)
+            local = local.astimezone(ZoneInfo(zone))
+            expected = f"{format_date(local, 'medium', locale=lang)}, "
+            expected += format_time(local, "short", locale=lang)
+            shown = values.format_datetime(moment + timedelta(hours=hours), lang, ZoneInfo(zone))
+            assert shown == expected
