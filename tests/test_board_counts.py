@@ -283,3 +283,16 @@ def test_random_writes_keep_the_counts_exact(db_session, demo, steps):
         with contextlib.suppress(Invalid, Conflict, AlreadyShared):
             _apply(demo, operation, pick, value)
         assert_counts_exact()
+
+
+@pytest.mark.parametrize("rebuild_from", [1, 10**9], ids=["large load", "small load"])
+def test_the_bulk_seed_is_counted(fresh_app, monkeypatch, rebuild_from):
+    """A large load drops the deals' triggers on SQLite and counts again after; a small
+    one (and PostgreSQL's, always) goes through the triggers."""
+    from services import bulk_seed
+
+    monkeypatch.setattr(bulk_seed, "REBUILD_INDEXES_FROM", rebuild_from)
+    with fresh_app.app_context():
+        bulk_seed.add_generated_deals(300)
+        assert_counts_exact()
+        db.session.remove()
