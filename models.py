@@ -263,6 +263,40 @@ class Deal(db.Model):
     )
 
 
+class DealCount(db.Model):
+    """The board's per-stage counts and totals, as signed deltas: written only by the
+    triggers of migration 0010 on `deals`, read by `services.board_counts`.
+
+    Each row says "this many more deals (fewer when negative) and this much more
+    amount, in cents, for (account, pipeline, stage, owner)" (owner 0: no owner). A
+    write only ever inserts rows, so concurrent writes never wait on each other
+    here; the sum of an account's rows per key is exact at every commit, and
+    `board_counts.fold` now and then replaces them by one row per key.
+    """
+
+    __tablename__ = "deal_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column()
+    pipeline_id: Mapped[int] = mapped_column()
+    stage_id: Mapped[int] = mapped_column()
+    owner_id: Mapped[int] = mapped_column()  # 0: the deals without an owner
+    deal_count: Mapped[int] = mapped_column()
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger)
+
+    __table_args__ = (
+        # A board's columns read from here alone: account, stage, then each owner's rows.
+        sa.Index(
+            "ix_deal_counts_account_stage",
+            "account_id",
+            "stage_id",
+            "owner_id",
+            "deal_count",
+            "amount_cents",
+        ),
+    )
+
+
 class SharedDeal(db.Model):
     """Links a partner's deal and the vendor's deal, and holds what they share."""
 

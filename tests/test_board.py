@@ -428,3 +428,19 @@ def test_a_saved_view_keeps_the_board(client, login_as, demo, db_session):
     assert region(doc, "Board: Partner referrals")
     tab = link(doc.find("nav", attrs={"aria-label": "Views"}), "Referral board")
     assert "layout=board" in tab["href"]
+
+
+def test_cards_show_who_a_deal_is_shared_with(client, login_as, demo, db_session):
+    """As the table's "Shared with" column: the other party's name on a shared deal's card
+    (English and French), nothing on an unshared one's."""
+    login_as(demo.alice)
+    acme_board = f"/deals?layout=board&pipeline={demo.acme.pipeline_id}&q=Acme+Corp+website"
+    card = page(client.get(acme_board)).find(id=f"card-{demo.acme.id}")
+    facts = {dt.get_text(): dt.find_next("dd").get_text() for dt in card.find_all("dt")}
+    assert facts["Shared with"] == "Northwind Cloud"
+    french = page(client.get(acme_board, headers={"Accept-Language": "fr"}))
+    card = french.find(id=f"card-{demo.acme.id}")
+    assert "Partagée avec" in [dt.get_text() for dt in card.find_all("dt")]
+    initech_board = f"/deals?layout=board&pipeline={demo.initech.pipeline_id}&q=Initech"
+    card = page(client.get(initech_board)).find(id=f"card-{demo.initech.id}")
+    assert card is not None and "Shared with" not in [dt.get_text() for dt in card.find_all("dt")]

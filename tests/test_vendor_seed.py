@@ -22,6 +22,7 @@ from models import (
 from services.passwords import verify_password
 from services.registration_queries import active_condition
 from tests.html import page
+from tests.test_board_counts import assert_counts_exact
 from tests.test_deals_index import deal_ids, summary
 
 PARTNERS, SHARED = 3, 50
@@ -151,3 +152,7 @@ def test_the_vendor_sees_the_requests_and_filters_by_partner(client, login_as, d
     assert len(deal_ids(requests)) >= 1
     one = page(client.get(f"/deals?f=shared_with:any_of:{partners[2].id}"))
     assert summary(one)[:3] == ["1–16", "of", "16"]
+
+
+def test_the_boards_counts_add_up(db_session, demo, seeded):
+    assert_counts_exact()

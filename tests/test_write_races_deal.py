@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from extensions import db
 from models import Deal, SharedDeal
@@ -29,6 +30,7 @@ from tests.races import (
     race,
     saved,
 )
+from tests.test_board_counts import exact_counts, kept_counts
 
 
 @pytest.fixture(scope="module")
@@ -278,4 +280,105 @@ def test_board_moves_at_once_one_wins_the_others_conflict(race_app, acme, client
         recorded = activity_count(race_app, acme["shared"], "stage") - lines_before
         if recorded != len(won):
             tally.duplicate(f"history: {recorded} stage lines for {len(won)} move(s)")
+    tally.check()
+
+
+# ---------------------------------------------------------------- the board's counts
+
+
+def _counts_exact(app) -> str | None:
+    """None when deal_counts adds up to the deals (tests/test_board_counts), else the gap."""
+    with app.app_context():
+        kept, exact = kept_counts(), exact_counts()
+    if kept == exact:
+        return None
+    wrong = {k: (kept.get(k), exact.get(k)) for k in kept.keys() | exact.keys()}
+    return f"counts (kept, exact) differ: { {k: v for k, v in wrong.items() if v[0] != v[1]} }"
+
+
+def _two_deals_of(app, owner: str) -> tuple[list[int], list[int]]:
+    """Two unshared deals of `owner`'s in their account's first pipeline, and its stages."""
+    with app.app_context():
+        user = demo_user(owner)
+        (pipeline, stages), *_ = deal_fields.stages_by_pipeline(user.account_id)
+        deals = db.session.scalars(
+            sa.select(Deal.id)
+            .where(
+                Deal.owner_id == user.id,
+                Deal.pipeline_id == pipeline.id,
+                Deal.id.not_in(sa.select(SharedDeal.partner_deal_id)),
+            )
+            .order_by(Deal.id)
+            .limit(2)
+        ).all()
+    assert len(deals) == 2 and len(stages) >= 2
+    return list(deals), [s.id for s in stages]
+
+
+def test_moves_across_each_other_keep_the_counts(race_app, clients):
+    """Two moves at once, A -> B and B -> A, of two deals of the same owner: each touches
+    both columns' counts of that owner. Both moves stand, no 5xx, and the counts still
+    equal a GROUP BY over the deals (insert-only deltas: no row for them to deadlock on)."""
+    tally = Tally("board moves A->B and B->A")
+    (first, second), stages = _two_deals_of(race_app, "alice")
+    for round_ in range(ROUNDS):
+        a, b = stages[round_ % 2], stages[2 + round_ % 2] if len(stages) > 3 else stages[1]
+        with race_app.app_context():
+            alice = demo_user("alice")
+            deal_fields.update(alice, first, "stage", a, None)
+            deal_fields.update(alice, second, "stage", b, None)
+        answers = race(
+            [
+                (
+                    clients[n],
+                    f"/deals/{deal}/move",
+                    {"stage": to, "original": str(start), "query": "layout=board"},
+                    _htmx_if(i == round_ % 2),
+                )
+                for i, (n, deal, start, to) in enumerate(
+                    (("alice", first, a, b), ("bob", second, b, a))
+                )
+            ]
+        )
+        tally.count(answers)
+        won = [a for a in answers if saved(a)]
+        tally.wins += len(won)
+        if len(won) != 2:
+            tally.wrong(f"answers {_statuses(answers)}: both moves saved")
+        gap = _counts_exact(race_app)
+        if gap:
+            tally.lose(gap)
+    tally.check()
+
+
+def test_shared_amounts_of_two_deals_from_both_sides_keep_the_counts(race_app, clients):
+    """Alice (partner) and Rita (vendor) edit the amounts of two different shared deals
+    at once: each edit writes both parties' deals, in opposite account orders. Both
+    stand, no 5xx, and the counts equal a GROUP BY over the deals."""
+    tally = Tally("shared amounts, two deals, both sides")
+    with race_app.app_context():
+        pairs = db.session.execute(
+            sa.select(SharedDeal.partner_deal_id, SharedDeal.vendor_deal_id)
+            .join(Deal, Deal.id == SharedDeal.partner_deal_id)
+            .where(Deal.account_id == demo_user("alice").account_id)
+            .order_by(SharedDeal.id)
+            .limit(2)
+        ).all()
+    assert len(pairs) == 2, "the demo has two shared deals of Brightside's"
+    (alices, _), (_, ritas) = pairs
+    for round_ in range(ROUNDS):
+        answers = race(
+            [
+                (clients["alice"], f"/deals/{alices}/fields/amount", {"amount": f"{800 + round_}"}),
+                (clients["rita"], f"/deals/{ritas}/fields/amount", {"amount": f"{900 + round_}"}),
+            ]
+        )
+        tally.count(answers)
+        won = [a for a in answers if saved(a)]
+        tally.wins += len(won)
+        if len(won) != 2:
+            tally.wrong(f"answers {_statuses(answers)}: both saved")
+        gap = _counts_exact(race_app)
+        if gap:
+            tally.lose(gap)
     tally.check()

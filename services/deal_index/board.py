@@ -4,8 +4,10 @@ The board shows the index's filtered set (the same conditions and search as
 the table, `query.filtered`) within one pipeline. It costs two statements
 whatever the data:
 
-- `stage_totals`: every column's deal count and total amount, one aggregate
-  GROUP BY stage over the whole filtered set (not a page of it);
+- `stage_totals`: every column's deal count and total amount over the whole
+  filtered set (not a page of it): from the counts kept per stage and owner
+  (`services.board_counts`) when the filters allow, else one aggregate GROUP BY
+  stage over the filtered deals;
 - `column_cards`: each column's first cards in the table's order, one
   `page.capped_matches` per stage (each reads its top rows off an index), in
   one UNION ALL.
@@ -28,10 +30,11 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Deal, User
+from services import board_counts
 from services.deal_index.choices import Choice, ChoiceOptions
 from services.deal_index.page import capped_matches
 from services.deal_index.query import filtered
-from services.deal_index.registry import Scope
+from services.deal_index.registry import Scope, shared_with_name
 from services.deal_index.state import IndexState
 
 CARDS_PER_COLUMN = 20
@@ -49,9 +52,7 @@ class BoardCard:
     close_date: date | None
     owner: str | None
     stage_id: int
-    # Hook: "Shared with" (the other party's account name) once the index has that
-    # column; the card template already shows it when set.
-    shared_with: str | None = None
+    shared_with: str | None = None  # the other party's name; None for an unshared deal
 
 
 @dataclass
@@ -144,9 +145,32 @@ def _order_key(state: IndexState, choices: ChoiceOptions) -> tuple:
 def stage_totals(
     scope: Scope, state: IndexState, stage_ids: list[int]
 ) -> dict[int, tuple[int, Decimal]]:
-    """Stage id -> (deal count, total amount) over the whole filtered set: one GROUP BY."""
+    """Stage id -> (deal count, total amount) over the whole filtered set, exactly.
+
+    With no filter but on owner, stage or pipeline (none, "My deals", an owner
+    filter) and no search, from the counts kept per (account, pipeline, stage,
+    owner): a few rows per column (`services.board_counts`). Otherwise one
+    aggregate GROUP BY stage over the filtered deals.
+    """
     if not stage_ids:
         return {}
+    if board_counts.counts_answer((c.prop.key for c in state.conditions), state.search):
+        stmt = _statement(
+            ("counts", _filter_key(scope, state), tuple(stage_ids)),
+            lambda: board_counts.totals_statement(
+                scope.account_id,
+                stage_ids,
+                [board_counts.on_counts(c.where(scope, state.sort)) for c in state.conditions],
+            ),
+        )
+        return board_counts.stage_totals(stmt, scope.account_id)
+    return filtered_stage_totals(scope, state, stage_ids)
+
+
+def filtered_stage_totals(
+    scope: Scope, state: IndexState, stage_ids: list[int]
+) -> dict[int, tuple[int, Decimal]]:
+    """Stage id -> (deal count, total amount) over the filtered deals: one GROUP BY."""
     stmt = _statement(
         ("totals", _filter_key(scope, state), tuple(stage_ids)),
         lambda: (
@@ -159,8 +183,17 @@ def stage_totals(
     return {stage_id: (count, Decimal(total or 0)) for stage_id, count, total in rows}
 
 
-def _card_columns():
-    return (Deal.id, Deal.name, Deal.amount, Deal.close_date, User.full_name, Deal.stage_id)
+def _card_columns(scope: Scope):
+    """A card's columns; "Shared with" as the table's column reads it (one subquery a card)."""
+    return (
+        Deal.id,
+        Deal.name,
+        Deal.amount,
+        Deal.close_date,
+        User.full_name,
+        Deal.stage_id,
+        shared_with_name(scope),
+    )
 
 
 def column_cards(
@@ -197,7 +230,7 @@ def _cards_statement(
         branches.append(sa.select(ranked.c.id, ranked.c.position).where(ranked.c.position > offset))
     cards = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("cards")
     return (
-        sa.select(*_card_columns())
+        sa.select(*_card_columns(scope))
         .select_from(cards.join(Deal, Deal.id == cards.c.id))
         .outerjoin(User, User.id == Deal.owner_id)
         .order_by(Deal.stage_id, cards.c.position)
@@ -269,7 +302,7 @@ def _moved_statement(
         sa.func.lead(ranked.c.id).over(order_by=ranked.c.position).label("next_id"),
     ).subquery("following")
     return (
-        sa.select(*_card_columns(), following.c.next_id)
+        sa.select(*_card_columns(scope), following.c.next_id)
         .select_from(following.join(Deal, Deal.id == following.c.id))
         .outerjoin(User, User.id == Deal.owner_id)
         .where(following.c.id == sa.bindparam("deal_id", type_=sa.Integer))
@@ -279,7 +312,7 @@ def _moved_statement(
 def card(scope: Scope, deal_id: int) -> BoardCard | None:
     """One deal of the scope as a board card, wherever it is (a refused move shows it)."""
     stmt = (
-        sa.select(*_card_columns())
+        sa.select(*_card_columns(scope))
         .select_from(Deal)
         .outerjoin(User, User.id == Deal.owner_id)
         .where(Deal.id == deal_id, Deal.account_id == scope.account_id)

@@ -1,0 +1,298 @@
+"""The board's counts (migration 0010, services/board_counts) always add up to the deals.
+
+Whatever writes the deals (the app's services, a bulk SQL statement, the bulk
+seed), the sums of `deal_counts` per (account, pipeline, stage, owner) equal a
+GROUP BY over `deals`, computed here in Python from the rows; and a board read
+from the counts says what the aggregate over the filtered deals says.
+"""
+
+import contextlib
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from extensions import db
+from models import Deal, DealCount, SharedDeal, User
+from services import board_counts, deal_fields, deal_index, shared_deals
+from services.changes import writing
+from services.deal_index import Scope, parse_query
+from services.deal_index.board import board_stages, filtered_stage_totals, stage_totals
+from services.errors import Conflict, Invalid
+from services.shared_deals import AlreadyShared, NewSharedDeal, SharingTerms
+
+TODAY = date(2026, 6, 15)
+
+
+def exact_counts() -> dict:
+    """(account, pipeline, stage, owner or 0) -> (deals, amount total), from the deals."""
+    out = defaultdict(lambda: [0, Decimal(0)])
+    rows = db.session.execute(
+        sa.select(Deal.account_id, Deal.pipeline_id, Deal.stage_id, Deal.owner_id, Deal.amount)
+    )
+    for account, pipeline, stage, owner, amount in rows:
+        entry = out[(account, pipeline, stage, owner or 0)]
+        entry[0] += 1
+        entry[1] += amount or 0
+    return {key: (n, total.quantize(Decimal("0.01"))) for key, (n, total) in out.items()}
+
+
+def kept_counts() -> dict:
+    """The same, as the sums of deal_counts' rows (keys at zero left out)."""
+    out = defaultdict(lambda: [0, 0])
+    for row in db.session.scalars(sa.select(DealCount)):
+        entry = out[(row.account_id, row.pipeline_id, row.stage_id, row.owner_id)]
+        entry[0] += row.deal_count
+        entry[1] += row.amount_cents
+    return {key: (n, Decimal(cents).scaleb(-2)) for key, (n, cents) in out.items() if n or cents}
+
+
+def assert_counts_exact():
+    db.session.expire_all()
+    assert kept_counts() == exact_counts()
+
+
+def test_the_demo_data_is_counted(db_session, demo):
+    assert exact_counts()  # not two empty dicts
+    assert_counts_exact()
+
+
+def test_every_deal_write_is_counted(db_session, demo):
+    acme, acme_vendor = demo.acme, db_session.get(Deal, demo.acme_shared.vendor_deal_id)
+    (sales, sales_stages), (other, other_stages), *_ = deal_fields.stages_by_pipeline(
+        demo.brightside.id
+    )
+    # A stage move, a pipeline move, an owner change, no owner, a shared amount (both sides).
+    deal_fields.update(demo.alice, acme.id, "pipeline", (sales.id, sales_stages[0].id), None)
+    deal_fields.update(demo.alice, acme.id, "stage", sales_stages[2].id, None)
+    assert_counts_exact()
+    deal_fields.update(demo.alice, acme.id, "pipeline", (other.id, other_stages[0].id), None)
+    deal_fields.update(demo.alice, acme.id, "owner", demo.bob.id, None)
+    deal_fields.update(demo.alice, acme.id, "owner", None, None)
+    assert_counts_exact()
+    deal_fields.update(demo.rita, acme_vendor.id, "amount", Decimal("1234.56"), None)
+    assert db_session.get(Deal, acme.id).amount == Decimal("1234.56")
+    deal_fields.update(demo.alice, acme.id, "amount", None, None)
+    assert_counts_exact()
+    # A new shared deal (two deals), an unshared one shared later (the other side's deal).
+    shared_deals.create(
+        demo.alice,
+        NewSharedDeal(
+            name="Counted shared deal",
+            amount=Decimal("999.99"),
+            other_party_id=demo.northwind.id,
+            pipeline_id=sales.id,
+            stage_id=sales_stages[1].id,
+        ),
+    )
+    shared_deals.share(demo.alice, demo.initech.id, SharingTerms(other_party_id=demo.northwind.id))
+    assert_counts_exact()
+    # Bulk SQL: many rows in one statement, and a delete.
+    with writing():
+        db_session.execute(
+            sa.update(Deal)
+            .where(Deal.account_id == demo.brightside.id, Deal.stage_id == sales_stages[0].id)
+            .values(amount=sa.func.coalesce(Deal.amount, 0) + 1, stage_id=sales_stages[3].id)
+        )
+        db_session.execute(sa.update(Deal).values(name=Deal.name))  # no count changes
+    gone = db_session.scalar(
+        sa.select(Deal.id).where(
+            Deal.account_id == demo.brightside.id,
+            Deal.id.not_in(sa.select(SharedDeal.partner_deal_id)),
+        )
+    )
+    with writing():
+        db_session.execute(sa.delete(Deal).where(Deal.id == gone))
+    assert_counts_exact()
+
+
+def test_a_fold_keeps_the_sums_with_one_row_per_key(db_session, demo):
+    stages = deal_fields.stages_by_pipeline(demo.brightside.id)[0][1]
+    for stage in (*stages, *stages):
+        deal_fields.update(demo.alice, demo.acme.id, "stage", stage.id, None)
+    before = kept_counts()
+    board_counts.fold(demo.brightside.id)
+    assert kept_counts() == before
+    assert_counts_exact()
+    keys = db_session.execute(
+        sa.select(DealCount.stage_id, DealCount.owner_id, sa.func.count())
+        .where(DealCount.account_id == demo.brightside.id)
+        .group_by(DealCount.stage_id, DealCount.owner_id)
+    ).all()
+    assert keys and {n for _, _, n in keys} == {1}
+    board_counts.fold(demo.brightside.id)  # nothing to fold: nothing changes
+    assert kept_counts() == before
+
+
+def test_a_board_read_folds_past_the_limit(db_session, demo, monkeypatch):
+    monkeypatch.setattr(board_counts, "FOLD_AFTER", 2)
+    stages = deal_fields.stages_by_pipeline(demo.brightside.id)[0][1]
+    for stage in stages:
+        deal_fields.update(demo.alice, demo.acme.id, "stage", stage.id, None)
+    rows = sa.select(sa.func.count()).where(DealCount.account_id == demo.brightside.id)
+    before = db_session.scalar(rows)
+    state, choices, scope = board_state(demo.alice, "layout=board")
+    totals = stage_totals(scope, state, [s.id for s in board_stages(state, choices)])
+    assert db_session.scalar(rows) < before
+    assert totals == stage_totals(scope, state, [s.id for s in board_stages(state, choices)])
+    assert_counts_exact()
+
+
+def board_state(user, query):
+    choices = deal_index.index_reference(user).choices
+    parsed = parse_query(query, choices)
+    assert parsed.errors == [], parsed.errors
+    return parsed.state, choices, Scope(user.account_id, user.account.kind, user.id, TODAY)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        "",
+        "f=owner:is_me:",
+        "f=owner:any_of:{bob},{carol}",
+        "f=owner:none_of:{bob}",
+        "f=owner:is_me:&f=stage:none_of:{stage}",
+        "f=pipeline:any_of:{pipeline}",
+    ],
+)
+def test_the_counts_answer_as_the_filtered_aggregate(db_session, demo, filters):
+    deal_fields.update(demo.alice, demo.initech.id, "owner", None, None)  # a deal of no one
+    (pipeline, stages), *_ = deal_fields.stages_by_pipeline(demo.brightside.id)
+    query = filters.format(
+        bob=demo.bob.id, carol=demo.carol.id, stage=stages[1].id, pipeline=pipeline.id
+    )
+    state, choices, scope = board_state(demo.alice, f"layout=board&{query}")
+    assert board_counts.counts_answer((c.prop.key for c in state.conditions), state.search)
+    stage_ids = [s.id for s in board_stages(state, choices)]
+    from_counts = stage_totals(scope, state, stage_ids)
+    aggregate = filtered_stage_totals(scope, state, stage_ids)
+    assert sum(n for n, _ in aggregate.values()) > 0
+    assert {k: v for k, v in from_counts.items() if v[0]} == aggregate
+
+
+def test_other_filters_and_search_keep_the_aggregate(db_session, demo):
+    for query in ("f=amount:gt:1000", "q=acme", "f=owner:is_me:&f=amount:gt:1000"):
+        state, _, _ = board_state(demo.alice, f"layout=board&{query}")
+        keys = (c.prop.key for c in state.conditions)
+        assert not board_counts.counts_answer(keys, state.search), query
+
+
+# ---------------------------------------------------------------- random sequences of writes
+
+OPERATIONS = ("stage", "pipeline", "amount", "owner", "create", "create_shared", "share")
+OPERATIONS += ("delete", "bulk", "fold")
+AMOUNTS = (None, Decimal("0"), Decimal("0.01"), Decimal("1234.56"), Decimal("999999999.99"))
+
+
+def _apply(demo, operation: str, pick: int, value: int) -> None:
+    """One write picked by numbers: the deal, the user and the value follow from them."""
+    accounts = (demo.brightside, demo.northwind)
+    account = accounts[value % 2]
+    admin = demo.alice if account is demo.brightside else demo.rita
+    ids = db.session.scalars(
+        sa.select(Deal.id).where(Deal.account_id == account.id).order_by(Deal.id)
+    ).all()
+    deal = db.session.get(Deal, ids[pick % len(ids)])
+    pipelines = deal_fields.stages_by_pipeline(account.id)
+    users = db.session.scalars(
+        sa.select(User.id).where(User.account_id == account.id, User.active).order_by(User.id)
+    ).all()
+    if operation == "stage":
+        stages = next(s for p, s in pipelines if p.id == deal.pipeline_id)
+        deal_fields.update(admin, deal.id, "stage", stages[value % len(stages)].id, None)
+    elif operation == "pipeline":
+        pipeline, stages = pipelines[value % len(pipelines)]
+        stage = stages[pick % len(stages)]
+        deal_fields.update(admin, deal.id, "pipeline", (pipeline.id, stage.id), None)
+    elif operation == "amount":  # a shared deal's amount changes both parties' deals
+        deal_fields.update(admin, deal.id, "amount", AMOUNTS[pick % len(AMOUNTS)], None)
+    elif operation == "owner":
+        owner = [None, *users][value % (len(users) + 1)]
+        deal_fields.update(admin, deal.id, "owner", owner, None)
+    elif operation == "create":
+        pipeline, stages = pipelines[pick % len(pipelines)]
+        with writing():
+            db.session.add(
+                Deal(
+                    account_id=account.id,
+                    name=f"Generated {pick}",
+                    amount=AMOUNTS[value % len(AMOUNTS)],
+                    pipeline_id=pipeline.id,
+                    stage_id=stages[value % len(stages)].id,
+                    owner_id=users[pick % len(users)],
+                )
+            )
+    elif operation == "create_shared":
+        pipeline, stages = pipelines[pick % len(pipelines)]
+        partner = demo.brightside if account is demo.northwind else demo.northwind
+        shared_deals.create(
+            admin,
+            NewSharedDeal(
+                name=f"Shared {pick}",
+                amount=AMOUNTS[value % len(AMOUNTS)],
+                other_party_id=partner.id,
+                pipeline_id=pipeline.id,
+                stage_id=stages[value % len(stages)].id,
+            ),
+        )
+    elif operation == "share" and account is demo.brightside:
+        shared_deals.share(admin, deal.id, SharingTerms(other_party_id=demo.northwind.id))
+    elif operation == "delete" and shared_deals.shared_deal_of(deal.id) is None:
+        with writing():
+            db.session.execute(sa.delete(Deal).where(Deal.id == deal.id))
+    elif operation == "bulk":  # one statement, many rows, several keys
+        stages = next(s for p, s in pipelines if p.id == deal.pipeline_id)
+        with writing():
+            db.session.execute(
+                sa.update(Deal)
+                .where(Deal.account_id == account.id, Deal.pipeline_id == deal.pipeline_id)
+                .where(Deal.id % 3 == value % 3)
+                .values(
+                    stage_id=stages[pick % len(stages)].id,
+                    amount=sa.func.coalesce(Deal.amount, 0) + Decimal("0.05"),
+                )
+            )
+    elif operation == "fold":
+        board_counts.fold(account.id)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(OPERATIONS),
+            st.integers(min_value=0, max_value=10_000),
+            st.integers(min_value=0, max_value=10_000),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_random_writes_keep_the_counts_exact(db_session, demo, steps):
+    for operation, pick, value in steps:
+        # Refused writes write nothing (an inactive owner, a deal already shared...).
+        with contextlib.suppress(Invalid, Conflict, AlreadyShared):
+            _apply(demo, operation, pick, value)
+        assert_counts_exact()
+
+
+@pytest.mark.parametrize("rebuild_from", [1, 10**9], ids=["large load", "small load"])
+def test_the_bulk_seed_is_counted(fresh_app, monkeypatch, rebuild_from):
+    """A large load drops the deals' triggers on SQLite and counts again after; a small
+    one (and PostgreSQL's, always) goes through the triggers."""
+    from services import bulk_seed
+
+    monkeypatch.setattr(bulk_seed, "REBUILD_INDEXES_FROM", rebuild_from)
+    with fresh_app.app_context():
+        bulk_seed.add_generated_deals(300)
+        assert_counts_exact()
+        db.session.remove()
