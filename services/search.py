@@ -115,10 +115,19 @@ def probe_phrase(term: str) -> str:
     return _fts_phrase(term)
 
 
+def starts_from_matches(term: str) -> bool:
+    """Whether `matching(term)` narrows to the FTS matches first (SQLite, a rare term).
+
+    The deals must then be read by primary key from those matches (`NOT INDEXED`):
+    SQLite's planner may otherwise walk an index of the account and test every deal.
+    """
+    return _has_routes(term) and not is_common(term)
+
+
 def matching(term: str):
     """A condition on Deal: name or company contains `term` (case-insensitive, literal)."""
     contains = _contains(term)
-    if not _has_routes(term) or is_common(term):
+    if not starts_from_matches(term):
         return contains
     candidates = sa.select(_fts.c.rowid).where(
         sa.literal_column(SEARCH_INDEX_TABLE).op("MATCH")(_fts_phrase(term))

@@ -23,7 +23,11 @@ def filtered(scope: Scope, state: IndexState, *columns) -> sa.Select:
     for condition in state.conditions:
         stmt = stmt.where(condition.where(scope, state.sort))
     forced = next((c.sqlite_index for c in state.conditions if c.sqlite_index), None)
-    if forced:
+    if state.search and search.starts_from_matches(state.search):
+        # A rare term: SQLite must start from its FTS matches (primary keys only), not
+        # walk an index of the account testing each deal against them.
+        stmt = stmt.with_hint(Deal, "NOT INDEXED", "sqlite")
+    elif forced:
         stmt = stmt.with_hint(Deal, f"INDEXED BY {forced}", "sqlite")
     if state.search:
         stmt = stmt.where(search.matching(state.search))
