@@ -61,12 +61,23 @@ def _fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+def ilike(column, pattern: str):
+    """`column` matches the LIKE `pattern` (escape character backslash), case-insensitively.
+
+    On SQLite a plain LIKE: it folds ASCII case and nothing else, exactly as
+    `lower(column) LIKE lower(pattern)` does (SQLite's lower() is ASCII-only without
+    ICU), without a lower() call per row, which cost as much as the walk itself
+    (a common word over name and company at 1,000,000 deals: 92 -> 37 ms).
+    Elsewhere ILIKE.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        return column.like(pattern, escape="\\")
+    return column.ilike(pattern, escape="\\")
+
+
 def _contains(term: str):
     pattern = f"%{escape_like(term)}%"
-    return sa.or_(
-        Deal.name.ilike(pattern, escape="\\"),
-        Deal.company_name.ilike(pattern, escape="\\"),
-    )
+    return sa.or_(ilike(Deal.name, pattern), ilike(Deal.company_name, pattern))
 
 
 def _has_routes(term: str) -> bool:

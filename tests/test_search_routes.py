@@ -232,3 +232,24 @@ def test_a_rare_term_is_read_from_its_fts_matches_whatever_the_statistics(
     assert "deals_fts VIRTUAL TABLE INDEX" in plan
     assert "SEARCH deals USING INTEGER PRIMARY KEY" in plan
     assert "ix_deals_account" not in plan
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(alphabet="aAzZéÉßẞİıöÖ%_\\ -1", max_size=8),
+    fragment=st.text(alphabet="aAzZéÉßẞİıöÖ%_\\ -1", max_size=4),
+)
+def test_sqlite_like_folds_case_exactly_as_lower_like_lower(app, text, fragment):
+    """SQLite's plain LIKE (what `search.ilike` sends there) matches exactly what
+    `lower(x) LIKE lower(p)` (SQLAlchemy's ILIKE there) did, Unicode included."""
+    from extensions import db
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("ILIKE is PostgreSQL's own")
+    pattern = f"%{search.escape_like(fragment)}%"
+    with db.engine.connect() as connection:
+        plain, lowered = connection.exec_driver_sql(
+            "SELECT ? LIKE ? ESCAPE '\\', lower(?) LIKE lower(?) ESCAPE '\\'",
+            (text, pattern, text, pattern),
+        ).one()
+    assert plain == lowered
