@@ -124,7 +124,7 @@ def _controls(draft: deal_index.Draft) -> dict:
 
 @bp.get("/deals")
 def index():
-    reference = deal_index.index_reference(current_user)
+    reference = deal_index.index_reference(current_user, deal_index.parse_search(request.args))
     parsed = deal_index.parse(request.args, reference.choices)
     tab = _current_tab(reference, parsed.state.view)
     if tab.query and not parsed.state.saved_query():

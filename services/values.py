@@ -175,7 +175,14 @@ def format_amount_input(amount: Decimal | None, locale=DEFAULT_LOCALE) -> str:
 
 def format_count(number: int, locale=DEFAULT_LOCALE) -> str:
     """A whole number with the language's grouping: "1,234" / "1 234"."""
-    return babel_format_decimal(number, locale=language(locale))
+    return _formatted_count(number, language(locale))
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted_count(number: int, lang: str) -> str:
+    # The index's summary, pager and tabs format a few counts a request, each a Babel
+    # pattern parse (~0.2 ms under load): cProfile put them at a tenth of the rendering.
+    return babel_format_decimal(number, locale=lang)
 
 
 # ---------------------------------------------------------------- dates

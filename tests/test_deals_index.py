@@ -630,3 +630,41 @@ def test_filter_chips_and_errors_speak_french(client, login_as, demo):
         "Montant ne se filtre pas ainsi ; utilisez « est égal à », « est supérieur à », "
         "« est inférieur à », « est entre », « est connu », « est inconnu »."
     )
+
+
+# ---------------------------------------------------------------- many choices
+
+
+def test_a_property_with_many_choices_lists_them_only_when_chosen(
+    client, login_as, demo, monkeypatch
+):
+    """The vendor's "Shared with" (1,000 partners at scale) is not in every page's datalist:
+    with JavaScript, choosing the property fetches its Value control with every partner;
+    without, a typed name still applies, and Apply with no value shows that control."""
+    from services.deal_index import choices as choice_module
+
+    login_as(demo.rita)
+    partners = ["Brightside Agency", "Harbor Digital"]
+
+    def datalist(doc):
+        return [option["value"] for option in doc.find(id="filter-choices").find_all("option")]
+
+    assert set(partners) <= set(datalist(page(client.get("/deals"))))
+    monkeypatch.setattr(choice_module, "SUGGESTED_MAX", len(partners) - 1)
+    full = page(client.get("/deals"))
+    assert not set(partners) & set(datalist(full))
+    # JavaScript on: the property's controls come with its choices.
+    asked = {"property": "shared_with", "operator": "any_of"}
+    controls_html = page(client.get("/deals/filter-controls", query_string=asked, headers=HTMX))
+    options = [text(o) for o in by_label(controls_html, "Value").find_all("option")]
+    assert options == partners
+    # JavaScript off: a typed name applies...
+    typed = client.get("/deals", query_string={**asked, "value": "harbor digital", "apply": "1"})
+    assert typed.status_code == 303
+    shown = page(client.get(typed.headers["Location"]))
+    chips = region(shown, "Applied filters")
+    assert button(chips, "Remove filter: Shared with is any of Harbor Digital")
+    # ... and Apply without one says so and shows the list to pick from.
+    picked = page(client.get("/deals", query_string={**asked, "apply": "1"}))
+    assert any("Enter a value" in alert for alert in alerts(picked))
+    assert [text(o) for o in by_label(picked, "Value").find_all("option")] == partners

@@ -13,7 +13,8 @@ from extensions import db
 from models import Activity, Deal, Notification, Pipeline, Stage
 from services import deal_fields, deal_index, saved_views
 from services.deal_index import Scope, parse_query
-from services.deal_index.board import CARDS_PER_COLUMN, _statements
+from services.deal_index.board import CARDS_PER_COLUMN
+from services.deal_index.query import _statements
 from services.errors import Conflict, Invalid, NotFound
 
 TODAY = date(2026, 6, 15)

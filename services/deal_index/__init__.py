@@ -30,7 +30,7 @@ from services.deal_index.board import (
 from services.deal_index.choices import ChoiceOptions
 from services.deal_index.columns import COLUMNS
 from services.deal_index.page import IndexPage, export_select, index_page
-from services.deal_index.parsing import parse, parse_condition, parse_query
+from services.deal_index.parsing import parse, parse_condition, parse_query, parse_search
 from services.deal_index.reference import IndexReference, ViewTab, index_reference
 from services.deal_index.registry import (
     COUNT_CAP,
@@ -72,5 +72,6 @@ __all__ = [
     "parse",
     "parse_condition",
     "parse_query",
+    "parse_search",
     "stage_totals",
 ]

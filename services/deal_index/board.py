@@ -19,9 +19,6 @@ recounts the two columns it left and joined.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -33,15 +30,13 @@ from models import Deal, User
 from services import board_counts
 from services.deal_index.choices import Choice, ChoiceOptions
 from services.deal_index.page import capped_matches
-from services.deal_index.query import filtered
+from services.deal_index.query import filter_key, filtered, order_key, statement
 from services.deal_index.registry import Scope, shared_with_name
 from services.deal_index.state import IndexState
 
 CARDS_PER_COLUMN = 20
 # "Show more" pages through a column up to here; past it, filter or use the table.
 MAX_OFFSET = 1000
-# Statements kept per process (see `_statement`): a few boards' worth, about 0.3 MB each.
-STATEMENTS_KEPT = 16
 
 
 @dataclass(frozen=True)
@@ -106,42 +101,6 @@ def board_stages(state: IndexState, choices: ChoiceOptions) -> list[Choice]:
     return pipeline_stages(board_pipeline(state, choices), choices)
 
 
-_statements: OrderedDict[tuple, sa.Select] = OrderedDict()
-_statements_lock = threading.Lock()
-
-
-def _statement(key: tuple, build: Callable[[], sa.Select]) -> sa.Select:
-    """The statement built for `key`, built once while it stays among the last used.
-
-    Building the cards' statement (a branch per stage, each a capped match) and
-    working out its SQLAlchemy cache key cost several times running it (about 9 of
-    10 ms at 100,000 deals). A statement object is immutable and memoizes its cache
-    key, so the same board asked again (a reload, after a move) reuses it whole.
-    `key` names everything the statement is built from.
-    """
-    with _statements_lock:
-        stmt = _statements.get(key)
-        if stmt is not None:
-            _statements.move_to_end(key)
-            return stmt
-    stmt = build()
-    with _statements_lock:
-        _statements[key] = stmt
-        while len(_statements) > STATEMENTS_KEPT:
-            _statements.popitem(last=False)
-    return stmt
-
-
-def _filter_key(scope: Scope, state: IndexState) -> tuple:
-    """What `query.filtered` builds from: the scope, the conditions and the search."""
-    return (scope, tuple(c.param for c in state.conditions), state.search)
-
-
-def _order_key(state: IndexState, choices: ChoiceOptions) -> tuple:
-    """What the order builds from: the sort, and a choice column's choices (their order)."""
-    return (state.sort, state.descending, tuple(choices.get(state.sort)))
-
-
 def stage_totals(
     scope: Scope, state: IndexState, stage_ids: list[int]
 ) -> dict[int, tuple[int, Decimal]]:
@@ -155,9 +114,9 @@ def stage_totals(
     if not stage_ids:
         return {}
     if board_counts.counts_answer((c.prop.key for c in state.conditions), state.search):
-        stmt = _statement(
-            ("counts", _filter_key(scope, state), tuple(stage_ids)),
-            lambda: board_counts.totals_statement(
+        stmt = statement(
+            ("counts", filter_key(scope, state), tuple(stage_ids)),
+            lambda: board_counts.totalsstatement(
                 scope.account_id,
                 stage_ids,
                 [board_counts.on_counts(c.where(scope, state.sort)) for c in state.conditions],
@@ -171,8 +130,8 @@ def filtered_stage_totals(
     scope: Scope, state: IndexState, stage_ids: list[int]
 ) -> dict[int, tuple[int, Decimal]]:
     """Stage id -> (deal count, total amount) over the filtered deals: one GROUP BY."""
-    stmt = _statement(
-        ("totals", _filter_key(scope, state), tuple(stage_ids)),
+    stmt = statement(
+        ("totals", filter_key(scope, state), tuple(stage_ids)),
         lambda: (
             filtered(scope, state, Deal.stage_id, sa.func.count(), sa.func.sum(Deal.amount))
             .where(Deal.stage_id.in_(stage_ids))
@@ -210,8 +169,8 @@ def column_cards(
     if not stage_ids:
         return {}
     offset = max(0, min(offset, MAX_OFFSET))
-    key = ("cards", _filter_key(scope, state), _order_key(state, choices), tuple(stage_ids), offset)
-    stmt = _statement(key, lambda: _cards_statement(scope, state, choices, stage_ids, offset))
+    key = ("cards", filter_key(scope, state), order_key(state, choices), tuple(stage_ids), offset)
+    stmt = statement(key, lambda: _cards_statement(scope, state, choices, stage_ids, offset))
     out: dict[int, list[BoardCard]] = {stage_id: [] for stage_id in stage_ids}
     for row in db.session.connection().execute(stmt):
         out[row.stage_id].append(BoardCard(*row))
@@ -285,8 +244,8 @@ def moved_card(
     first `shown` + 1 cards with each one's successor (LEAD), read at the moved deal.
     """
     limit = max(CARDS_PER_COLUMN, min(shown, MAX_OFFSET + CARDS_PER_COLUMN)) + 1
-    key = ("moved", _filter_key(scope, state), _order_key(state, choices), stage_id, limit)
-    stmt = _statement(key, lambda: _moved_statement(scope, state, choices, stage_id, limit))
+    key = ("moved", filter_key(scope, state), order_key(state, choices), stage_id, limit)
+    stmt = statement(key, lambda: _moved_statement(scope, state, choices, stage_id, limit))
     row = db.session.connection().execute(stmt, {"deal_id": deal_id}).first()
     if row is None:
         return None, None

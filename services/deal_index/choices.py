@@ -15,6 +15,11 @@ import sqlalchemy as sa
 from models import Account, Pipeline, Product, Stage, User
 from services.deal_index.registry import Property, not_a_choice
 
+# The page's datalist (typed choices without JavaScript) suggests a property's choices
+# only up to this many: a vendor's 1,000 partners would be 26 KB on every full page.
+# Past it the Value control lists them when that property is chosen (htmx, or Apply).
+SUGGESTED_MAX = 50
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -35,6 +40,11 @@ class ChoiceOptions:
 
     def get(self, key: str) -> list[Choice]:
         return self.by_property.get(key, [])
+
+    def suggested(self, key: str) -> list[Choice]:
+        """The choices the page's datalist offers: all of them, or none past SUGGESTED_MAX."""
+        choices = self.get(key)
+        return choices if len(choices) <= SUGGESTED_MAX else []
 
     def labels(self, key: str, ids: Iterable[int]) -> list[str]:
         known = {c.id: c for c in self.get(key)}

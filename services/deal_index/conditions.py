@@ -117,8 +117,8 @@ def _text_condition(c: Condition, scope: Scope, _sort: str = ""):
         return sa.and_(column.is_not(None), column != "")
     value = search.escape_like(c.values[0])
     if c.op is IS:
-        return column.ilike(value, escape="\\")
-    contains = column.ilike(f"%{value}%", escape="\\")
+        return search.ilike(column, value)
+    contains = search.ilike(column, f"%{value}%")
     return contains if c.op is CONTAINS else sa.not_(sa.func.coalesce(contains, False))
 
 

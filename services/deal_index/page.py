@@ -17,7 +17,14 @@ import sqlalchemy as sa
 from extensions import db
 from models import Deal, Pipeline, Stage, User
 from services.deal_index.choices import ChoiceOptions
-from services.deal_index.query import filtered, sort_order, with_labels
+from services.deal_index.query import (
+    filter_key,
+    filtered,
+    order_key,
+    sort_order,
+    statement,
+    with_labels,
+)
 from services.deal_index.registry import COUNT_CAP, PAGE_SIZE, Scope, shared_with_name
 from services.deal_index.state import IndexState
 
@@ -175,20 +182,11 @@ def index_page(scope: Scope, state: IndexState, choices: ChoiceOptions) -> Index
     last page; pages stop at COUNT_CAP matches (bounded OFFSET: sort or filter
     to reach the others, or export them all).
     """
-    ranked = capped_matches(scope, state, choices)
-    # Clamp in SQL, where the count is known: past the end means the last page.
-    shown = sa.case((ranked.c.matched > COUNT_CAP, COUNT_CAP), else_=ranked.c.matched)
-    last_start = ((shown - 1) // PAGE_SIZE) * PAGE_SIZE
-    asked_start = (state.page - 1) * PAGE_SIZE
-    start = sa.case((last_start < asked_start, last_start), else_=asked_start)
-    stmt = with_labels(
-        sa.select(
-            ranked.c.position, ranked.c.matched, ranked.c.amount_total, *_row_columns(scope)
-        ).select_from(ranked.join(Deal, Deal.id == ranked.c.id))
-    )
-    stmt = stmt.where(ranked.c.position > start, ranked.c.position <= start + PAGE_SIZE)
+    key = ("page", filter_key(scope, state), order_key(state, choices))
+    stmt = statement(key, lambda: _page_statement(scope, state, choices))
+    start = (state.page - 1) * PAGE_SIZE
     # Core rows straight from the connection: no ORM entities to load here.
-    result = db.session.connection().execute(stmt.order_by(ranked.c.position)).all()
+    result = db.session.connection().execute(stmt, {"asked_start": start}).all()
     if not result:
         return IndexPage(rows=[], page=1, matched=0, amount_total=Decimal(0))
     head = result[0]
@@ -198,6 +196,23 @@ def index_page(scope: Scope, state: IndexState, choices: ChoiceOptions) -> Index
         matched=head.matched,
         amount_total=Decimal(head.amount_total or 0),
     )
+
+
+def _page_statement(scope: Scope, state: IndexState, choices: ChoiceOptions) -> sa.Select:
+    """The page's statement for `state`; the page asked for is bind parameter `asked_start`."""
+    ranked = capped_matches(scope, state, choices)
+    # Clamp in SQL, where the count is known: past the end means the last page.
+    shown = sa.case((ranked.c.matched > COUNT_CAP, COUNT_CAP), else_=ranked.c.matched)
+    last_start = ((shown - 1) // PAGE_SIZE) * PAGE_SIZE
+    asked_start = sa.bindparam("asked_start", type_=sa.Integer)
+    start = sa.case((last_start < asked_start, last_start), else_=asked_start)
+    stmt = with_labels(
+        sa.select(
+            ranked.c.position, ranked.c.matched, ranked.c.amount_total, *_row_columns(scope)
+        ).select_from(ranked.join(Deal, Deal.id == ranked.c.id))
+    )
+    stmt = stmt.where(ranked.c.position > start, ranked.c.position <= start + PAGE_SIZE)
+    return stmt.order_by(ranked.c.position)
 
 
 def export_select(scope: Scope, state: IndexState, choices: ChoiceOptions) -> sa.Select:

@@ -109,10 +109,9 @@ def parse(args: Mapping, choices: ChoiceOptions | None = None) -> Parsed:
         errors.append(_("At most %(count)s filters at a time.", count=MAX_CONDITIONS))
         conditions = conditions[:MAX_CONDITIONS]
 
-    search_term = " ".join((args.get("q") or "").split())
-    if len(search_term) > MAX_TEXT:
+    search_term = parse_search(args)
+    if len(" ".join((args.get("q") or "").split())) > MAX_TEXT:
         errors.append(_("Search looks at the first %(num)s characters only.", num=MAX_TEXT))
-        search_term = search_term[:MAX_TEXT]
 
     sort, descending = _parse_sort(args.get("sort_by") or args.get("sort") or "")
     layout = (args.get("layout") or "").strip()
@@ -142,6 +141,11 @@ def parse(args: Mapping, choices: ChoiceOptions | None = None) -> Parsed:
         applied=applied,
         from_form=any(name in args for name in FORM_PARAMS),
     )
+
+
+def parse_search(args: Mapping) -> str:
+    """The search of `args` (`q`) as the state keeps it: spaces collapsed, MAX_TEXT long."""
+    return " ".join((args.get("q") or "").split())[:MAX_TEXT]
 
 
 def parse_query(query: str, choices: ChoiceOptions | None = None) -> Parsed:

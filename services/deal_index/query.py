@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -20,11 +23,61 @@ def filtered(scope: Scope, state: IndexState, *columns) -> sa.Select:
     for condition in state.conditions:
         stmt = stmt.where(condition.where(scope, state.sort))
     forced = next((c.sqlite_index for c in state.conditions if c.sqlite_index), None)
-    if forced:
+    if state.search and search.starts_from_matches(state.search):
+        # A rare term: SQLite must start from its FTS matches (primary keys only), not
+        # walk an index of the account testing each deal against them.
+        stmt = stmt.with_hint(Deal, "NOT INDEXED", "sqlite")
+    elif forced:
         stmt = stmt.with_hint(Deal, f"INDEXED BY {forced}", "sqlite")
     if state.search:
         stmt = stmt.where(search.matching(state.search))
     return stmt
+
+
+# Statements kept per process (see `statement`): a few boards' and index pages' worth,
+# 0.1-0.3 MB each.
+STATEMENTS_KEPT = 32
+_statements: OrderedDict[tuple, sa.Select] = OrderedDict()
+_statements_lock = threading.Lock()
+
+
+def statement(key: tuple, build: Callable[[], sa.Select]) -> sa.Select:
+    """The statement built for `key`, built once while it stays among the last used.
+
+    Building an index or board statement (capped matches, a branch per stage or
+    choice, the rows' labels) and working out its SQLAlchemy cache key cost more
+    than running it. A statement object is immutable and memoizes its cache key, so
+    the same list asked again (a reload, another page, after a move) reuses it whole.
+    `key` names everything the statement is built from (`filter_key`, `order_key`).
+    """
+    with _statements_lock:
+        stmt = _statements.get(key)
+        if stmt is not None:
+            _statements.move_to_end(key)
+            return stmt
+    stmt = build()
+    with _statements_lock:
+        _statements[key] = stmt
+        while len(_statements) > STATEMENTS_KEPT:
+            _statements.popitem(last=False)
+    return stmt
+
+
+def filter_key(scope: Scope, state: IndexState) -> tuple:
+    """What `filtered` builds from: the scope, the conditions, the sort (a date condition
+    depends on it), the search and its route."""
+    return (
+        scope,
+        tuple(c.param for c in state.conditions),
+        state.sort,
+        state.search,
+        search.is_common(state.search),
+    )
+
+
+def order_key(state: IndexState, choices: ChoiceOptions) -> tuple:
+    """What the order builds from: the sort, and a choice column's choices (their order)."""
+    return (state.sort, state.descending, tuple(choices.get(state.sort)))
 
 
 def with_labels(stmt: sa.Select) -> sa.Select:

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from extensions import db
 from models import Notification, User
-from services import notifications
+from services import notifications, search
 from services.deal_index.choices import Choice, ChoiceOptions, choice_options_select
 from services.deal_index.registry import CHOICE_PROPERTIES
 from services.saved_view_queries import visible_views_select
@@ -63,10 +63,12 @@ class IndexReference:
 
 
 @functools.cache
-def _reference_statement(account_kind: str) -> sa.Select:
+def _reference_statement(account_kind: str, probe: bool = False) -> sa.Select:
     """The reference statement for accounts of one kind, built once (bind parameters).
 
     Building and cache-keying a statement this size costs more than running it.
+    With `probe`, it also brings the search term's bounded FTS match count and the
+    deals' estimate (`search.bounded_matches`), from which its route is chosen.
     """
     account_id = sa.bindparam("account_id", type_=sa.Integer)
     user_id = sa.bindparam("user_id", type_=sa.Integer)
@@ -97,24 +99,43 @@ def _reference_statement(account_kind: str) -> sa.Select:
         *(null_int.label(name) for name in ("sort1", "sort2", "owner_id")),
         *(null_text.label(name) for name in ("visibility", "query")),
     ).where(notifications.unread_condition(user_id))
-    union = sa.union_all(*choice_rows, view_rows, unread_row).subquery("reference")
+    rows = [*choice_rows, view_rows, unread_row]
+    if probe:
+        rows.append(
+            sa.select(
+                sa.literal("search_matches", sa.Text).label("kind"),
+                search.bounded_matches(sa.bindparam("phrase", type_=sa.Text)).label("id"),
+                *(null_text.label(name) for name in ("label", "grouping")),
+                search.deals_estimate().label("sort1"),
+                *(null_int.label(name) for name in ("sort2", "owner_id")),
+                *(null_text.label(name) for name in ("visibility", "query")),
+            )
+        )
+    union = sa.union_all(*rows).subquery("reference")
     return sa.select(union).order_by(
         union.c.kind, union.c.sort1, union.c.sort2, union.c.label, union.c.id
     )
 
 
-def index_reference(user: User) -> IndexReference:
-    """The filter choices of the user's account, the view tabs and the bell, in one statement."""
-    rows = db.session.connection().execute(
-        _reference_statement(user.account.kind),
-        {"account_id": user.account_id, "user_id": user.id},
-    )
+def index_reference(user: User, search_term: str = "") -> IndexReference:
+    """The filter choices of the user's account, the view tabs and the bell, in one statement.
+
+    `search_term` (the index's search, as parsed): if its route is not chosen yet, the
+    same statement counts its matches and `search.remember_matches` chooses it.
+    """
+    probe = search.needs_probe(search_term)
+    params = {"account_id": user.account_id, "user_id": user.id}
+    if probe:
+        params["phrase"] = search.probe_phrase(search_term)
+    rows = db.session.connection().execute(_reference_statement(user.account.kind, probe), params)
     choices = ChoiceOptions({key: [] for key in CHOICE_PROPERTIES})
     tabs = list(BUILT_IN_TABS) + (list(VENDOR_TABS) if user.account.kind == "vendor" else [])
     unread = 0
     for row in rows:
         if row.kind == "unread":
             unread = row.id
+        elif row.kind == "search_matches":
+            search.remember_matches(search_term, row.id, row.sort1 or 0)
         elif row.kind == "view":
             tabs.append(ViewTab(str(row.id), row.label, row.query, row.owner_id, row.visibility))
         else:

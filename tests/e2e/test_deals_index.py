@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from extensions import db
 from models import Account, Deal, DealRegistration, SharedDeal
+from tests.e2e.a11y_helpers import serious_violations
 
 FILTERED_URL = re.compile(r"/deals\?f=active_registrations:gt:0$")
 
@@ -145,3 +146,34 @@ def test_track_registered_deals_without_javascript(no_js_page, live_server, log_
     page.get_by_role("searchbox").press("Enter")
     expect(page).to_have_url(re.compile(r"/deals\?q=Initech\+SEO$"))
     expect(page.locator("table.deals-table tbody tr")).to_have_count(1)
+
+
+def test_the_vendor_filters_by_partner_with_and_without_javascript(
+    page, no_js_page, live_server, log_in, monkeypatch
+):
+    """Past SUGGESTED_MAX choices (a vendor's 1,000 partners) the page carries none of
+    them: choosing "Shared with" brings them (htmx); without JavaScript Apply does."""
+    from services.deal_index import choices
+
+    monkeypatch.setattr(choices, "SUGGESTED_MAX", 1)
+    chip = "Shared with is any of Harbor Digital"
+
+    log_in("rita@northwind.example")
+    expect(page.locator("#filter-choices option", has_text="Harbor Digital")).to_have_count(0)
+    open_filters(page)
+    page.get_by_label("Property").select_option(label="Shared with")
+    wait_for_controls(page, "data-property", "shared_with")
+    page.get_by_label("Value").select_option(label="Harbor Digital")
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("list", name="Applied filters")).to_contain_text(chip)
+
+    log_in("rita@northwind.example", no_js_page)
+    open_filters(no_js_page)
+    no_js_page.get_by_label("Property").select_option(label="Shared with")
+    no_js_page.get_by_label("Operator").select_option(label="is any of")
+    no_js_page.get_by_role("button", name="Apply").click()
+    expect(no_js_page.get_by_role("alert")).to_contain_text("Enter a value")
+    no_js_page.get_by_label("Value").select_option(label="Harbor Digital")
+    no_js_page.get_by_role("button", name="Apply").click()
+    expect(no_js_page.get_by_role("list", name="Applied filters")).to_contain_text(chip)

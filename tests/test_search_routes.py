@@ -1,0 +1,255 @@
+"""The search's two routes and the index's kept statements give the plain query's answer.
+
+On SQLite a search term reads either the FTS trigram matches first (a rare term)
+or walks the sort's index with the LIKE alone (a common one), chosen per term
+(`search.remember_matches`); the index's statement is built once per state and
+reused (`query.statement`). Whatever the route and whether the statement was
+kept, the rows, the count and the total must be those of the plain query: every
+matching deal (`export_select`, no cap, no page), in the same order.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from models import Deal, Pipeline, Stage
+from services import deal_index, search
+from services.deal_index import COUNT_CAP, Scope, parse_query
+from services.deal_index.registry import PAGE_SIZE
+
+TODAY = date(2026, 6, 15)
+WORDS = ("relaunch", "Acme", "data", "café", "zorg", "50%", "al", "launch")
+CONDITIONS = (
+    "",
+    "f=amount:gt:20000",
+    "f=amount:unknown:",
+    "f=owner:is_me:",
+    "f=stage:any_of:Qualified",
+    "f=stage:none_of:Qualified",
+    "f=close_date:next_days:30",
+    "f=close_date:before:2026-07-01",
+    "f=name:contains:launch",
+    "f=company:is_empty:",
+    "f=active_registrations:gt:0",
+)
+SORTS = ("", "sort=name", "sort=-amount", "sort=close_date", "sort=stage", "sort=owner")
+
+
+@pytest.fixture
+def many_deals(db_session, demo):
+    """Brightside gets 120 deals named from WORDS, with amounts, dates and stages."""
+    stages = list(
+        db_session.scalars(
+            sa.select(Stage)
+            .join(Pipeline, Pipeline.id == Stage.pipeline_id)
+            .where(Pipeline.account_id == demo.brightside.id)
+            .order_by(Stage.id)
+        )
+    )
+    rows = []
+    for i in range(120):
+        stage = stages[i % len(stages)]
+        rows.append(
+            {
+                "account_id": demo.brightside.id,
+                "name": f"{WORDS[i % len(WORDS)]} {WORDS[(i * 7) % len(WORDS)]} #{i}",
+                "company_name": ["Acme Corp", "Zorg Data", "", "Café Rouge"][i % 4],
+                "amount": None if i % 9 == 0 else Decimal(1000 * (i % 40)),
+                "close_date": None if i % 5 == 0 else TODAY + timedelta(days=i % 60 - 20),
+                "pipeline_id": stage.pipeline_id,
+                "stage_id": stage.id,
+                "owner_id": demo.alice.id if i % 3 else demo.bob.id,
+            }
+        )
+    db_session.execute(sa.insert(Deal), rows)
+    db_session.flush()
+
+
+def _scope(user):
+    return Scope(user.account_id, user.account.kind, user.id, TODAY)
+
+
+def _plain(user, query):
+    """Every deal the plain query finds (the LIKE alone), in the index's order."""
+    choices = deal_index.index_reference(user).choices
+    state = parse_query(query, choices).state
+    stmt = deal_index.export_select(_scope(user), state, choices)
+    return [(row.id, row.amount) for row in deal_index_connection().execute(stmt)]
+
+
+def deal_index_connection():
+    from extensions import db
+
+    return db.session.connection()
+
+
+def _page(user, query):
+    choices = deal_index.index_reference(user).choices
+    state = parse_query(query, choices).state
+    return state, deal_index.index_page(_scope(user), state, choices)
+
+
+def _expected(found, page):
+    """The page, count and total the index must show for the plain query's `found`."""
+    shown = min(len(found), COUNT_CAP)
+    last_page = max(1, -(-shown // PAGE_SIZE))
+    page = min(page, last_page)
+    rows = [deal_id for deal_id, _ in found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
+    total = sum((amount or Decimal(0)) for _, amount in found[:COUNT_CAP])
+    return rows, min(len(found), COUNT_CAP + 1), Decimal(total), page
+
+
+def _route(term: str, common: bool) -> None:
+    """Make `term` take the LIKE walk (common) or start from its FTS matches."""
+    if common:
+        search.remember_matches(term, search.PROBE_CAP, 1)
+    else:
+        search.remember_matches(term, 0, 1)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    word=st.sampled_from(WORDS),
+    condition=st.sampled_from(CONDITIONS),
+    sort=st.sampled_from(SORTS),
+    page=st.integers(min_value=1, max_value=6),
+    common=st.booleans(),
+)
+def test_either_route_gives_the_plain_querys_rows_count_and_total(
+    demo, many_deals, word, condition, sort, page, common
+):
+    query = "&".join(part for part in (f"q={word}", condition, sort) if part)
+    _route(word, True)  # the plain query: the LIKE alone, whatever the database
+    found = _plain(demo.alice, query)
+    _route(word, common)
+    _, shown = _page(demo.alice, f"{query}&page={page}")
+    rows, matched, total, page_shown = _expected(found, page)
+    assert [row.id for row in shown.rows] == rows
+    assert (shown.matched, shown.amount_total, shown.page) == (matched, total, page_shown)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    condition=st.sampled_from(CONDITIONS),
+    sort=st.sampled_from(SORTS),
+    pages=st.lists(st.integers(min_value=1, max_value=6), min_size=2, max_size=4),
+)
+def test_a_kept_statement_answers_each_page_and_new_data_as_a_new_one_would(
+    db_session, demo, many_deals, condition, sort, pages
+):
+    from services.deal_index import query as index_query
+
+    query = "&".join(part for part in (condition, sort) if part)
+    for page in pages:
+        index_query._statements.clear()
+        _, fresh = _page(demo.alice, f"{query}&page={page}")
+        _, kept = _page(demo.alice, f"{query}&page={page}")  # the statement just built
+        assert kept == fresh
+        rows, matched, total, page_shown = _expected(_plain(demo.alice, query), page)
+        assert [row.id for row in kept.rows] == rows
+        assert (kept.matched, kept.amount_total, kept.page) == (matched, total, page_shown)
+
+
+def test_a_kept_statement_reads_deals_added_since(db_session, demo, many_deals):
+    _, before = _page(demo.alice, "f=amount:gt:20000")
+    deal = db_session.get(Deal, before.rows[0].id)
+    db_session.add(
+        Deal(
+            account_id=deal.account_id,
+            name="Newest big deal",
+            company_name="",
+            amount=Decimal(999_999),
+            pipeline_id=deal.pipeline_id,
+            stage_id=deal.stage_id,
+            owner_id=deal.owner_id,
+        )
+    )
+    db_session.flush()
+    _, after = _page(demo.alice, "f=amount:gt:20000")
+    assert after.rows[0].name == "Newest big deal"
+    assert after.matched == before.matched + 1
+
+
+def test_a_term_is_common_when_the_walk_reads_fewer_rows_than_its_matches_cost():
+    search.remember_matches("probe-rare", 100, 2_000_000)
+    search.remember_matches("probe-mid", 20_000, 2_000_000)
+    search.remember_matches("probe-common", 25_000, 2_000_000)
+    search.remember_matches("probe-capped", search.PROBE_CAP, 10**9)
+    assert search.is_common("probe-rare") is False
+    assert search.is_common("probe-mid") is False
+    assert search.is_common("probe-common") is True
+    assert search.is_common("probe-capped") is True
+
+
+def test_the_reference_statement_chooses_a_new_terms_route(db_session, demo, many_deals):
+    term = "zorg data"  # new to this process: its route is not known yet
+    sqlite = db_session.get_bind().dialect.name == "sqlite"
+    assert search.needs_probe(term) is sqlite
+    deal_index.index_reference(demo.alice, term)
+    # A few dozen matches among a few hundred deals: the FTS route. PostgreSQL's
+    # planner chooses by itself, from pg_trgm's statistics.
+    assert search.is_common(term) is (False if sqlite else None)
+    assert search.needs_probe(term) is False
+    assert search.needs_probe("ab") is False  # no trigram: always the LIKE
+
+
+def test_a_rare_term_is_read_from_its_fts_matches_whatever_the_statistics(
+    db_session, demo, many_deals
+):
+    """SQLite, a rare term: the deals are read by primary key from the FTS matches
+    (`NOT INDEXED`), never by walking an index of the account and testing each deal
+    (280 ms at 1,000,000 deals once the default order's index had no statistics)."""
+    if db_session.get_bind().dialect.name != "sqlite":
+        pytest.skip("FTS5 and NOT INDEXED are SQLite's; pg_trgm serves the same LIKE")
+    from services.deal_index.query import filtered
+
+    _route("zorg", False)
+    choices = deal_index.index_reference(demo.alice).choices
+    state = parse_query("q=zorg&f=amount:gt:1000", choices).state
+    stmt = filtered(_scope(demo.alice), state, Deal.id).order_by(Deal.created_at.desc()).limit(25)
+    compiled = stmt.compile(db_session.get_bind())
+    params = tuple(str(compiled.params[name]) for name in compiled.positiontup)
+    plan = " | ".join(
+        row[-1]
+        for row in db_session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + str(compiled), params
+        )
+    )
+    assert "deals_fts VIRTUAL TABLE INDEX" in plan
+    assert "SEARCH deals USING INTEGER PRIMARY KEY" in plan
+    assert "ix_deals_account" not in plan
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(alphabet="aAzZéÉßẞİıöÖ%_\\ -1", max_size=8),
+    fragment=st.text(alphabet="aAzZéÉßẞİıöÖ%_\\ -1", max_size=4),
+)
+def test_sqlite_like_folds_case_exactly_as_lower_like_lower(app, text, fragment):
+    """SQLite's plain LIKE (what `search.ilike` sends there) matches exactly what
+    `lower(x) LIKE lower(p)` (SQLAlchemy's ILIKE there) did, Unicode included."""
+    from extensions import db
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("ILIKE is PostgreSQL's own")
+    pattern = f"%{search.escape_like(fragment)}%"
+    with db.engine.connect() as connection:
+        plain, lowered = connection.exec_driver_sql(
+            "SELECT ? LIKE ? ESCAPE '\\', lower(?) LIKE lower(?) ESCAPE '\\'",
+            (text, pattern, text, pattern),
+        ).one()
+    assert plain == lowered
