@@ -116,7 +116,7 @@ def stage_totals(
     if board_counts.counts_answer((c.prop.key for c in state.conditions), state.search):
         stmt = statement(
             ("counts", filter_key(scope, state), tuple(stage_ids)),
-            lambda: board_counts.totalsstatement(
+            lambda: board_counts.totals_statement(
                 scope.account_id,
                 stage_ids,
                 [board_counts.on_counts(c.where(scope, state.sort)) for c in state.conditions],
