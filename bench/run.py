@@ -829,6 +829,7 @@ def markdown(result: dict) -> str:
     lines = [
         f"### {result['backend']}, {size}",
         "",
+        *([run_header(result["run"])] if "run" in result else []),
         f"seed: {result['seed_seconds']} s; {result['rounds']} rounds of "
         f"{result['requests_per_endpoint']} requests per endpoint over {CONNECTIONS} "
         f"connections; {result['served']:,} requests served in all.",
@@ -891,6 +892,27 @@ def targets(result: dict) -> str:
             f"{pss_growth(pss, result.get('soaked', 0))}) |",
         ]
     )
+
+
+def run_header(run: dict) -> str:
+    """When, on what load and which code a result was measured: its table's header line."""
+    start, end = run["load_average_start"], run["load_average_end"]
+    return (
+        f"Run {run['started']} to {run['ended']}; load average (1 min) {start[0]:.2f} at the "
+        f"start, {end[0]:.2f} at the end; commit {run['commit']}, code {run['code']}."
+    )
+
+
+def git_commit() -> str:
+    """The checked-out commit, "+changes" when the work tree differs from it."""
+
+    def git(*args):
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    commit = git("rev-parse", "--short=12", "HEAD") or "unknown"
+    return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def code_fingerprint() -> str:
@@ -963,7 +985,16 @@ def main(argv=None) -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="shared-deals-bench-") as tmp:
         for deals in sizes:
+            started, load_start = datetime.now(UTC), os.getloadavg()
             result = run_size(args, deals, Path(tmp))
+            result["run"] = {
+                "started": started.isoformat(timespec="seconds"),
+                "ended": datetime.now(UTC).isoformat(timespec="seconds"),
+                "load_average_start": load_start,
+                "load_average_end": os.getloadavg(),
+                "commit": git_commit(),
+                "code": meta["code"],
+            }
             results.append(result)
             check = vendor_targets if result.get("vendor") else targets
             print(markdown(result) + "\n\n" + check(result), flush=True)

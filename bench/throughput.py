@@ -39,6 +39,7 @@ from bench.run import (  # noqa: E402 - after the path
     drive,
     endpoints,
     flask,
+    git_commit,
     lookups,
     percentile,
 )
@@ -208,12 +209,14 @@ def main(argv=None) -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average": os.getloadavg(),
         "code": code_fingerprint(),
+        "commit": git_commit(),
     }
     result = run(args)
     meta["load_average_end"] = os.getloadavg()
     print(markdown(result), flush=True)
     print(
-        f"\n{meta['date']}, code {meta['code']}, load average {meta['load_average'][0]:.2f} "
+        f"\n{meta['date']}, commit {meta['commit']}, code {meta['code']}, "
+        f"load average {meta['load_average'][0]:.2f} "
         f"at start, {meta['load_average_end'][0]:.2f} at the end.",
         flush=True,
     )
