@@ -52,7 +52,7 @@ def _sqlite_from_hint(_compiler, _table, text):
     """`select.with_hint(table, "INDEXED BY ix", "sqlite")` renders `FROM table INDEXED BY ix`.
 
     SQLAlchemy's SQLite compiler renders no FROM hint by default; the deals index
-    forces an index with one (services/deal_index/conditions.py, `sqlite_index`).
+    forces an index with one (services/deal_index/conditions.py, `sqlite_hint`).
     """
     return text
 

@@ -153,3 +153,22 @@ def test_sqlite_is_told_to_read_the_partial_index(db_session, demo):
     params = tuple(str(compiled.params[name]) for name in compiled.positiontup)
     plan = db_session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params).all()
     assert any(registration_queries.REGISTERED_INDEX in row[3] for row in plan)
+
+
+def test_sqlite_reads_the_open_requests_deals_by_primary_key(db_session, demo):
+    """ "Registration requests" starts from the open requests' partial index, then reads
+    their deals by primary key: not a walk of the sort's index through every deal."""
+    if db_session.get_bind().dialect.name != "sqlite":
+        pytest.skip("NOT INDEXED is SQLite's; PostgreSQL's planner has real statistics")
+    choices = deal_index.index_reference(demo.rita).choices
+    state = parse_query("f=open_requests:gt:0", choices).state
+    stmt = deal_index.export_select(Scope.of(demo.rita, TODAY), state, choices)
+    compiled = stmt.compile(db_session.get_bind())
+    assert "deals NOT INDEXED" in str(compiled)
+    params = tuple(str(compiled.params[name]) for name in compiled.positiontup)
+    plan = [
+        row[3]
+        for row in db_session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params)
+    ]
+    assert any("uq_registration_requests_open" in step for step in plan), plan
+    assert not any("ix_deals_account_created" in step for step in plan), plan

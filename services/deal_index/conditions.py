@@ -96,16 +96,17 @@ class Condition:
         return builder(self, scope, sort)
 
     @property
-    def sqlite_index(self) -> str | None:
-        """The index SQLite must read the matches from, when the planner would not choose it.
+    def sqlite_hint(self) -> str | None:
+        """How SQLite must read the matches, when its planner would not choose it.
 
-        A condition only a registered deal can meet reads the few registered deals
-        (the property's nonzero_index): with statistics sampled by
-        `ANALYZE` under `analysis_limit`, or none at all, SQLite's planner would
-        rather walk the sort's index through every deal of the account.
+        A condition only a registered deal (a deal with an open request) can meet
+        reads those few deals (the property's nonzero_hint: the registered deals'
+        partial index; the open requests' deals by primary key): with statistics
+        sampled by `ANALYZE` under `analysis_limit`, or none at all, SQLite's planner
+        would rather walk the sort's index through every deal of the account.
         """
-        if self.prop.nonzero_index and _needs_nonzero(self):
-            return self.prop.nonzero_index
+        if self.prop.nonzero_hint and _needs_nonzero(self):
+            return self.prop.nonzero_hint
         return None
 
 

@@ -13,7 +13,7 @@ from models import Deal, Pipeline, Stage, User
 from services import search
 from services.deal_index.choices import ChoiceOptions
 from services.deal_index.columns import COLUMNS
-from services.deal_index.registry import Scope
+from services.deal_index.registry import BY_PRIMARY_KEY, Scope
 from services.deal_index.state import IndexState
 
 
@@ -22,13 +22,13 @@ def filtered(scope: Scope, state: IndexState, *columns) -> sa.Select:
     stmt = sa.select(*columns).select_from(Deal).where(Deal.account_id == scope.account_id)
     for condition in state.conditions:
         stmt = stmt.where(condition.where(scope, state.sort))
-    forced = next((c.sqlite_index for c in state.conditions if c.sqlite_index), None)
+    hint = next((c.sqlite_hint for c in state.conditions if c.sqlite_hint), None)
     if state.search and search.starts_from_matches(state.search):
         # A rare term: SQLite must start from its FTS matches (primary keys only), not
         # walk an index of the account testing each deal against them.
-        stmt = stmt.with_hint(Deal, "NOT INDEXED", "sqlite")
-    elif forced:
-        stmt = stmt.with_hint(Deal, f"INDEXED BY {forced}", "sqlite")
+        hint = BY_PRIMARY_KEY
+    if hint:
+        stmt = stmt.with_hint(Deal, hint, "sqlite")
     if state.search:
         stmt = stmt.where(search.matching(state.search))
     return stmt

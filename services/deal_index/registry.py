@@ -116,6 +116,13 @@ TYPE_LABELS = {
 # ---------------------------------------------------------------- properties
 
 
+# SQLite's table hint to read a condition's few deals by primary key, from the ids
+# its subquery lists, rather than walk the sort's index through every deal of the
+# account testing each against them ("Registration requests": 2,500 open requests
+# among a vendor's 1,000,000 deals, 152 -> 26 ms for the statement).
+BY_PRIMARY_KEY = "NOT INDEXED"
+
+
 @dataclass(frozen=True)
 class Property:
     key: str
@@ -131,11 +138,12 @@ class Property:
     # "is empty" and their opposites would match all deals or none, so none is offered.
     always_valued: bool = False
     # A count that is 0 but for a few deals: the ids of those few (the sort starts
-    # there), a condition on Deal only those few meet (filters start there) and the
-    # index SQLite must be told to read that condition from, if any.
+    # there), a condition on Deal only those few meet (filters start there) and how
+    # SQLite must be told to read that condition's deals, if at all: a table hint,
+    # "INDEXED BY <index>" or BY_PRIMARY_KEY.
     nonzero_ids: Callable[[Scope], sa.Select] | None = None
     nonzero_where: Callable[[Scope], sa.ColumnElement] | None = None
-    nonzero_index: str | None = None
+    nonzero_hint: str | None = None
 
     @property
     def operators(self) -> tuple[Operator, ...]:
@@ -221,7 +229,7 @@ PROPERTIES: dict[str, Property] = {
             always_valued=True,
             nonzero_ids=Scope.registered_deal_ids,
             nonzero_where=Scope.has_active_registration,
-            nonzero_index=registration_queries.REGISTERED_INDEX,
+            nonzero_hint=f"INDEXED BY {registration_queries.REGISTERED_INDEX}",
         ),
         Property(
             "open_requests",
@@ -232,6 +240,7 @@ PROPERTIES: dict[str, Property] = {
             always_valued=True,
             nonzero_ids=Scope.open_request_deal_ids,
             nonzero_where=lambda s: Deal.id.in_(s.open_request_deal_ids()),
+            nonzero_hint=BY_PRIMARY_KEY,
         ),
         Property("close_date", _l("Close date"), "date", expression=lambda s: Deal.close_date),
         Property(
