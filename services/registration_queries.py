@@ -12,6 +12,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from extensions import db
 from models import Deal, DealRegistration, RegistrationRequest, SharedDeal
 
 
@@ -66,14 +67,29 @@ def open_request_deal_ids(account_kind: str, account_id: int) -> sa.Select:
 
     The status is a literal, not a bound parameter: SQLite uses the partial index of
     open requests (uq_registration_requests_open) only for a WHERE it can read.
+
+    On PostgreSQL the open requests' shared-deal ids are gathered first, as one array
+    (an init plan), and the shared deals read by primary key: joined instead, the
+    planner hashes the few open requests against a parallel scan of all the vendor's
+    shared deals (1,000,000 of them: 245 ms, against 37 ms this way, warm).
     """
+    own = SharedDeal.account_id_column(account_kind) == account_id
+    is_open = RegistrationRequest.status == sa.literal_column("'requested'")
+    if db.session.get_bind().dialect.name == "postgresql":
+        open_ids = (
+            sa.select(sa.func.array_agg(RegistrationRequest.shared_deal_id))
+            .where(is_open)
+            .scalar_subquery()
+        )
+        return sa.select(SharedDeal.deal_id_column(account_kind)).where(
+            # The cast makes ANY read one array, not the subquery's rows.
+            own,
+            SharedDeal.id == sa.any_(sa.cast(open_ids, sa.ARRAY(sa.Integer))),
+        )
     return (
         sa.select(SharedDeal.deal_id_column(account_kind))
         .join(RegistrationRequest, RegistrationRequest.shared_deal_id == SharedDeal.id)
-        .where(
-            SharedDeal.account_id_column(account_kind) == account_id,
-            RegistrationRequest.status == sa.literal_column("'requested'"),
-        )
+        .where(own, is_open)
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from extensions import db
-from models import Deal, DealRegistration, SharedDeal
+from models import Deal, DealRegistration, RegistrationRequest, SharedDeal
 from services import deal_index, registration_queries, registrations
 from services.deal_index import COLUMNS, Scope, parse_query
 
@@ -172,3 +172,26 @@ def test_sqlite_reads_the_open_requests_deals_by_primary_key(db_session, demo):
     ]
     assert any("uq_registration_requests_open" in step for step in plan), plan
     assert not any("ix_deals_account_created" in step for step in plan), plan
+
+
+def test_postgresql_reads_the_open_requests_shared_deals_by_key(db_session, demo):
+    """On PostgreSQL the open requests' shared-deal ids come first, as one array (an init
+    plan the planner cannot turn into a hash join over every shared deal of the vendor),
+    and the view still lists exactly the deals with an open request."""
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the array form is PostgreSQL's; SQLite reads them by NOT INDEXED")
+    ids = registration_queries.open_request_deal_ids("vendor", demo.rita.account_id)
+    sql = str(ids.compile(db_session.get_bind()))
+    assert "= ANY (CAST((SELECT array_agg(registration_requests.shared_deal_id)" in sql, sql
+    expected = set(
+        db_session.scalars(
+            sa.select(SharedDeal.vendor_deal_id)
+            .join(RegistrationRequest, RegistrationRequest.shared_deal_id == SharedDeal.id)
+            .where(
+                SharedDeal.vendor_account_id == demo.rita.account_id,
+                RegistrationRequest.status == "requested",
+            )
+        )
+    )
+    assert expected
+    assert set(db_session.scalars(ids)) == expected
