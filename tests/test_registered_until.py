@@ -195,3 +195,21 @@ def test_postgresql_reads_the_open_requests_shared_deals_by_key(db_session, demo
     )
     assert expected
     assert set(db_session.scalars(ids)) == expected
+
+
+def test_sqlite_reads_one_partners_few_deals_by_key_and_walks_for_many(db_session, demo):
+    """ "Shared with" a partner holding few of the vendor's deals reads them by primary
+    key (NOT INDEXED); a set about as large as the deals keeps the sort's walk."""
+    if db_session.get_bind().dialect.name != "sqlite":
+        pytest.skip("the route is chosen for SQLite's planner only")
+    from services.deal_index.conditions import few_by_key
+
+    scope = Scope.of(demo.rita, TODAY)
+    choices = deal_index.index_reference(demo.rita).choices
+    state = parse_query(f"f=shared_with:any_of:{demo.brightside.id}", choices).state
+    assert state.conditions[0].sqlite_hint(scope) == "NOT INDEXED"
+    compiled = deal_index.export_select(scope, state, choices).compile(db_session.get_bind())
+    assert "deals NOT INDEXED" in str(compiled)
+    everything = sa.select(Deal.id)  # every deal: as many as the highest id
+    assert not few_by_key(everything)
+    assert not few_by_key(sa.select(Deal.id).where(Deal.id > 0))

@@ -22,7 +22,7 @@ def filtered(scope: Scope, state: IndexState, *columns) -> sa.Select:
     stmt = sa.select(*columns).select_from(Deal).where(Deal.account_id == scope.account_id)
     for condition in state.conditions:
         stmt = stmt.where(condition.where(scope, state.sort))
-    hint = next((c.sqlite_hint for c in state.conditions if c.sqlite_hint), None)
+    hint = next(filter(None, (c.sqlite_hint(scope) for c in state.conditions)), None)
     if state.search and search.starts_from_matches(state.search):
         # A rare term: SQLite must start from its FTS matches (primary keys only), not
         # walk an index of the account testing each deal against them.

@@ -131,6 +131,9 @@ class Property:
     # text, number, date: the SQL expression compared. choice: "is any of" ids.
     expression: Callable[[Scope], sa.ColumnElement] | None = None
     any_of: Callable[[Scope, tuple[int, ...]], sa.ColumnElement] | None = None
+    # choice: when "is any of" is `Deal.id IN` a set read off another table, that set's
+    # SELECT (its size chooses how SQLite reads the deals: `Condition.sqlite_hint`).
+    any_of_ids: Callable[[Scope, tuple[int, ...]], sa.Select] | None = None
     extra_operators: tuple[Operator, ...] = ()
     whole_numbers: bool = False  # a count: values are whole numbers
     is_datetime: bool = False  # a timestamp compared with calendar days
@@ -186,16 +189,19 @@ def _other_party(scope: Scope):
     )
 
 
-def _shared_with(scope: Scope, ids: tuple[int, ...]):
-    # The deals shared with those parties, as a set read off the other party's index
-    # (ix_shared_deals_partner_account for the vendor): a vendor's partner has a few
-    # of its deals, and a test per deal would read every deal of the vendor to find them.
+def _shared_with_ids(scope: Scope, ids: tuple[int, ...]) -> sa.Select:
+    """The ids of the scope's deals shared with those parties, read off the other
+    party's index (ix_shared_deals_partner_account for the vendor)."""
     own_account = SharedDeal.account_id_column(scope.account_kind)
-    return Deal.id.in_(
-        sa.select(_shared_deal_of(scope)).where(
-            _other_party(scope).in_(ids), own_account == scope.account_id
-        )
+    return sa.select(_shared_deal_of(scope)).where(
+        _other_party(scope).in_(ids), own_account == scope.account_id
     )
+
+
+def _shared_with(scope: Scope, ids: tuple[int, ...]):
+    # A set, not a test per deal: a vendor's partner has a few of its deals, and a
+    # test per deal would read every deal of the vendor to find them.
+    return Deal.id.in_(_shared_with_ids(scope, ids))
 
 
 def shared_with_name(scope: Scope) -> sa.ColumnElement:
@@ -260,7 +266,13 @@ PROPERTIES: dict[str, Property] = {
             extra_operators=(IS_ME,),
         ),
         Property("product_interest", _l("Product interest"), "choice", any_of=_with_products),
-        Property("shared_with", _l("Shared with"), "choice", any_of=_shared_with),
+        Property(
+            "shared_with",
+            _l("Shared with"),
+            "choice",
+            any_of=_shared_with,
+            any_of_ids=_shared_with_ids,
+        ),
     )
 }
 CHOICE_PROPERTIES = tuple(key for key, p in PROPERTIES.items() if p.type == "choice")
