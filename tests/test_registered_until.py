@@ -148,11 +148,17 @@ def test_sqlite_is_told_to_read_the_partial_index(db_session, demo):
     choices = deal_index.index_reference(demo.alice).choices
     state = parse_query("f=active_registrations:gt:0&sort=-amount", choices).state
     stmt = deal_index.export_select(Scope.of(demo.alice, TODAY), state, choices)
+    sql, plan = _sqlite_plan(db_session, stmt)
+    assert f"deals INDEXED BY {registration_queries.REGISTERED_INDEX}" in sql
+    assert any(registration_queries.REGISTERED_INDEX in step for step in plan)
+
+
+def _sqlite_plan(db_session, stmt) -> tuple[str, list[str]]:
+    """`stmt` as SQLite runs it, and its EXPLAIN QUERY PLAN steps."""
     compiled = stmt.compile(db_session.get_bind())
-    assert f"deals INDEXED BY {registration_queries.REGISTERED_INDEX}" in str(compiled)
     params = tuple(str(compiled.params[name]) for name in compiled.positiontup)
-    plan = db_session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params).all()
-    assert any(registration_queries.REGISTERED_INDEX in row[3] for row in plan)
+    rows = db_session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params)
+    return str(compiled), [row[3] for row in rows]
 
 
 def test_sqlite_reads_the_open_requests_deals_by_primary_key(db_session, demo):
@@ -163,13 +169,8 @@ def test_sqlite_reads_the_open_requests_deals_by_primary_key(db_session, demo):
     choices = deal_index.index_reference(demo.rita).choices
     state = parse_query("f=open_requests:gt:0", choices).state
     stmt = deal_index.export_select(Scope.of(demo.rita, TODAY), state, choices)
-    compiled = stmt.compile(db_session.get_bind())
-    assert "deals NOT INDEXED" in str(compiled)
-    params = tuple(str(compiled.params[name]) for name in compiled.positiontup)
-    plan = [
-        row[3]
-        for row in db_session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params)
-    ]
+    sql, plan = _sqlite_plan(db_session, stmt)
+    assert "deals NOT INDEXED" in sql
     assert any("uq_registration_requests_open" in step for step in plan), plan
     assert not any("ix_deals_account_created" in step for step in plan), plan
 
