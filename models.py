@@ -24,13 +24,27 @@ VIEW_VISIBILITIES = ("private", "account")
 SEARCH_INDEX_TABLE = "deals_fts"
 SEARCH_INDEX_NAMES = ("ix_deals_name_trgm", "ix_deals_company_name_trgm")
 
+# An amount's band for the board's counts (services.board_counts.bucket), in SQL: the
+# cents below 100, else their number of digits times 100 plus their first two digits.
+# Word for word as migration 0012's triggers and its expression index BUCKET_INDEX on
+# deals (account_id, stage_id, band, amount) write it: a query finds that index only by
+# this text. Like the search indexes, that index is the migration's alone: PostgreSQL
+# reflects the expression in its own words, which never compare equal to these.
+BUCKET_INDEX = "ix_deals_account_stage_bucket"
+_WHOLE = "CAST(round({amount} * 100) AS BIGINT)"
+BUCKET_SQL = (
+    f"CASE WHEN {_WHOLE} < 100 THEN {_WHOLE} ELSE length(CAST({_WHOLE} AS TEXT)) * 100 "
+    f"+ CAST(substr(CAST({_WHOLE} AS TEXT), 1, 2) AS INTEGER) END"
+)
+
 
 def include_in_autogenerate(name: str | None, type_: str, parent_names: dict) -> bool:
-    """Alembic `include_name` hook: False for the search index objects, else True."""
+    """Alembic `include_name` hook: False for the search index objects and the amount
+    band's expression index, else True."""
     if type_ == "table":
         return not (name or "").startswith(SEARCH_INDEX_TABLE)
     if type_ == "index":
-        return name not in SEARCH_INDEX_NAMES
+        return name not in SEARCH_INDEX_NAMES and name != BUCKET_INDEX
     return True
 
 
@@ -259,6 +273,8 @@ class Deal(db.Model):
             "owner_id",
             "amount",
         ),
+        # The board filtered by amount reads an expression index of migration 0012 too,
+        # BUCKET_INDEX (not in the metadata, see BUCKET_SQL).
         # "Registered deals": the few deals ever registered, newest first, with what the
         # index's count and total read (registered_until, amount), without a table row.
         sa.Index(
@@ -302,6 +318,39 @@ class DealCount(db.Model):
             "account_id",
             "stage_id",
             "owner_id",
+            "deal_count",
+            "amount_cents",
+        ),
+    )
+
+
+class DealAmountCount(db.Model):
+    """The board's per-stage counts and totals by amount band, as signed deltas: written
+    only by the triggers of migration 0012 on `deals`, read by `services.board_counts`.
+
+    Like DealCount, keyed by (account, pipeline, stage, bucket) instead of owner: the
+    bucket is the band of the deal's amount in cents (`board_counts.bucket`: its
+    number of digits and first two digits), so a board filtered by amount adds up
+    the whole bands its range covers here and counts only the deals of the two bands
+    at its edges. Deals without an amount have no row.
+    """
+
+    __tablename__ = "deal_amount_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column()
+    pipeline_id: Mapped[int] = mapped_column()
+    stage_id: Mapped[int] = mapped_column()
+    bucket: Mapped[int] = mapped_column()
+    deal_count: Mapped[int] = mapped_column()
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger)
+
+    __table_args__ = (
+        sa.Index(
+            "ix_deal_amount_counts_account_stage",
+            "account_id",
+            "stage_id",
+            "bucket",
             "deal_count",
             "amount_cents",
         ),

@@ -30,7 +30,12 @@ from tests.races import (
     race,
     saved,
 )
-from tests.test_board_counts import exact_counts, kept_counts
+from tests.test_board_counts import (
+    exact_amount_counts,
+    exact_counts,
+    kept_amount_counts,
+    kept_counts,
+)
 
 
 @pytest.fixture(scope="module")
@@ -290,13 +295,16 @@ def test_board_moves_at_once_one_wins_the_others_conflict(race_app, acme, client
 
 
 def _counts_exact(app) -> str | None:
-    """None when deal_counts adds up to the deals (tests/test_board_counts), else the gap."""
+    """None when deal_counts and deal_amount_counts add up to the deals
+    (tests/test_board_counts), else the gap."""
     with app.app_context():
-        kept, exact = kept_counts(), exact_counts()
-    if kept == exact:
-        return None
-    wrong = {k: (kept.get(k), exact.get(k)) for k in kept.keys() | exact.keys()}
-    return f"counts (kept, exact) differ: { {k: v for k, v in wrong.items() if v[0] != v[1]} }"
+        pairs = (kept_counts(), exact_counts()), (kept_amount_counts(), exact_amount_counts())
+    for kept, exact in pairs:
+        if kept != exact:
+            wrong = {k: (kept.get(k), exact.get(k)) for k in kept.keys() | exact.keys()}
+            gap = {k: v for k, v in wrong.items() if v[0] != v[1]}
+            return f"counts (kept, exact) differ: {gap}"
+    return None
 
 
 def _two_deals_of(app, owner: str) -> tuple[list[int], list[int]]:

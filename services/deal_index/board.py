@@ -5,9 +5,9 @@ the table, `query.filtered`) within one pipeline. It costs two statements
 whatever the data:
 
 - `stage_totals`: every column's deal count and total amount over the whole
-  filtered set (not a page of it): from the counts kept per stage and owner
-  (`services.board_counts`) when the filters allow, else one aggregate GROUP BY
-  stage over the filtered deals;
+  filtered set (not a page of it): from the counts kept per stage and owner, or
+  per stage and amount band (`services.board_counts`), when the filters allow,
+  else one aggregate GROUP BY stage over the filtered deals;
 - `column_cards`: each column's first cards in the table's order, one
   `page.capped_matches` per stage (each reads its top rows off an index), in
   one UNION ALL.
@@ -108,8 +108,10 @@ def stage_totals(
 
     With no filter but on owner, stage or pipeline (none, "My deals", an owner
     filter) and no search, from the counts kept per (account, pipeline, stage,
-    owner): a few rows per column (`services.board_counts`). Otherwise one
-    aggregate GROUP BY stage over the filtered deals.
+    owner): a few rows per column (`services.board_counts`). With one amount range
+    besides stage or pipeline, from the counts kept per amount band, and the deals
+    of the two bands at the range's ends. Otherwise one aggregate GROUP BY stage
+    over the filtered deals.
     """
     if not stage_ids:
         return {}
@@ -120,6 +122,21 @@ def stage_totals(
                 scope.account_id,
                 stage_ids,
                 [board_counts.on_counts(c.where(scope, state.sort)) for c in state.conditions],
+            ),
+        )
+        return board_counts.stage_totals(stmt, scope.account_id)
+    by_amount = board_counts.amount_range(state.conditions, state.search)
+    if by_amount is not None:
+        amount, kept = by_amount
+        others = [c for c in state.conditions if c is not amount]
+        stmt = statement(
+            ("amount counts", filter_key(scope, state), tuple(stage_ids)),
+            lambda: board_counts.amount_totals_statement(
+                scope.account_id,
+                stage_ids,
+                kept,
+                amount.where(scope, state.sort),
+                [c.where(scope, state.sort) for c in others],
             ),
         )
         return board_counts.stage_totals(stmt, scope.account_id)
