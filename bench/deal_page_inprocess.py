@@ -27,9 +27,9 @@ import sys
 import time
 
 import sqlalchemy as sa
-from flask_login.utils import _create_identifier
 
 from bench.server import create_app
+from bench.sessions import log_in
 from extensions import db
 from models import Account, Activity, Deal, Product, SharedDeal, Stage, User
 from services import activity as activity_service
@@ -40,13 +40,7 @@ EXTRA_HISTORY = 120
 
 
 def _login(app, client, email: str) -> None:
-    user = db.session.scalar(sa.select(User).where(User.email == email))
-    with app.test_request_context(environ_base=client.environ_base):
-        identifier = _create_identifier()
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-        session["_id"] = identifier
+    log_in(app, client, db.session.scalar(sa.select(User).where(User.email == email)))
 
 
 def _endpoints(app):

@@ -731,6 +731,10 @@ def run_size(args, deals: int, workdir: Path) -> dict:
         server = Server(env, workdir / f"gunicorn-{backend}-{deals}.log")
         session = Session(server.port, VENDOR_EMAIL if vendor else EMAIL)
         plan = vendor_endpoints(ids) if vendor else endpoints(ids)
+        if getattr(args, "only", None):
+            words = [w.strip() for w in args.only.split(",") if w.strip()]
+            floors = [e for e in plan if e.name.startswith("floor")]
+            plan = [e for e in plan if e not in floors and any(w in e.name for w in words)] + floors
         state: dict = {}
         # "At start": once both workers have booted and answered a few requests.
         drive(session, plan[-2], 20, time.monotonic() + 60, state)
@@ -894,6 +898,14 @@ def targets(result: dict) -> str:
     )
 
 
+def targets_text(result: dict) -> str:
+    """The targets table of a result, after a blank line; none for an --only run."""
+    if result.get("only"):
+        return f"\n\n(only the endpoints named with: {result['only']}; no targets table)"
+    check = vendor_targets if result.get("vendor") else targets
+    return "\n\n" + check(result)
+
+
 def run_header(run: dict) -> str:
     """When, on what load and which code a result was measured: its table's header line."""
     start, end = run["load_average_start"], run["load_average_end"]
@@ -957,6 +969,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--partners", type=int, default=1000, help="with --vendor: partner accounts to add"
     )
+    parser.add_argument(
+        "--only",
+        help="comma-separated words: measure only the endpoints whose name holds one (and "
+        "the floors), and print no targets table (it needs every endpoint)",
+    )
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary database")
     parser.add_argument(
@@ -969,8 +986,7 @@ def main(argv=None) -> int:
     if args.report:
         for path in args.report:
             for result in json.loads(path.read_text())["results"]:
-                check = vendor_targets if result.get("vendor") else targets
-                print(markdown(result) + "\n\n" + check(result) + "\n")
+                print(markdown(result) + targets_text(result) + "\n")
         return 0
     # A plain `kill` still stops gunicorn and drops the temporary database.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -995,9 +1011,10 @@ def main(argv=None) -> int:
                 "commit": git_commit(),
                 "code": meta["code"],
             }
+            if args.only:
+                result["only"] = args.only
             results.append(result)
-            check = vendor_targets if result.get("vendor") else targets
-            print(markdown(result) + "\n\n" + check(result), flush=True)
+            print(markdown(result) + targets_text(result), flush=True)
     meta["load_average_end"] = os.getloadavg()
     if args.out:
         args.out.write_text(json.dumps({"meta": meta, "results": results}, indent=2))

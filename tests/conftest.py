@@ -12,9 +12,9 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 from flask import g
-from flask_login.utils import _create_identifier
 from sqlalchemy.orm import scoped_session, sessionmaker
 
+from bench.sessions import log_in
 from tests import databases
 
 
@@ -119,17 +119,6 @@ def make_app():
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def log_in(app, client, user):
-    """Log `client` in as `user` without paying for a password hash (a session as login makes)."""
-    with app.test_request_context(environ_base=client.environ_base):
-        identifier = _create_identifier()
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-        session["_id"] = identifier
-    return client
 
 
 @pytest.fixture
