@@ -147,8 +147,12 @@ def demo(app, db_session):
     accounts = {a.name: a for a in db_session.scalars(sa.select(Account))}
 
     def deal(account, name):
+        # The first by id: the demo's generated deals may repeat a curated deal's name.
         return db_session.scalar(
-            sa.select(Deal).where(Deal.account_id == account.id, Deal.name == name)
+            sa.select(Deal)
+            .where(Deal.account_id == account.id, Deal.name == name)
+            .order_by(Deal.id)
+            .limit(1)
         )
 
     brightside = accounts["Brightside Agency"]
