@@ -261,10 +261,15 @@ class Deal(db.Model):
         sa.Index("ix_deals_account_owner", "account_id", "owner_id", "id"),
         # The board: each stage's counts and totals read from the index alone (owner
         # and amount in it), and each column's newest cards straight off it.
-        # Registration conflicts: other deals of the same company, spaces and case aside
-        # (services/registration_requests.conflicts_for), found by key, not by reading
-        # every shared deal of the vendor.
-        sa.Index("ix_deals_company_key", sa.text("lower(replace(company_name, ' ', ''))")),
+        # Registration conflicts: other registered deals of the same company, spaces and
+        # case aside (services/registration_requests.conflicts_for), found by key among
+        # the registered deals alone, not by reading every deal of the company.
+        sa.Index(
+            "ix_deals_registered_company_key",
+            sa.text("lower(replace(company_name, ' ', ''))"),
+            sqlite_where=sa.text("registered_until IS NOT NULL"),
+            postgresql_where=sa.text("registered_until IS NOT NULL"),
+        ),
         sa.Index(
             "ix_deals_account_stage_board",
             "account_id",

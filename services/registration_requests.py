@@ -206,7 +206,8 @@ def _company_key(column):
     """A company name compared case- and space-insensitively.
 
     Literals, not bound parameters: this is the expression of the index
-    ix_deals_company_key, and SQLite matches an expression index only to the same text.
+    ix_deals_registered_company_key, and SQLite matches an expression index only to
+    the same text.
     """
     return sa.func.lower(sa.func.replace(column, sa.literal_column("' '"), sa.literal_column("''")))
 
@@ -247,6 +248,8 @@ def conflicts_select(vendor_account_id, partner_account_id, partner_deal_id, tod
             other.vendor_account_id == vendor_account_id,
             other.partner_account_id != partner_account_id,
             _company_key(Deal.company_name) == wanted,
+            # An active registration implies it (migration 0008); the index holds only these.
+            Deal.registered_until.is_not(None),
             sa.exists(
                 sa.select(1).where(
                     DealRegistration.shared_deal_id == other.id, active_condition(today)
