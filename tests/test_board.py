@@ -444,3 +444,33 @@ def test_cards_show_who_a_deal_is_shared_with(client, login_as, demo, db_session
     initech_board = f"/deals?layout=board&pipeline={demo.initech.pipeline_id}&q=Initech"
     card = page(client.get(initech_board)).find(id=f"card-{demo.initech.id}")
     assert card is not None and "Shared with" not in [dt.get_text() for dt in card.find_all("dt")]
+
+
+def test_cards_escape_what_people_typed(client, login_as, demo, db_session):
+    """The cards are written with autoescape off (deals/_board_card.html): every name a
+    person typed, and the board's own address, still reach the page escaped."""
+    from models import Account, User
+
+    hostile = "<script>alert(\"x\")</script> & 'q'"
+    db_session.get(Deal, demo.acme.id).name = hostile
+    db_session.get(User, demo.acme.owner_id).full_name = "<b>Owner</b>"
+    db_session.get(Account, demo.northwind.id).name = "<i>Northwind</i>"
+    db_session.commit()
+    login_as(demo.alice)
+    response = client.get(
+        f"/deals?layout=board&pipeline={demo.acme.pipeline_id}&q=alert&sort=-amount"
+    )
+    raw = response.get_data(as_text=True)
+    for tag in ("<script>", "<b>Owner", "<i>Northwind"):
+        assert tag not in raw, tag
+    card = page(response).find(id=f"card-{demo.acme.id}")
+    assert card.find(class_="board-card-name").get_text() == hostile
+    facts = {dt.get_text(): dt.find_next("dd").get_text() for dt in card.find_all("dt")}
+    assert facts["Deal owner"] == "<b>Owner</b>"
+    assert facts["Shared with"] == "<i>Northwind</i>"
+    move = card.find(class_="board-move-open")
+    assert move["aria-label"].endswith(hostile)
+    assert "&sort=-amount&" in move["href"]
+    link = rf'<a class="board-move-open" href="/deals/{demo.acme.id}/move([^"]*)"'
+    written = re.search(link, raw)
+    assert "&amp;sort=-amount&amp;" in written.group(1)  # escaped in its attribute
