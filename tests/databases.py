@@ -74,3 +74,11 @@ def migrate_and_seed() -> None:
 
     upgrade()
     demo.seed()
+
+
+def sqlite_plan(session, stmt) -> tuple[str, list[str]]:
+    """`stmt` as SQLite runs it, and its EXPLAIN QUERY PLAN steps."""
+    compiled = stmt.compile(session.get_bind())
+    params = tuple(str(compiled.params[name]) for name in compiled.positiontup)
+    rows = session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params)
+    return str(compiled), [row[3] for row in rows]

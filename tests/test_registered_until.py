@@ -15,6 +15,7 @@ from extensions import db
 from models import Deal, DealRegistration, RegistrationRequest, SharedDeal
 from services import deal_index, registration_queries, registrations
 from services.deal_index import COLUMNS, Scope, parse_query
+from tests.databases import sqlite_plan
 
 TODAY = date.today()
 DAYS = [TODAY + timedelta(days=n) for n in (-1, 0, 1, 9, 10, 11, 400)]
@@ -148,17 +149,9 @@ def test_sqlite_is_told_to_read_the_partial_index(db_session, demo):
     choices = deal_index.index_reference(demo.alice).choices
     state = parse_query("f=active_registrations:gt:0&sort=-amount", choices).state
     stmt = deal_index.export_select(Scope.of(demo.alice, TODAY), state, choices)
-    sql, plan = _sqlite_plan(db_session, stmt)
+    sql, plan = sqlite_plan(db_session, stmt)
     assert f"deals INDEXED BY {registration_queries.REGISTERED_INDEX}" in sql
     assert any(registration_queries.REGISTERED_INDEX in step for step in plan)
-
-
-def _sqlite_plan(db_session, stmt) -> tuple[str, list[str]]:
-    """`stmt` as SQLite runs it, and its EXPLAIN QUERY PLAN steps."""
-    compiled = stmt.compile(db_session.get_bind())
-    params = tuple(str(compiled.params[name]) for name in compiled.positiontup)
-    rows = db_session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params)
-    return str(compiled), [row[3] for row in rows]
 
 
 def test_sqlite_reads_the_open_requests_deals_by_primary_key(db_session, demo):
@@ -169,7 +162,7 @@ def test_sqlite_reads_the_open_requests_deals_by_primary_key(db_session, demo):
     choices = deal_index.index_reference(demo.rita).choices
     state = parse_query("f=open_requests:gt:0", choices).state
     stmt = deal_index.export_select(Scope.of(demo.rita, TODAY), state, choices)
-    sql, plan = _sqlite_plan(db_session, stmt)
+    sql, plan = sqlite_plan(db_session, stmt)
     assert "deals NOT INDEXED" in sql
     assert any("uq_registration_requests_open" in step for step in plan), plan
     assert not any("ix_deals_account_created" in step for step in plan), plan
