@@ -40,6 +40,8 @@ CONDITIONS = (
     "f=close_date:next_days:30",
     "f=close_date:before:2026-07-01",
     "f=name:contains:launch",
+    "f=name:is:ZORG ZORG %2312",
+    "f=company:contains:zorg data",
     "f=company:is_empty:",
     "f=active_registrations:gt:0",
 )
