@@ -382,14 +382,20 @@ def test_a_common_name_filter_walks_the_sorts_index(db_session, demo, many_deals
     assert any("ix_deals_account" in step for step in plan), plan
 
 
-def test_name_is_and_a_name_filter_route_of_its_own(db_session, demo, many_deals):
-    """ "is" always starts from the FTS matches; a name filter's route is not the search's."""
+def test_a_name_filters_route_is_its_own_and_is_always_starts_from_the_fts(
+    db_session, demo, many_deals
+):
+    """A term's route for the search (name or company) and for the name filter are
+    remembered apart; "is" starts from the FTS matches even for a common term."""
     sqlite = db_session.get_bind().dialect.name == "sqlite"
-    search.remember_matches("acme", search.PROBE_CAP, 1)  # the search: common
-    assert search.is_common("acme", Deal.name) is None
+    search.remember_matches("zorg acme apart", search.PROBE_CAP, 1)  # the search: common
+    search.remember_matches("zorg acme apart", 0, 1, Deal.name)  # the name filter: rare
+    assert search.is_common("zorg acme apart") is True
+    assert search.is_common("zorg acme apart", Deal.name) is False
+    term = "ACME CORP WEBSITE RELAUNCH"
+    search.remember_matches(term, search.PROBE_CAP, 1, Deal.name)  # common for "contains"
     choices = deal_index.index_reference(demo.alice).choices
-    state = parse_query("f=name:is:ACME CORP WEBSITE RELAUNCH", choices).state
+    state = parse_query(f"f=name:is:{term}", choices).state
     stmt = filtered(_scope(demo.alice), state, Deal.name)
     assert ("deals_fts" in str(stmt.compile(db_session.get_bind()))) is sqlite
     assert set(db_session.scalars(stmt)) == {"Acme Corp website relaunch"}
-    assert search.is_common("acme corp website relaunch", Deal.name) is None  # no count
