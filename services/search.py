@@ -1,8 +1,10 @@
-"""Free-text search over deal name and company name.
+"""Free-text search over deal name and company name, and the text filters on either.
 
 The contract: `matching(term)` returns a SQL condition on `Deal` that is true for
 deals whose name or company contains `term`, case-insensitively, with every
-character (%, _, \\, quotes) matched literally.
+character (%, _, \\, quotes) matched literally; `matching(term, Deal.name)` the
+same on the name alone (the "Deal name contains" filter), and with `whole=True`
+the name that is `term` ("Deal name is").
 
 The condition is always the same LIKE, so both databases give the same answer;
 what changes is how the database finds the candidates, through the trigram
@@ -24,6 +26,13 @@ indexes of migration 0002:
   index's reference statement brings along, `bounded_matches`): a common word
   walks the sort's index with the LIKE alone, a rare one starts from the FTS
   matches. Both routes are the same LIKE, so they give the same rows.
+
+  A filter on one column (`filter_matching`) takes the same routes, remembered per
+  term and column: the FTS phrase is limited to that column (`name : "term"`), and
+  the route is chosen by the same bounded count, run on its own when the filter's
+  statement is built (the reference statement probes only the search's term). "is"
+  always starts from the FTS matches: the walk would stop early only if many deals
+  had exactly that name.
 """
 
 import threading
@@ -47,7 +56,8 @@ FTS_VS_WALK = 303
 # process); a term with that many is common up to 3,000,000 deals.
 PROBE_CAP = 30_000
 ROUTES_KEPT = 1024  # terms whose route is remembered, per process
-_common: OrderedDict[str, bool] = OrderedDict()
+# (term, FTS column or None for both) -> whether it takes the LIKE walk.
+_common: OrderedDict[tuple[str, str | None], bool] = OrderedDict()
 _common_lock = threading.Lock()
 
 
@@ -56,9 +66,16 @@ def escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _fts_phrase(term: str) -> str:
-    """`term` as one FTS5 string: inside double quotes everything is literal but `"`."""
-    return '"' + term.replace('"', '""') + '"'
+def _fts_column(column) -> str | None:
+    """The name `deals_fts` knows `column` by (deals.name, deals.company_name), else None."""
+    return next((c.key for c in (Deal.name, Deal.company_name) if column is c), None)
+
+
+def _fts_phrase(term: str, column=None) -> str:
+    """`term` as one FTS5 string (inside double quotes everything is literal but `"`),
+    in `column` only if given."""
+    phrase = '"' + term.replace('"', '""') + '"'
+    return f"{_fts_column(column)} : {phrase}" if column is not None else phrase
 
 
 def ilike(column, pattern: str):
@@ -75,32 +92,40 @@ def ilike(column, pattern: str):
     return column.ilike(pattern, escape="\\")
 
 
-def _contains(term: str):
-    pattern = f"%{escape_like(term)}%"
-    return sa.or_(ilike(Deal.name, pattern), ilike(Deal.company_name, pattern))
+def _like(term: str, column=None, *, whole: bool = False):
+    """The LIKE itself: `column` (name or company when None) contains `term`, or is it."""
+    pattern = escape_like(term) if whole else f"%{escape_like(term)}%"
+    columns = (Deal.name, Deal.company_name) if column is None else (column,)
+    return sa.or_(*(ilike(c, pattern) for c in columns))
 
 
-def _has_routes(term: str) -> bool:
-    return len(term) >= TRIGRAM and db.session.get_bind().dialect.name == "sqlite"
+def _has_routes(term: str, column=None) -> bool:
+    return (
+        len(term) >= TRIGRAM
+        and (column is None or _fts_column(column) is not None)
+        and db.session.get_bind().dialect.name == "sqlite"
+    )
 
 
-def needs_probe(term: str) -> bool:
+def needs_probe(term: str, column=None) -> bool:
     """Whether `term`'s route is still to be chosen: bring `bounded_matches` along."""
-    return _has_routes(term) and is_common(term) is None
+    return _has_routes(term, column) and is_common(term, column) is None
 
 
-def is_common(term: str) -> bool | None:
-    """Whether `term` takes the LIKE walk (True), the FTS route (False), or not known yet."""
+def is_common(term: str, column=None) -> bool | None:
+    """Whether `term` (in `column`, else name or company) takes the LIKE walk (True), the
+    FTS route (False), or not known yet."""
     with _common_lock:
-        return _common.get(term)
+        return _common.get((term, _fts_column(column)))
 
 
-def remember_matches(term: str, matches: int, deals: int) -> None:
+def remember_matches(term: str, matches: int, deals: int, column=None) -> None:
     """Choose `term`'s route from its FTS matches (counted up to PROBE_CAP) and the deals."""
     common = matches >= PROBE_CAP or matches * matches >= FTS_VS_WALK * deals
+    key = (term, _fts_column(column))
     with _common_lock:
-        _common[term] = common
-        _common.move_to_end(term)
+        _common[key] = common
+        _common.move_to_end(key)
         while len(_common) > ROUTES_KEPT:
             _common.popitem(last=False)
 
@@ -121,29 +146,57 @@ def deals_estimate():
     return sa.select(sa.func.max(Deal.id)).scalar_subquery()
 
 
-def probe_phrase(term: str) -> str:
-    """The value of `bounded_matches`'s phrase for `term`."""
-    return _fts_phrase(term)
+def probe_phrase(term: str, column=None) -> str:
+    """The value of `bounded_matches`'s phrase for `term` (in `column` only, if given)."""
+    return _fts_phrase(term, column)
 
 
-def starts_from_matches(term: str) -> bool:
-    """Whether `matching(term)` narrows to the FTS matches first (SQLite, a rare term).
+def _probe(term: str, column) -> None:
+    """Count `term`'s FTS matches in `column` (up to PROBE_CAP) and choose its route."""
+    count = bounded_matches(sa.literal(probe_phrase(term, column), sa.Text))
+    matches, deals = db.session.execute(sa.select(count, deals_estimate())).one()
+    remember_matches(term, matches, deals or 0, column)
+
+
+def starts_from_matches(term: str, column=None, *, whole: bool = False) -> bool:
+    """Whether `matching(term, column, whole=whole)` narrows to the FTS matches first
+    (SQLite: a rare term, or "is").
 
     The deals must then be read by primary key from those matches (`NOT INDEXED`):
     SQLite's planner may otherwise walk an index of the account and test every deal.
     """
-    return _has_routes(term) and not is_common(term)
+    return _has_routes(term, column) and (whole or not is_common(term, column))
 
 
-def matching(term: str):
-    """A condition on Deal: name or company contains `term` (case-insensitive, literal)."""
-    contains = _contains(term)
-    if not starts_from_matches(term):
-        return contains
+def matching(term: str, column=None, *, whole: bool = False):
+    """A condition on Deal: name or company (or `column` alone, if given) contains
+    `term`, or with `whole` is `term` (case-insensitive, literal)."""
+    like = _like(term, column, whole=whole)
+    if not starts_from_matches(term, column, whole=whole):
+        return like
     candidates = sa.select(_fts.c.rowid).where(
-        sa.literal_column(SEARCH_INDEX_TABLE).op("MATCH")(_fts_phrase(term))
+        sa.literal_column(SEARCH_INDEX_TABLE).op("MATCH")(_fts_phrase(term, column))
     )
-    return sa.and_(Deal.id.in_(candidates), contains)
+    return sa.and_(Deal.id.in_(candidates), like)
+
+
+def filter_starts_from_matches(term: str, column, *, whole: bool = False) -> bool:
+    """`starts_from_matches` for a filter on `column`: its route chosen first if need be.
+
+    The reference statement probes only the search's term, so a filter's term is
+    counted here, by a statement of its own (once per term, column and process; the
+    index keeps the filter's statement, `query.statement`).
+    """
+    if not whole and needs_probe(term, column):
+        _probe(term, column)
+    return starts_from_matches(term, column, whole=whole)
+
+
+def filter_matching(term: str, column, *, whole: bool = False):
+    """`matching` for a filter on `column` ("contains", or "is" with `whole`), its route
+    chosen first if need be (`filter_starts_from_matches`)."""
+    filter_starts_from_matches(term, column, whole=whole)
+    return matching(term, column, whole=whole)
 
 
 def rebuild_index(connection) -> None:

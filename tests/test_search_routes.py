@@ -10,6 +10,7 @@ matching deal (`export_select`, no cap, no page), in the same order.
 
 from __future__ import annotations
 
+import string
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -21,7 +22,11 @@ from hypothesis import strategies as st
 from models import Deal, Pipeline, Stage
 from services import deal_index, search
 from services.deal_index import COUNT_CAP, Scope, parse_query
-from services.deal_index.registry import PAGE_SIZE
+from services.deal_index.conditions import Condition
+from services.deal_index.query import filtered
+from services.deal_index.registry import CONTAINS, IS, NOT_CONTAINS, PAGE_SIZE, PROPERTIES
+from services.deal_index.state import IndexState
+from tests.databases import sqlite_plan
 
 TODAY = date(2026, 6, 15)
 WORDS = ("relaunch", "Acme", "data", "café", "zorg", "50%", "al", "launch")
@@ -35,6 +40,8 @@ CONDITIONS = (
     "f=close_date:next_days:30",
     "f=close_date:before:2026-07-01",
     "f=name:contains:launch",
+    "f=name:is:ZORG ZORG %2312",
+    "f=company:contains:zorg data",
     "f=company:is_empty:",
     "f=active_registrations:gt:0",
 )
@@ -253,3 +260,142 @@ def test_sqlite_like_folds_case_exactly_as_lower_like_lower(app, text, fragment)
             (text, pattern, text, pattern),
         ).one()
     assert plain == lowered
+
+
+# ---------------------------------------------------------------- the text filters
+
+# Letters with a case (ASCII and not), LIKE's wildcards, its escape and quotes.
+TEXT = "aAzZéÉöÖßẞ%_\\\"' -1"
+TEXT_OPERATORS = {"contains": CONTAINS, "is": IS, "not_contains": NOT_CONTAINS}
+
+
+def _folded(text: str, dialect: str) -> str:
+    """`text` as LIKE compares it: SQLite folds ASCII letters only, PostgreSQL's ILIKE all."""
+    if dialect == "sqlite":
+        return text.translate(str.maketrans(string.ascii_uppercase, string.ascii_lowercase))
+    return text.lower()
+
+
+def _text_holds(operator: str, value: str | None, term: str, dialect: str) -> bool:
+    """The text filter's answer for one deal, in plain Python."""
+    if value is None:
+        return operator == "not_contains"  # a blank company contains nothing
+    value, term = _folded(value, dialect), _folded(term, dialect)
+    if operator == "is":
+        return value == term
+    return (term in value) is (operator == "contains")
+
+
+@st.composite
+def names_and_term(draw):
+    """A few deal names and a term: typed anew, or cut from a name (its case swapped)."""
+    names = draw(st.lists(st.text(TEXT, min_size=1, max_size=10), min_size=1, max_size=6))
+    if draw(st.booleans()):
+        term = draw(st.text(TEXT, min_size=1, max_size=5))
+    else:
+        name = draw(st.sampled_from(names))
+        start = draw(st.integers(0, len(name) - 1))
+        term = name[start : draw(st.integers(start + 1, len(name)))]
+        term = term.swapcase() if draw(st.booleans()) else term
+    return names, term
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    names_term=names_and_term(),
+    key=st.sampled_from(("name", "company")),
+    operator=st.sampled_from(tuple(TEXT_OPERATORS)),
+    common=st.booleans(),
+)
+def test_a_text_filter_finds_what_python_finds_by_either_route(
+    db_session, demo, names_term, key, operator, common
+):
+    """ "Deal name / Company contains, is, does not contain" answer exactly what Python's
+    `in` and `==` say of the account's deals (LIKE's case folding, every character
+    literal), whichever route SQLite takes: FTS matches rechecked, or the LIKE alone."""
+    names, term = names_term
+    dialect = db_session.get_bind().dialect.name
+    deals = [
+        Deal(
+            account_id=demo.brightside.id,
+            name=name,
+            company_name=name[::-1] if i % 3 else None,
+            pipeline_id=demo.acme.pipeline_id,
+            stage_id=demo.acme.stage_id,
+        )
+        for i, name in enumerate(names)
+    ]
+    db_session.add_all(deals)
+    db_session.flush()
+    try:
+        prop = PROPERTIES[key]
+        column = prop.expression(_scope(demo.alice))
+        search.remember_matches(term, search.PROBE_CAP if common else 0, 1, column)
+        condition = Condition(prop, TEXT_OPERATORS[operator], (term,))
+        state = IndexState(conditions=(condition,))
+        found = set(db_session.scalars(filtered(_scope(demo.alice), state, Deal.id)))
+        everything = db_session.execute(
+            sa.select(Deal.id, column).where(Deal.account_id == demo.brightside.id)
+        )
+        expected = {
+            deal_id for deal_id, value in everything if _text_holds(operator, value, term, dialect)
+        }
+        assert found == expected
+    finally:
+        for deal in deals:
+            db_session.delete(deal)
+        db_session.flush()
+
+
+def test_a_rare_name_filter_reads_the_fts_matches_of_the_name(db_session, demo, many_deals):
+    """SQLite, "Deal name contains" a rare term: the FTS matches of the name column by
+    primary key (`NOT INDEXED`), not a walk of the sort's index testing every deal."""
+    if db_session.get_bind().dialect.name != "sqlite":
+        pytest.skip("FTS5 and NOT INDEXED are SQLite's; pg_trgm serves the same ILIKE")
+    term = "zorg #1"  # new to this process: chosen when the statement is built
+    assert search.needs_probe(term, Deal.name)
+    choices = deal_index.index_reference(demo.alice).choices
+    state = parse_query(f"f=name:contains:{term}", choices).state
+    stmt = deal_index.export_select(_scope(demo.alice), state, choices)
+    assert search.is_common(term, Deal.name) is False  # a few matches: the FTS route
+    sql, plan = sqlite_plan(db_session, stmt)
+    assert "deals NOT INDEXED" in sql
+    assert 'name : "zorg #1"' in stmt.compile().params.values()
+    assert any("deals_fts VIRTUAL TABLE INDEX" in step for step in plan), plan
+    assert any("SEARCH deals USING INTEGER PRIMARY KEY" in step for step in plan), plan
+    assert not any("ix_deals_account" in step for step in plan), plan
+
+
+def test_a_common_name_filter_walks_the_sorts_index(db_session, demo, many_deals):
+    """A term most names contain takes the LIKE alone, stopping at the page's cap."""
+    if db_session.get_bind().dialect.name != "sqlite":
+        pytest.skip("the route is chosen on SQLite; PostgreSQL's planner chooses its own")
+    search.remember_matches("launch", search.PROBE_CAP, 1, Deal.name)
+    choices = deal_index.index_reference(demo.alice).choices
+    state = parse_query("f=name:contains:launch", choices).state
+    sql, plan = sqlite_plan(db_session, filtered(_scope(demo.alice), state, Deal.id))
+    assert "deals_fts" not in sql and "NOT INDEXED" not in sql
+    assert any("ix_deals_account" in step for step in plan), plan
+
+
+def test_a_name_filters_route_is_its_own_and_is_always_starts_from_the_fts(
+    db_session, demo, many_deals
+):
+    """A term's route for the search (name or company) and for the name filter are
+    remembered apart; "is" starts from the FTS matches even for a common term."""
+    sqlite = db_session.get_bind().dialect.name == "sqlite"
+    search.remember_matches("zorg acme apart", search.PROBE_CAP, 1)  # the search: common
+    search.remember_matches("zorg acme apart", 0, 1, Deal.name)  # the name filter: rare
+    assert search.is_common("zorg acme apart") is True
+    assert search.is_common("zorg acme apart", Deal.name) is False
+    term = "ACME CORP WEBSITE RELAUNCH"
+    search.remember_matches(term, search.PROBE_CAP, 1, Deal.name)  # common for "contains"
+    choices = deal_index.index_reference(demo.alice).choices
+    state = parse_query(f"f=name:is:{term}", choices).state
+    stmt = filtered(_scope(demo.alice), state, Deal.name)
+    assert ("deals_fts" in str(stmt.compile(db_session.get_bind()))) is sqlite
+    assert set(db_session.scalars(stmt)) == {"Acme Corp website relaunch"}

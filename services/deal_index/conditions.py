@@ -105,10 +105,19 @@ class Condition:
         deal (a deal with an open request) can meet reads those few deals (the
         property's nonzero_hint: the registered deals' partial index; the open
         requests' deals by primary key); "shared with any of" reads its deals by
-        primary key when they are few (`few_by_key`).
+        primary key when they are few (`few_by_key`); a text filter that starts from
+        its FTS matches reads them by primary key too.
         """
         if self.prop.nonzero_hint and _needs_nonzero(self):
             return self.prop.nonzero_hint
+        if (
+            self.prop.type == "text"
+            and self.op in (CONTAINS, IS)
+            and search.filter_starts_from_matches(
+                self.values[0], self.prop.expression(scope), whole=self.op is IS
+            )
+        ):
+            return BY_PRIMARY_KEY  # a rare text: its FTS matches, as the search's (search.py)
         if (
             self.op is ANY_OF
             and self.prop.any_of_ids
@@ -124,11 +133,13 @@ def _text_condition(c: Condition, scope: Scope, _sort: str = ""):
         return sa.or_(column.is_(None), column == "")
     if c.op is IS_NOT_EMPTY:
         return sa.and_(column.is_not(None), column != "")
-    value = search.escape_like(c.values[0])
-    if c.op is IS:
-        return search.ilike(column, value)
-    contains = search.ilike(column, f"%{value}%")
-    return contains if c.op is CONTAINS else sa.not_(sa.func.coalesce(contains, False))
+    if c.op in (CONTAINS, IS):
+        # The search's LIKE and its routes on SQLite (FTS matches for a rare term).
+        return search.filter_matching(c.values[0], column, whole=c.op is IS)
+    # "does not contain" matches most deals: the sort's index with the LIKE stops early,
+    # and the FTS matches (a superset) could not say which deals to leave out.
+    contains = search.ilike(column, f"%{search.escape_like(c.values[0])}%")
+    return sa.not_(sa.func.coalesce(contains, False))
 
 
 def _number_condition(c: Condition, scope: Scope, sort: str = ""):
