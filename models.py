@@ -241,8 +241,9 @@ class Deal(db.Model):
         ),
         sa.UniqueConstraint("account_id", "id", name="uq_deals_account_id_id"),
         # The deals index always filters by account, then sorts by one of these. The
-        # default order's also holds what its common filters and the total read
-        # (migration 0011), so its walk to the capped count needs no table row.
+        # default order's also holds what its common filters, the total and the
+        # search's LIKE read (migrations 0011, 0014), so its walk to the capped count
+        # needs no table row.
         sa.Index(
             "ix_deals_account_created",
             "account_id",
@@ -252,6 +253,8 @@ class Deal(db.Model):
             "close_date",
             "stage_id",
             "owner_id",
+            "name",
+            "company_name",
         ),
         sa.Index("ix_deals_account_amount", "account_id", "amount", "id"),
         sa.Index("ix_deals_account_close_date", "account_id", "close_date", "id"),
