@@ -1,6 +1,6 @@
 """The soak of `bench/run.py`, in-process: does memory level off, and where do the caches end?
 
-    cp deals100k.db /tmp/soak.db      # a database made by `flask seed-demo --deals 100000`
+    rm -f /tmp/soak.db*; cp deals100k.db /tmp/soak.db   # from `flask seed-demo --deals 100000`
     DATABASE_URL=sqlite:////tmp/soak.db python -m bench.memory_soak [--requests 20000]
         [--every 2500] [--tracemalloc FRAMES] [--top 6]
 
@@ -16,7 +16,9 @@ app's statement cache (`query._statements`), the search routes (`search._common`
 SQLAlchemy's compiled cache. `--tracemalloc N` traces with N frames (1 is enough and
 already slows the soak by about half; 25 is far too slow) and prints, at each reading,
 the lines whose allocations grew most since the last one. The database is written to
-(the mix's saves): use a copy. Nothing here runs in the tests.
+(the mix's saves): use a fresh copy, with no `-wal`/`-shm` files of an earlier run beside
+it (SQLite would apply them to the copy: "database disk image is malformed"). Nothing here
+runs in the tests.
 """
 
 from __future__ import annotations
