@@ -258,6 +258,14 @@ class Session:
     def get(self, path):
         return self.send("GET", path)
 
+    def transport(self, method, path, headers, body):
+        """One request as is: (status, body, headers); the in-process soak answers in-process."""
+        return request(self.port, method, path, headers, body)
+
+    def as_user(self, email: str) -> Session:
+        """Another demo user's session on the same server."""
+        return Session(self.port, email)
+
 
 class Endpoint:
     def __init__(self, name, path, htmx=False, method="GET", body=None, login=True, toggles=True):
@@ -278,7 +286,7 @@ class Endpoint:
             body = self.body(worker, state)
         started = time.perf_counter()
         path = self.path(worker) if callable(self.path) else self.path
-        status, data, _ = request(session.port, self.method, path, headers, body)
+        status, data, _ = session.transport(self.method, path, headers, body)
         elapsed = (time.perf_counter() - started) * 1000
         if self.method == "POST" and self.toggles and status in (200, 303):
             state[worker] = not state.get(worker, False)
@@ -401,7 +409,7 @@ class AsUser(Endpoint):
 
     def call(self, session: Session, worker: int, state: dict):
         if self.session is None:
-            self.session = Session(session.port, self.email)
+            self.session = session.as_user(self.email)
         return super().call(self.session, worker, state)
 
 
@@ -507,6 +515,15 @@ def varied_endpoints() -> list[Endpoint]:
             htmx=True,
         ),
     ]
+
+
+SOAK_BATCH = 20  # requests of one endpoint in a row during the soak
+
+
+def soak_mix(plan: list[Endpoint], varied: list[Endpoint]) -> list[Endpoint]:
+    """One turn of the soak: every endpoint of the plan, then the varied index views,
+    SOAK_BATCH requests each; turns repeat until the soak's count."""
+    return [*plan, *varied]
 
 
 def pss_growth(pss: dict, soaked: int) -> str:
@@ -776,8 +793,8 @@ def run_size(args, deals: int, workdir: Path) -> dict:
         soak_deadline = time.monotonic() + args.soak_seconds
         soaked = 0
         while soaked < args.soak and time.monotonic() < soak_deadline:
-            for endpoint in [*plan, *varied]:
-                lat, _, _ = drive(session, endpoint, 20, soak_deadline, state)
+            for endpoint in soak_mix(plan, varied):
+                lat, _, _ = drive(session, endpoint, SOAK_BATCH, soak_deadline, state)
                 soaked += len(lat)
         served += soaked
         pss_end = server.pss_mb()

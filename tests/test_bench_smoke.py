@@ -22,6 +22,19 @@ def test_bench_help():
     assert "--deals" in result.stdout and "--requests" in result.stdout
 
 
+def test_memory_soak_help():
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.memory_soak", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--tracemalloc" in result.stdout and "--every" in result.stdout
+
+
 def test_floors_only_with_the_bench_switch(app, database_url):
     from bench.server import create_app
 

@@ -64,6 +64,12 @@ def test_amounts_are_shown_the_language_s_way():
     assert values.format_count(1234, "fr") == "1\u202f234"
 
 
+def test_a_locale_s_language_is_one_shared_string():
+    # The formatting caches keep the language in every key: one string, not one per call.
+    assert values.language("fr_FR") is values.language("FR") is values.language("fr-CA")
+    assert values.language("de") is values.language(None) is values.DEFAULT_LOCALE
+
+
 def test_dates_in_both_languages():
     assert values.format_date(date(2026, 12, 11), "en") == "Dec 11, 2026"
     assert values.format_date(date(2026, 12, 11), "fr") == "11 déc. 2026"
