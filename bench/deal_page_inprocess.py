@@ -29,7 +29,7 @@ import time
 import sqlalchemy as sa
 
 from bench.server import create_app
-from bench.sessions import log_in
+from bench.sessions import log_in_as
 from extensions import db
 from models import Account, Activity, Deal, Product, SharedDeal, Stage, User
 from services import activity as activity_service
@@ -37,10 +37,6 @@ from services import activity as activity_service
 taken: list = []
 HX = {"HX-Request": "true"}
 EXTRA_HISTORY = 120
-
-
-def _login(app, client, email: str) -> None:
-    log_in(app, client, db.session.scalar(sa.select(User).where(User.email == email)))
 
 
 def _endpoints(app):
@@ -95,8 +91,8 @@ def _endpoints(app):
 
     partner, vendor = app.test_client(), app.test_client()
     with app.app_context():
-        _login(app, partner, "alice@brightside.example")
-        _login(app, vendor, "rita@northwind.example")
+        log_in_as(app, partner, "alice@brightside.example")
+        log_in_as(app, vendor, "rita@northwind.example")
     flip = {"n": 0}
 
     def toggle():

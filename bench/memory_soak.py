@@ -37,7 +37,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SHARED_DEALS_AUTO_SETUP", "0")
 
-from bench.deal_page_inprocess import _login  # noqa: E402
 from bench.run import (  # noqa: E402
     EMAIL,
     SOAK_BATCH,
@@ -47,6 +46,7 @@ from bench.run import (  # noqa: E402
     varied_endpoints,
 )
 from bench.server import create_app  # noqa: E402
+from bench.sessions import log_in_as  # noqa: E402
 
 CONNECTIONS = 2  # the soak's two "connections": each flips its own values
 
@@ -59,7 +59,7 @@ class ClientSession:
     def __init__(self, app, email: str):
         self.app, self.client = app, app.test_client()
         with app.app_context():
-            _login(app, self.client, email)
+            log_in_as(app, self.client, email)
 
     def header(self) -> dict:
         return {}

@@ -2,6 +2,7 @@
 makes, without paying for a password hash. Shared by the in-process benches and the
 tests (tests/conftest.py)."""
 
+import sqlalchemy as sa
 from flask_login.utils import _create_identifier
 
 
@@ -14,3 +15,11 @@ def log_in(app, client, user):
         session["_fresh"] = True
         session["_id"] = identifier
     return client
+
+
+def log_in_as(app, client, email: str):
+    """Log `client` in as the user with this email (in an app context); returns the client."""
+    from extensions import db
+    from models import User
+
+    return log_in(app, client, db.session.scalar(sa.select(User).where(User.email == email)))
