@@ -1,7 +1,9 @@
 """Flask extensions, created unbound so that any module can import them."""
 
+import re
 import sqlite3
 
+import psycopg
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -86,3 +88,34 @@ def begin_write() -> None:
             return  # already writing: the first flush took the write lock
         session.commit()
     session.connection(execution_options={"sqlite_immediate": True})
+
+
+# PostgreSQL: psycopg prepares a statement on its fifth run on a connection, so the
+# server parses it once and may keep its plan; but every ROLLBACK makes psycopg drop
+# all of the connection's prepared statements, and every request ends its
+# transaction with one (the session's close). A transaction that only read ends with
+# COMMIT instead: the same for the data, and the statements stay prepared.
+_INTRANS = psycopg.pq.TransactionStatus.INTRANS
+_READ = re.compile(r"\s*SELECT\b", re.IGNORECASE).match
+
+
+@event.listens_for(Engine, "begin")
+def _nothing_written_yet(connection):
+    connection.info["wrote"] = False
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_writes(connection, _cursor, statement, _parameters, _context, _many):
+    """Anything but a SELECT counts as a write (INSERT, UPDATE, DELETE, SET, DDL, WITH...)."""
+    if not _READ(statement):
+        connection.info["wrote"] = True
+
+
+@event.listens_for(Engine, "rollback")
+def _end_reads_with_commit(connection):
+    """Before a rollback: commit a PostgreSQL transaction that only read (and did not fail)."""
+    if connection.dialect.name != "postgresql" or connection.info.get("wrote", True):
+        return
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection.info.transaction_status == _INTRANS:
+        dbapi_connection.commit()  # the rollback that follows finds nothing to do

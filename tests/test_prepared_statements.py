@@ -1,0 +1,66 @@
+"""PostgreSQL: a transaction that only read ends with COMMIT, so psycopg keeps its
+prepared statements; one that wrote (or set anything) still rolls back (extensions.py)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests import databases
+
+PREPARED = sa.text("SELECT count(*) FROM pg_prepared_statements")
+
+
+@pytest.fixture
+def engine(database_url, tmp_path):
+    """An engine of one pooled connection on an empty database of the test's own."""
+    server = databases.server_url(database_url)
+    if server is None:
+        pytest.skip("psycopg's prepared statements: PostgreSQL only")
+    url = databases.create(server, tmp_path)
+    engine = sa.create_engine(url, pool_size=1, max_overflow=0)
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE notes (id integer PRIMARY KEY, body text)"))
+        connection.execute(sa.text("INSERT INTO notes VALUES (1, 'kept')"))
+    yield engine
+    engine.dispose()
+    databases.drop(url)
+
+
+def _read(engine, times: int = 6) -> None:
+    """Run one SELECT `times`, each in a transaction closed without commit (as a request ends)."""
+    for _ in range(times):
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT body FROM notes WHERE id = :id"), {"id": 1})
+
+
+def test_reads_keep_their_prepared_statements(engine):
+    _read(engine)  # psycopg prepares on the fifth run: a rollback in between would drop it
+    with engine.connect() as connection:
+        assert connection.execute(PREPARED).scalar() == 1
+
+
+def test_a_transaction_that_wrote_still_rolls_back(engine):
+    _read(engine)
+    with engine.connect() as connection:
+        connection.execute(sa.text("SELECT body FROM notes WHERE id = 1"))
+        connection.execute(sa.text("UPDATE notes SET body = 'lost' WHERE id = 1"))
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT body FROM notes")).scalar() == "kept"
+        # psycopg dropped its statements at that rollback, as it always did
+        assert connection.execute(PREPARED).scalar() == 0
+
+
+def test_a_setting_changed_in_a_transaction_rolls_back(engine):
+    with engine.connect() as connection:
+        default = connection.execute(sa.text("SHOW statement_timeout")).scalar()
+        connection.execute(sa.text("SET statement_timeout = 4321"))
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SHOW statement_timeout")).scalar() == default
+
+
+def test_a_failed_read_rolls_back_and_the_connection_works(engine):
+    with engine.connect() as connection, pytest.raises(sa.exc.DataError):
+        connection.execute(sa.text("SELECT 1 / 0"))
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT body FROM notes")).scalar() == "kept"
