@@ -224,6 +224,18 @@ def test_a_board_asked_again_reuses_its_statements_and_reads_the_data_anew(app, 
     assert_board_matches_table(demo.alice, query)
 
 
+@pytest.mark.parametrize("query", ["layout=board", "layout=board&f=amount:gt:1000&sort=-amount"])
+def test_the_boards_statements_are_ones_sqlalchemy_compiles_once(demo, query):
+    # A statement without a cache key is compiled again at every run: a board's
+    # cards (a dozen subqueries) cost more to compile than to run.
+    board_of(demo.alice, query)
+    kept = [
+        stmt for key, stmt in _statements.items() if key[0] in ("cards", "counts", "amount counts")
+    ]
+    assert kept
+    assert all(stmt._generate_cache_key() is not None for stmt in kept)
+
+
 # ---------------------------------------------------------------- the state
 
 

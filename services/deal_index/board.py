@@ -8,9 +8,9 @@ whatever the data:
   filtered set (not a page of it): from the counts kept per stage and owner, or
   per stage and amount band (`services.board_counts`), when the filters allow,
   else one aggregate GROUP BY stage over the filtered deals;
-- `column_cards`: each column's first cards in the table's order, one
-  `page.capped_matches` per stage (each reads its top rows off an index), in
-  one UNION ALL.
+- `column_cards`: each column's first cards in the table's order, the index's
+  `page.numbered_matches` per stage (each reads its top rows off an index): on
+  PostgreSQL one LATERAL subquery over the stages, on SQLite one UNION ALL.
 
 Moving a card is a stage edit (`services.deal_fields.update`), not done here;
 `moved_card` then says where the card now goes (one statement), and `stage_totals`
@@ -24,12 +24,13 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from extensions import db
 from models import Deal, User
 from services import board_counts
 from services.deal_index.choices import Choice, ChoiceOptions
-from services.deal_index.page import capped_matches
+from services.deal_index.page import numbered_matches
 from services.deal_index.query import filter_key, filtered, order_key, statement
 from services.deal_index.registry import Scope, shared_with_name
 from services.deal_index.state import IndexState
@@ -197,20 +198,54 @@ def column_cards(
 def _cards_statement(
     scope: Scope, state: IndexState, choices: ChoiceOptions, stage_ids: list[int], offset: int
 ) -> sa.Select:
-    branches = []
-    limit = offset + CARDS_PER_COLUMN + 1
-    for stage_id in stage_ids:
-        ranked = capped_matches(
-            scope, state, choices, where=(Deal.stage_id == stage_id,), limit=limit
-        )
-        branches.append(sa.select(ranked.c.id, ranked.c.position).where(ranked.c.position > offset))
-    cards = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("cards")
+    cards = _ranked_in_stages(scope, state, choices, stage_ids, offset + CARDS_PER_COLUMN + 1)
+    cards = (
+        sa.select(cards.c.id, cards.c.position).where(cards.c.position > offset).subquery("cards")
+    )
     return (
         sa.select(*_card_columns(scope))
         .select_from(cards.join(Deal, Deal.id == cards.c.id))
         .outerjoin(User, User.id == Deal.owner_id)
         .order_by(Deal.stage_id, cards.c.position)
     )
+
+
+def _ranked_in_stages(
+    scope: Scope, state: IndexState, choices: ChoiceOptions, stage_ids: list[int], limit: int
+) -> sa.Subquery:
+    """id, position: each stage's first `limit` matches, numbered from 1 within the stage.
+
+    PostgreSQL: one LATERAL subquery over the stage ids, so the planner plans the
+    column's statement once, not once per stage (5 of its 10 ms at 100,000 deals).
+    SQLite has no LATERAL: a UNION ALL of one numbered statement per stage.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        # unnest(array), not VALUES: SQLAlchemy caches the compiled form of this one.
+        ids = sa.literal(stage_ids, postgresql.ARRAY(sa.Integer))
+        stages = sa.func.unnest(ids).table_valued("stage_id").render_derived(name="board_stages")
+        numbered = numbered_matches(
+            scope,
+            state,
+            choices,
+            where=(Deal.stage_id == stages.c.stage_id,),
+            limit=limit,
+            correlate=stages,
+        ).lateral("numbered")
+        return (
+            sa.select(numbered.c.id, numbered.c.position)
+            .select_from(stages.join(numbered, sa.true()))
+            .where(numbered.c.position <= limit)
+            .subquery("ranked")
+        )
+    branches = []
+    for stage_id in stage_ids:
+        numbered = numbered_matches(
+            scope, state, choices, where=(Deal.stage_id == stage_id,), limit=limit
+        ).subquery("numbered")
+        branches.append(
+            sa.select(numbered.c.id, numbered.c.position).where(numbered.c.position <= limit)
+        )
+    return (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("ranked")
 
 
 def board(scope: Scope, state: IndexState, choices: ChoiceOptions) -> Board:
@@ -272,7 +307,7 @@ def moved_card(
 def _moved_statement(
     scope: Scope, state: IndexState, choices: ChoiceOptions, stage_id: int, limit: int
 ) -> sa.Select:
-    ranked = capped_matches(scope, state, choices, where=(Deal.stage_id == stage_id,), limit=limit)
+    ranked = _ranked_in_stages(scope, state, choices, [stage_id], limit)
     following = sa.select(
         ranked.c.id,
         sa.func.lead(ranked.c.id).over(order_by=ranked.c.position).label("next_id"),

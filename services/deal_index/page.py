@@ -106,14 +106,44 @@ def capped_matches(
 ) -> sa.Subquery:
     """The first `limit` matches in the index's order: id, position, count, total.
 
-    `where` narrows the matches further (the board: one stage's deals); the count
-    and total are over the first COUNT_CAP of what was read.
+    `where` narrows the matches further; the count and total are over the first
+    COUNT_CAP of what was read.
+    """
+    numbered = numbered_matches(scope, state, choices, where=where, limit=limit).subquery(
+        "numbered"
+    )
+    ranked = sa.select(
+        numbered.c.id,
+        numbered.c.position,
+        sa.func.count().over().label("matched"),
+        sa.func.sum(sa.case((numbered.c.position <= COUNT_CAP, numbered.c.amount)))
+        .over()
+        .label("amount_total"),
+    )
+    # Several branches may bring COUNT_CAP + 1 rows each: count the first ones only.
+    return ranked.where(numbered.c.position <= limit).subquery("ranked")
+
+
+def numbered_matches(
+    scope: Scope,
+    state: IndexState,
+    choices: ChoiceOptions,
+    *,
+    where: tuple = (),
+    limit: int,
+    correlate: sa.FromClause | None = None,
+) -> sa.Select:
+    """SELECT id, amount, position: at least the first `limit` matches, numbered in order.
+
+    `where` narrows the matches further (the board: one stage's deals); on
+    PostgreSQL it may name `correlate`, a FROM item of an enclosing LATERAL join.
 
     Each branch is an ORDER BY ... LIMIT the database reads straight off an index
     (account, sort column, id): deals with a value, then blank ones (so blanks sort
     last in either direction, on SQLite and PostgreSQL alike); for a choice column
     one branch per choice, in the choices' order; for the registration count, the
-    few deals with a registration apart from the many that count 0.
+    few deals with a registration apart from the many that count 0. Each branch
+    brings up to `limit` rows: keep the positions up to `limit`.
     """
     order = sort_order(scope, state, choices)
     narrowed = where
@@ -127,6 +157,8 @@ def capped_matches(
             sa.literal(blank).label("blank"),
             sort_key.label("sort_key"),
         ).where(*narrowed, *where)
+        if correlate is not None:
+            stmt = stmt.correlate(correlate)
         keys = [order.direct(Deal.id)] if by_id_only else [order.direct(sort_key)]
         if not by_id_only:
             keys.append(order.direct(Deal.id))
@@ -158,21 +190,11 @@ def capped_matches(
     matched = (sa.union_all(*branches) if len(branches) > 1 else branches[0]).subquery("matched")
     window = [matched.c.blank.asc()] if order.nullable else []
     window += [order.direct(matched.c.sort_key), order.direct(matched.c.id)]
-    numbered = sa.select(
+    return sa.select(
         matched.c.id,
         matched.c.amount,
         sa.func.row_number().over(order_by=window).label("position"),
-    ).subquery("numbered")
-    ranked = sa.select(
-        numbered.c.id,
-        numbered.c.position,
-        sa.func.count().over().label("matched"),
-        sa.func.sum(sa.case((numbered.c.position <= COUNT_CAP, numbered.c.amount)))
-        .over()
-        .label("amount_total"),
     )
-    # Several branches may bring COUNT_CAP + 1 rows each: count the first ones only.
-    return ranked.where(numbered.c.position <= limit).subquery("ranked")
 
 
 def index_page(scope: Scope, state: IndexState, choices: ChoiceOptions) -> IndexPage:
