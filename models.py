@@ -22,7 +22,14 @@ VIEW_VISIBILITIES = ("private", "account")
 # in the metadata: an FTS5 table and its shadow tables on SQLite, pg_trgm indexes on
 # PostgreSQL. Alembic's autogenerate and compare skip them through this hook.
 SEARCH_INDEX_TABLE = "deals_fts"
-SEARCH_INDEX_NAMES = ("ix_deals_name_trgm", "ix_deals_company_name_trgm")
+# PostgreSQL also keeps the names lower-cased, with an index of the default order that
+# holds them (migration 0015): what the search's LIKE reads there.
+FOLDED_NAMES = ("name_folded", "company_folded")
+SEARCH_INDEX_NAMES = (
+    "ix_deals_name_trgm",
+    "ix_deals_company_name_trgm",
+    "ix_deals_account_created_folded",
+)
 
 # An amount's band for the board's counts (services.board_counts.bucket), in SQL: the
 # cents below 100, else their number of digits times 100 plus their first two digits.
@@ -39,10 +46,12 @@ BUCKET_SQL = (
 
 
 def include_in_autogenerate(name: str | None, type_: str, parent_names: dict) -> bool:
-    """Alembic `include_name` hook: False for the search index objects and the amount
-    band's expression index, else True."""
+    """Alembic `include_name` hook: False for the search index objects (the folded names
+    among them) and the amount band's expression index, else True."""
     if type_ == "table":
         return not (name or "").startswith(SEARCH_INDEX_TABLE)
+    if type_ == "column":
+        return not (parent_names.get("table_name") == "deals" and name in FOLDED_NAMES)
     if type_ == "index":
         return name not in SEARCH_INDEX_NAMES and name != BUCKET_INDEX
     return True
