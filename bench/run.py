@@ -152,6 +152,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def pss_mb(pid: int) -> float:
+    text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    kib = int(re.search(r"^Pss:\s+(\d+) kB", text, re.M).group(1))
+    return round(kib / 1024, 1)
+
+
 class Server:
     def __init__(self, env: dict, log_path: Path, extra_args: tuple[str, ...] = ()):
         self.port = free_port()
@@ -191,12 +197,12 @@ class Server:
         return [int(pid) for pid in path.read_text().split()]
 
     def pss_mb(self) -> list[float]:
-        sizes = []
-        for pid in self.workers():
-            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-            kib = int(re.search(r"^Pss:\s+(\d+) kB", text, re.M).group(1))
-            sizes.append(round(kib / 1024, 1))
-        return sizes
+        return [pss_mb(pid) for pid in self.workers()]
+
+    def master_pss_mb(self) -> float:
+        """The master's share: with the app preloaded (gunicorn.conf.py) it holds the pages
+        the workers share, and each process's PSS counts a third of those."""
+        return pss_mb(self.process.pid)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -756,6 +762,7 @@ def run_size(args, deals: int, workdir: Path) -> dict:
         # "At start": once both workers have booted and answered a few requests.
         drive(session, plan[-2], 20, time.monotonic() + 60, state)
         pss_start = server.pss_mb()
+        master_start = server.master_pss_mb()
         served = 3 + 20
         rounds: dict[str, list] = {e.name: [] for e in plan}
         began = time.monotonic()
@@ -790,6 +797,7 @@ def run_size(args, deals: int, workdir: Path) -> dict:
             lat, _, _ = drive(session, endpoint, 40, time.monotonic() + 120, state)  # > 16 kept
             served += len(lat)
         pss_rounds = server.pss_mb()
+        master_rounds = server.master_pss_mb()
         soak_deadline = time.monotonic() + args.soak_seconds
         soaked = 0
         while soaked < args.soak and time.monotonic() < soak_deadline:
@@ -798,6 +806,7 @@ def run_size(args, deals: int, workdir: Path) -> dict:
                 soaked += len(lat)
         served += soaked
         pss_end = server.pss_mb()
+        master_end = server.master_pss_mb()
         results = summarise(rounds)
         return {
             "backend": backend,
@@ -808,6 +817,11 @@ def run_size(args, deals: int, workdir: Path) -> dict:
             "served": served,
             "soaked": soaked,
             "pss_mb": {"start": pss_start, "after_rounds": pss_rounds, "end": pss_end},
+            "master_pss_mb": {
+                "start": master_start,
+                "after_rounds": master_rounds,
+                "end": master_end,
+            },
             "endpoints": results,
             **({"vendor": True, "partners": args.partners} if vendor else {}),
         }
@@ -839,6 +853,16 @@ def summarise(rounds: dict) -> list[dict]:
     return table
 
 
+def master_line(master: dict, pss: dict) -> str:
+    """The master's PSS, and master and workers together: with a preloaded app the workers'
+    PSS alone leaves out the master's share of the pages they share with it."""
+    return (
+        f"PSS of the master (MB): start {master['start']}, after the rounds "
+        f"{master['after_rounds']}, at the end {master['end']}; master and workers at the "
+        f"end: {master['end'] + sum(pss['end']):.1f} MB."
+    )
+
+
 def markdown(result: dict) -> str:
     pss = result["pss_mb"]
     size = f"{result['deals_per_partner']:,} deals per partner"
@@ -858,6 +882,7 @@ def markdown(result: dict) -> str:
         f"{pss['after_rounds']}, "
         f"after {result['served']:,} requests {pss['end']}; "
         f"{pss_growth(pss, result.get('soaked', 0))}.",
+        *([master_line(result["master_pss_mb"], pss)] if "master_pss_mb" in result else []),
         "",
         "| endpoint | p50 ms | p95 ms | bytes | p95 × floor 2 | status |",
         "|---|---:|---:|---:|---:|---|",
