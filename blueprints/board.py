@@ -79,7 +79,9 @@ def move_page(deal_id):
 def move(deal_id):
     """Move a card to another stage of its pipeline: the deal's stage edit."""
     deal = own_deal(deal_id)  # another account's deal: 404, before anything is read
-    before = deal.stage_id
+    # Read now: the commit expires the deal and the user (and the deal's name does
+    # not change with its stage).
+    before, name, account = deal.stage_id, deal.name, scope()
     form = MoveForm()
     reference = deal_index.index_reference(current_user)
     state = _board_state(reference, form.query.data or "").state
@@ -99,7 +101,9 @@ def move(deal_id):
     if message is None:
         shown = form.shown_cards()
         return changed(
-            lambda: _moved_html(reference, state, deal.id, deal.name, before, form.value(), shown),
+            lambda: _moved_html(
+                reference, state, account, deal_id, name, before, form.value(), shown
+            ),
             index_url(state),
         )
     return respond(
@@ -117,7 +121,7 @@ class _Header:
 
 
 def _moved_html(
-    reference, state, deal_id: int, name: str, before: int, after: int, shown: int
+    reference, state, account, deal_id: int, name: str, before: int, after: int, shown: int
 ) -> str:
     """htmx, after a move: the announcement, and out of band the card and both column headers.
 
@@ -127,9 +131,9 @@ def _moved_html(
     stages = {s.id: s for s in deal_index.board_stages(state, reference.choices)}
     if before == after or after not in stages:
         return _card_html(state, deal_id)
-    card, next_id = deal_index.moved_card(scope(), state, reference.choices, deal_id, after, shown)
+    card, next_id = deal_index.moved_card(account, state, reference.choices, deal_id, after, shown)
     shown = [i for i in (before, after) if i in stages]
-    totals = deal_index.stage_totals(scope(), state, shown)
+    totals = deal_index.stage_totals(account, state, shown)
     return render_template(
         "deals/_board_moved.html",
         state=state,

@@ -141,11 +141,18 @@ def _apply(deal: Deal, key: str, value) -> None:
         deal.company_name = value
     elif key in ("pipeline", "stage"):
         pipeline_id, stage_id = value if key == "pipeline" else (deal.pipeline_id, value)
-        if pipeline_id not in {p.id for p in settings.pipelines_of(deal.account_id)}:
+        pipeline = next(
+            (p for p in settings.pipelines_of(deal.account_id) if p.id == pipeline_id), None
+        )
+        if pipeline is None:
             raise Invalid(_("Choose one of your account's pipelines."), "pipeline")
-        if _stage_in(pipeline_id, stage_id) is None:
+        stage = _stage_in(pipeline_id, stage_id)
+        if stage is None:
             raise Invalid(_("Choose a deal stage of the chosen pipeline."), "stage")
         deal.pipeline_id, deal.stage_id = pipeline_id, stage_id
+        # Held by the deal, the two stay in the session's identity map: the history's
+        # words for them (_display_fresh) are read from there, not queried again.
+        deal.pipeline, deal.stage = pipeline, stage
     elif key == "owner":
         if value is not None and value not in {
             u.id for u in accounts.active_users_of(deal.account_id)

@@ -21,6 +21,7 @@ from tests.html import (
     statuses,
     value,
 )
+from tests.test_deals_index import counted_statements
 
 HX = {"HX-Request": "true"}
 
@@ -235,6 +236,25 @@ def test_an_htmx_move_answers_with_what_changed_only(client, login_as, demo, db_
         .order_by(Activity.id.desc())
     )
     assert (row.summary, row.after) == ("changed the deal stage", "Negotiation")
+
+
+def test_a_move_reads_each_stage_once(client, login_as, demo, db_session):
+    """The history's stage names come from the stages the move already read (the old
+    one's name, the new one's check), not from a query of their own."""
+    login_as(demo.alice)
+    deal = demo.acme  # a shared deal: its move is written to its history
+    original = stage_id_of(db_session, deal)
+    target = stage(db_session, demo.brightside, "Negotiation")
+    db_session.expunge_all()  # as in production: nothing loaded before the request
+    with counted_statements() as statements:
+        assert move(client, deal, target.id, original, headers=HX).status_code == 200
+    assert len([s for s in statements if s.startswith("SELECT stages.")]) == 2, statements
+    row = db_session.scalar(
+        sa.select(Activity)
+        .where(Activity.shared_deal_id == demo.acme_shared.id)
+        .order_by(Activity.id.desc())
+    )
+    assert (row.before, row.after) == (db_session.get(Stage, original).name, "Negotiation")
 
 
 def test_a_card_moved_past_the_shown_cards_is_only_counted(client, login_as, demo, db_session):
