@@ -1,5 +1,6 @@
 """PostgreSQL: a transaction that only read ends with COMMIT, so psycopg keeps its
-prepared statements; one that wrote (or set anything) still rolls back (extensions.py)."""
+prepared statements; one that wrote (or set anything) still rolls back; and a prepared
+statement is planned for its values at every run (extensions.py)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,15 @@ def test_reads_keep_their_prepared_statements(engine):
     _read(engine)  # psycopg prepares on the fifth run: a rollback in between would drop it
     with engine.connect() as connection:
         assert connection.execute(PREPARED).scalar() == 1
+
+
+def test_prepared_statements_are_planned_for_their_values_every_time(engine):
+    _read(engine, times=12)  # PostgreSQL would take a generic plan for this one by now
+    with engine.connect() as connection:
+        generic, custom = connection.execute(
+            sa.text("SELECT generic_plans, custom_plans FROM pg_prepared_statements")
+        ).one()
+    assert (generic, custom) == (0, 7)  # psycopg prepares it after its fifth run
 
 
 def test_a_transaction_that_wrote_still_rolls_back(engine):
