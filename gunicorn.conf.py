@@ -11,6 +11,13 @@ import gc
 preload_app = True
 
 
+def when_ready(server):
+    """Before the first fork: load what every worker's first requests would (i18n.warm_up)."""
+    from i18n import warm_up
+
+    warm_up(server.app.wsgi())
+
+
 def pre_fork(server, worker):
     """Move everything the master built out of the collector's sight before forking.
 

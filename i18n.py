@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import has_request_context, request, session
-from flask_babel import get_locale, get_timezone
+from flask_babel import force_locale, get_locale, get_timezone, get_translations
 from flask_login import current_user
 
 from services import values
@@ -110,3 +112,22 @@ def compile_catalogs(directory: Path) -> list[Path]:
         os.replace(temporary, mo_path)
         written.append(mo_path)
     return written
+
+
+def warm_up(app) -> None:
+    """Load now what each language's first request would: its catalog and Babel's data.
+
+    gunicorn's master calls this before it forks (gunicorn.conf.py), so the workers
+    share what it loaded instead of each loading its own: both catalogs, and Babel's
+    locale data for numbers, dates and moments. The templates are compiled here too.
+    """
+    for name in app.jinja_env.list_templates():
+        app.jinja_env.get_template(name)
+    today = datetime.now(UTC)
+    for language in LANGUAGES:
+        with app.test_request_context(), force_locale(language):
+            get_translations().ugettext("Deals")
+        values.format_amount(Decimal("1234.5"), language)
+        values.format_count(1234, language)
+        values.format_date(today, language)
+        values.format_datetime(today.replace(tzinfo=None), language, ZoneInfo("Europe/Paris"))

@@ -153,3 +153,18 @@ def test_wtforms_own_messages_follow_the_request_language(app):
     with app.test_request_context("/", headers=FRENCH):
         form = Probe(formdata=MultiDict({"name": ""}), meta={"csrf": False})
         assert not form.validate() and form.name.errors == ["Ce champ est requis."]
+
+
+def test_the_warm_up_loads_both_catalogs_and_every_template(make_app, tmp_path):
+    """What gunicorn's master loads before it forks (gunicorn.conf.py), for the workers to share."""
+    from extensions import babel
+    from i18n import LANGUAGES, warm_up
+
+    fresh = make_app({"AUTO_SETUP": False, "SQLALCHEMY_DATABASE_URI": "sqlite://"}, tmp_path)
+    with fresh.app_context():
+        domain = babel.domain_instance
+    domain.cache.clear()
+    warm_up(fresh)
+    assert {locale for locale, _domain in domain.cache} == set(LANGUAGES)
+    compiled = {template.name for template in fresh.jinja_env.cache.values()}
+    assert compiled == set(fresh.jinja_env.list_templates())
