@@ -74,3 +74,24 @@ def test_a_failed_read_rolls_back_and_the_connection_works(engine):
         connection.execute(sa.text("SELECT 1 / 0"))
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT body FROM notes")).scalar() == "kept"
+
+
+def test_every_trigger_function_keeps_its_cached_plans(app):
+    """The connections' force_custom_plan stops at the trigger functions (migration 0016):
+    planned at every row, a bulk insert of registrations took twice as long."""
+    from extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("plan_cache_mode is PostgreSQL's")
+        with db.engine.connect() as connection:
+            functions = connection.execute(
+                sa.text(
+                    "SELECT p.proname, p.proconfig FROM pg_proc p "
+                    "JOIN pg_namespace n ON n.oid = p.pronamespace "
+                    "WHERE n.nspname = current_schema() AND p.prorettype = 'trigger'::regtype"
+                )
+            ).all()
+    assert len(functions) == 3
+    for name, config in functions:
+        assert "plan_cache_mode=auto" in (config or []), name
