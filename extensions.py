@@ -121,8 +121,10 @@ def _nothing_written_yet(connection):
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _note_writes(connection, _cursor, statement, _parameters, _context, _many):
-    """Anything but a SELECT counts as a write (INSERT, UPDATE, DELETE, SET, DDL, WITH...)."""
-    if not _READ(statement):
+    """Anything but a SELECT counts as a write (INSERT, UPDATE, DELETE, SET, DDL, WITH...).
+
+    PostgreSQL's only: SQLite's statements are not tested (its rollback is left alone)."""
+    if connection.dialect.name == "postgresql" and not _READ(statement):
         connection.info["wrote"] = True
 
 
