@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from extensions import planned_for_values
 from models import Deal, Pipeline, Stage, User
 from services import search
 from services.deal_index.choices import ChoiceOptions
@@ -52,13 +53,14 @@ def statement(key: tuple, build: Callable[[], sa.Select]) -> sa.Select:
     than running it. A statement object is immutable and memoizes its cache key, so
     the same list asked again (a reload, another page, after a move) reuses it whole.
     `key` names everything the statement is built from (`filter_key`, `order_key`).
+    Its best plan depends on its values (the account, the filters): planned for them.
     """
     with _statements_lock:
         stmt = _statements.get(key)
         if stmt is not None:
             _statements.move_to_end(key)
             return stmt
-    stmt = build()
+    stmt = planned_for_values(build())
     with _statements_lock:
         _statements[key] = stmt
         while len(_statements) > STATEMENTS_KEPT:
