@@ -7,6 +7,7 @@ back, defaults left out, so one state has one address.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from urllib.parse import urlencode
 
 from services.deal_index.columns import DEFAULT_COLUMNS, DEFAULT_DESCENDING, DEFAULT_SORT
@@ -59,8 +60,17 @@ class IndexState:
 
     def query(self, *, page: bool = True, view: bool = True) -> str:
         """The canonical query string (no leading "?")."""
-        # ":" and "," stay readable: f=active_registrations:gt:0, f=stage:any_of:3,5
-        return urlencode(self.params(page=page, view=view), safe=":,")
+        written = self._written.get((page, view))
+        if written is None:
+            # ":" and "," stay readable: f=active_registrations:gt:0, f=stage:any_of:3,5
+            written = urlencode(self.params(page=page, view=view), safe=":,")
+            self._written[page, view] = written
+        return written
+
+    @cached_property
+    def _written(self) -> dict[tuple[bool, bool], str]:
+        """`query`'s strings, written once: a board page links its state ~20 times."""
+        return {}
 
     def saved_query(self) -> str:
         """What a saved view keeps: filters, search, sort, columns, layout and pipeline."""
