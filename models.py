@@ -219,6 +219,10 @@ class Deal(db.Model):
     # deal_registrations, read by `registration_queries.has_active_registration`:
     # "registered today" is `registered_until >= today`, so an expiry needs no write.
     registered_until: Mapped[date | None] = mapped_column()
+    # When its shared deal's open registration request was made (at most one is open);
+    # NULL when none is. Written only by the triggers of migration 0017 on
+    # registration_requests, read by `registration_queries.has_open_request`.
+    open_request_since: Mapped[datetime | None] = mapped_column()
 
     pipeline: Mapped[Pipeline] = relationship(
         foreign_keys=[pipeline_id], primaryjoin="Deal.pipeline_id == Pipeline.id", lazy="raise"
@@ -303,6 +307,17 @@ class Deal(db.Model):
             "amount",
             sqlite_where=sa.text("registered_until IS NOT NULL"),
             postgresql_where=sa.text("registered_until IS NOT NULL"),
+        ),
+        # "Registration requests": the deals with an open request, the same way.
+        sa.Index(
+            "ix_deals_account_open_request",
+            "account_id",
+            "created_at",
+            "id",
+            "open_request_since",
+            "amount",
+            sqlite_where=sa.text("open_request_since IS NOT NULL"),
+            postgresql_where=sa.text("open_request_since IS NOT NULL"),
         ),
     )
 

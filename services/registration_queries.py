@@ -12,7 +12,6 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from extensions import db
 from models import Deal, DealRegistration, RegistrationRequest, SharedDeal
 
 
@@ -62,40 +61,35 @@ def registered_deal_ids(account_id: int, today: date) -> sa.Select:
     return sa.select(Deal.id).where(Deal.account_id == account_id, has_active_registration(today))
 
 
-def open_request_deal_ids(account_kind: str, account_id: int) -> sa.Select:
-    """SELECT of the account's deal ids whose shared deal has an open registration request.
+# The partial index of the deals with an open request (migration 0017), forced on SQLite
+# as REGISTERED_INDEX is.
+OPEN_REQUEST_INDEX = "ix_deals_account_open_request"
 
-    The status is a literal, not a bound parameter: SQLite uses the partial index of
-    open requests (uq_registration_requests_open) only for a WHERE it can read.
 
-    On PostgreSQL the open requests' shared-deal ids are gathered first, as one array
-    (an init plan), and the shared deals read by primary key: joined instead, the
-    planner hashes the few open requests against a parallel scan of all the vendor's
-    shared deals (1,000,000 of them: 245 ms, against 37 ms this way, warm).
+def has_open_request():
+    """SQL condition on Deal: its shared deal has an open registration request.
+
+    The same answer as `open_request_count_for_deal() > 0`, read from the deal's own
+    `open_request_since` (kept by the triggers of migration 0017) and served by
+    OPEN_REQUEST_INDEX, which holds only those deals.
     """
-    own = SharedDeal.account_id_column(account_kind) == account_id
-    is_open = RegistrationRequest.status == sa.literal_column("'requested'")
-    if db.session.get_bind().dialect.name == "postgresql":
-        open_ids = (
-            sa.select(sa.func.array_agg(RegistrationRequest.shared_deal_id))
-            .where(is_open)
-            .scalar_subquery()
-        )
-        return sa.select(SharedDeal.deal_id_column(account_kind)).where(
-            # The cast makes ANY read one array, not the subquery's rows.
-            own,
-            SharedDeal.id == sa.any_(sa.cast(open_ids, sa.ARRAY(sa.Integer))),
-        )
-    return (
-        sa.select(SharedDeal.deal_id_column(account_kind))
-        .join(RegistrationRequest, RegistrationRequest.shared_deal_id == SharedDeal.id)
-        .where(own, is_open)
-    )
+    return Deal.open_request_since.is_not(None)
+
+
+def open_request_deal_ids(account_id: int) -> sa.Select:
+    """SELECT of the account's deal ids whose shared deal has an open registration request."""
+    return sa.select(Deal.id).where(Deal.account_id == account_id, has_open_request())
+
+
+def open_request_count():
+    """A deal's number of open registration requests (0 or 1), from its own column."""
+    return sa.case((has_open_request(), 1), else_=0)
 
 
 def open_request_count_for_deal():
     """Correlated scalar subquery: 1 when the deal's shared deal has an open registration
-    request, else 0 (a partial unique index keeps at most one open)."""
+    request, else 0 (a partial unique index keeps at most one open). What the triggers'
+    `open_request_since` must agree with (tests/test_registered_until.py)."""
     return (
         sa.select(sa.func.count(RegistrationRequest.id))
         .join(SharedDeal, SharedDeal.id == RegistrationRequest.shared_deal_id)

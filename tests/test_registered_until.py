@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from extensions import db
-from models import Deal, DealRegistration, RegistrationRequest, SharedDeal
-from services import deal_index, registration_queries, registrations
+from models import Deal, DealRegistration, RegistrationRequest, SharedDeal, User
+from services import deal_index, registration_queries, registration_requests, registrations
 from services.deal_index import COLUMNS, Scope, parse_query
 from tests.databases import sqlite_plan
 
@@ -154,41 +154,92 @@ def test_sqlite_is_told_to_read_the_partial_index(db_session, demo):
     assert any(registration_queries.REGISTERED_INDEX in step for step in plan)
 
 
-def test_sqlite_reads_the_open_requests_deals_by_primary_key(db_session, demo):
-    """ "Registration requests" starts from the open requests' partial index, then reads
-    their deals by primary key: not a walk of the sort's index through every deal."""
+def open_by_column(account_id):
+    return set(db.session.scalars(registration_queries.open_request_deal_ids(account_id)))
+
+
+def open_by_count(account_id):
+    count = registration_queries.open_request_count_for_deal()
+    return set(
+        db.session.scalars(sa.select(Deal.id).where(Deal.account_id == account_id, count > 0))
+    )
+
+
+def assert_open_column_agrees_with_count(demo):
+    for account in (demo.brightside, demo.northwind, demo.harbor):
+        assert open_by_column(account.id) == open_by_count(account.id), account.name
+
+
+def test_open_request_since_follows_every_request_write(db_session, demo):
+    """Migration 0017's triggers: both deals of a shared deal carry its open request."""
+    assert_open_column_agrees_with_count(demo)  # the demo data, as loaded
+    assert open_by_column(demo.northwind.id)  # the demo has open requests
+    free = db_session.scalars(  # no active registration, no open request: may be asked for
+        sa.select(SharedDeal)
+        .where(
+            SharedDeal.id.not_in(
+                sa.select(DealRegistration.shared_deal_id).where(
+                    registration_queries.active_condition(TODAY)
+                )
+            ),
+            SharedDeal.id.not_in(
+                sa.select(RegistrationRequest.shared_deal_id).where(
+                    RegistrationRequest.status == "requested"
+                )
+            ),
+        )
+        .order_by(SharedDeal.id)
+    ).all()
+    shared, other = free[:2]
+    ours = {shared.partner_deal_id, shared.vendor_deal_id}
+    partner = db_session.get(User, db_session.get(Deal, shared.partner_deal_id).owner_id)
+
+    made = registration_requests.request(shared, partner, "Please", TODAY)
+    assert_open_column_agrees_with_count(demo)
+    assert ours <= open_by_column(demo.northwind.id) | open_by_column(partner.account_id)
+    registration_requests.decline(shared, demo.rita, made.id, "No")
+    assert_open_column_agrees_with_count(demo)
+    assert not ours & (open_by_column(demo.northwind.id) | open_by_column(partner.account_id))
+    again = registration_requests.request(shared, partner, "Again", TODAY)
+    assert_open_column_agrees_with_count(demo)
+    registration_requests.approve(shared, demo.rita, again.id, None, TODAY)
+    assert_open_column_agrees_with_count(demo)
+
+    # Re-opened, moved to another shared deal, removed: written straight, as a fix would be.
+    again = db_session.get(RegistrationRequest, again.id)
+    again.status = "requested"
+    db_session.flush()
+    assert_open_column_agrees_with_count(demo)
+    again.shared_deal_id = other.id
+    db_session.flush()
+    assert_open_column_agrees_with_count(demo)
+    db_session.delete(again)
+    db_session.flush()
+    assert_open_column_agrees_with_count(demo)
+
+
+@pytest.mark.parametrize("sort", SORTS + [f"-{key}" for key in SORTS])
+def test_every_sort_of_registration_requests_reads_the_same_deals(demo, sort):
+    """Each sort shape reads the open requests' partial index (forced on SQLite)."""
+    for user in (demo.alice, demo.rita):
+        page, everything = index_rows(user, f"f=open_requests:gt:0&sort={sort}", TODAY)
+        expected = open_by_count(user.account_id)
+        assert {row.id for row in everything} == expected
+        assert [row.id for row in page.rows] == [row.id for row in everything][:25]
+        assert page.matched == len(expected)
+
+
+def test_sqlite_is_told_to_read_the_open_requests_partial_index(db_session, demo):
+    """ "Registration requests" reads the few deals with an open request off their own
+    partial index: not a walk of the sort's index through every deal of the vendor."""
     if db_session.get_bind().dialect.name != "sqlite":
-        pytest.skip("NOT INDEXED is SQLite's; PostgreSQL's planner has real statistics")
+        pytest.skip("INDEXED BY is SQLite's; PostgreSQL's planner has real statistics")
     choices = deal_index.index_reference(demo.rita).choices
     state = parse_query("f=open_requests:gt:0", choices).state
     stmt = deal_index.export_select(Scope.of(demo.rita, TODAY), state, choices)
     sql, plan = sqlite_plan(db_session, stmt)
-    assert "deals NOT INDEXED" in sql
-    assert any("uq_registration_requests_open" in step for step in plan), plan
-    assert not any("ix_deals_account_created" in step for step in plan), plan
-
-
-def test_postgresql_reads_the_open_requests_shared_deals_by_key(db_session, demo):
-    """On PostgreSQL the open requests' shared-deal ids come first, as one array (an init
-    plan the planner cannot turn into a hash join over every shared deal of the vendor),
-    and the view still lists exactly the deals with an open request."""
-    if db_session.get_bind().dialect.name != "postgresql":
-        pytest.skip("the array form is PostgreSQL's; SQLite reads them by NOT INDEXED")
-    ids = registration_queries.open_request_deal_ids("vendor", demo.rita.account_id)
-    sql = str(ids.compile(db_session.get_bind()))
-    assert "= ANY (CAST((SELECT array_agg(registration_requests.shared_deal_id)" in sql, sql
-    expected = set(
-        db_session.scalars(
-            sa.select(SharedDeal.vendor_deal_id)
-            .join(RegistrationRequest, RegistrationRequest.shared_deal_id == SharedDeal.id)
-            .where(
-                SharedDeal.vendor_account_id == demo.rita.account_id,
-                RegistrationRequest.status == "requested",
-            )
-        )
-    )
-    assert expected
-    assert set(db_session.scalars(ids)) == expected
+    assert f"deals INDEXED BY {registration_queries.OPEN_REQUEST_INDEX}" in sql
+    assert any(registration_queries.OPEN_REQUEST_INDEX in step for step in plan), plan
 
 
 def test_sqlite_reads_one_partners_few_deals_by_key_and_walks_for_many(db_session, demo):

@@ -103,8 +103,8 @@ class Condition:
         SQLite's planner would rather walk the sort's index through every deal of the
         account, testing each against the condition. So a condition only a registered
         deal (a deal with an open request) can meet reads those few deals (the
-        property's nonzero_hint: the registered deals' partial index; the open
-        requests' deals by primary key); "shared with any of" reads its deals by
+        property's nonzero_hint: the registered deals' partial index, the open
+        requests' one); "shared with any of" reads its deals by
         primary key when they are few (`few_by_key`); a text filter that starts from
         its FTS matches reads them by primary key too.
         """

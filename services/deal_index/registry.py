@@ -46,7 +46,11 @@ class Scope:
 
     def open_request_deal_ids(self) -> sa.Select:
         """SELECT of the scope's deal ids with an open registration request."""
-        return registration_queries.open_request_deal_ids(self.account_kind, self.account_id)
+        return registration_queries.open_request_deal_ids(self.account_id)
+
+    def has_open_request(self) -> sa.ColumnElement:
+        """A condition on Deal: its shared deal has an open registration request."""
+        return registration_queries.has_open_request()
 
     def active_registrations(self) -> sa.ColumnElement:
         """A deal's number of registrations active today (a correlated subquery)."""
@@ -241,12 +245,12 @@ PROPERTIES: dict[str, Property] = {
             "open_requests",
             _l("Open registration requests"),
             "number",
-            expression=lambda s: registration_queries.open_request_count_for_deal(),
+            expression=lambda s: registration_queries.open_request_count(),
             whole_numbers=True,
             always_valued=True,
             nonzero_ids=Scope.open_request_deal_ids,
-            nonzero_where=lambda s: Deal.id.in_(s.open_request_deal_ids()),
-            nonzero_hint=BY_PRIMARY_KEY,
+            nonzero_where=Scope.has_open_request,
+            nonzero_hint=f"INDEXED BY {registration_queries.OPEN_REQUEST_INDEX}",
         ),
         Property("close_date", _l("Close date"), "date", expression=lambda s: Deal.close_date),
         Property(
