@@ -429,7 +429,14 @@ class SharedDeal(db.Model):
             name="fk_shared_deals_vendor_deal",
         ),
         sa.CheckConstraint("partner_account_id <> vendor_account_id", name="two_parties"),
-        sa.Index("ix_shared_deals_partner_account", "partner_account_id"),
+        # "Shared with": either side's deal ids by the two parties, from the index alone.
+        sa.Index(
+            "ix_shared_deals_parties",
+            "partner_account_id",
+            "vendor_account_id",
+            "partner_deal_id",
+            "vendor_deal_id",
+        ),
         sa.Index("ix_shared_deals_vendor_account", "vendor_account_id"),
     )
 

@@ -258,3 +258,19 @@ def test_sqlite_reads_one_partners_few_deals_by_key_and_walks_for_many(db_sessio
     everything = sa.select(Deal.id)  # every deal: as many as the highest id
     assert not few_by_key(everything)
     assert not few_by_key(sa.select(Deal.id).where(Deal.id > 0))
+
+
+@pytest.mark.parametrize("viewer", ["rita", "alice"])
+def test_shared_with_reads_its_deal_ids_from_the_parties_index_alone(db_session, demo, viewer):
+    """Migration 0018: either side's "Shared with" ids come off ix_shared_deals_parties
+    alone (both parties, then both deals), not one shared-deal row per match."""
+    if db_session.get_bind().dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL's plan depends on its statistics")
+    from services.deal_index.registry import PROPERTIES
+
+    user = getattr(demo, viewer)
+    other = demo.brightside if viewer == "rita" else demo.northwind
+    ids = PROPERTIES["shared_with"].any_of_ids(Scope.of(user, TODAY), (other.id,))
+    _sql, plan = sqlite_plan(db_session, ids)
+    assert any("COVERING INDEX ix_shared_deals_parties" in step for step in plan), plan
+    assert set(db_session.scalars(ids))  # the demo shares deals both ways

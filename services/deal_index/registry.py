@@ -194,8 +194,8 @@ def _other_party(scope: Scope):
 
 
 def _shared_with_ids(scope: Scope, ids: tuple[int, ...]) -> sa.Select:
-    """The ids of the scope's deals shared with those parties, read off the other
-    party's index (ix_shared_deals_partner_account for the vendor)."""
+    """The ids of the scope's deals shared with those parties, read off the index of
+    both parties and both deals (ix_shared_deals_parties) alone, from either side."""
     own_account = SharedDeal.account_id_column(scope.account_kind)
     return sa.select(_shared_deal_of(scope)).where(
         _other_party(scope).in_(ids), own_account == scope.account_id
