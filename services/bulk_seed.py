@@ -164,14 +164,7 @@ def add_generated_deals(
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
     if dialect == "postgresql":
         _advance_sequences(connection)
-        if saved:
-            step("commit", db.session.commit)
-            _rebuild_postgresql(db.engine, saved, step)
-            with db.engine.begin() as analyze:
-                step("statistics", lambda: _analyze(analyze))
-        else:
-            step("statistics", lambda: _analyze(connection))
-            step("commit", db.session.commit)
+        finish_postgresql(saved, TABLES_WITH_IDS, step)
     else:
         _rebuild_sqlite(connection, saved, step)
         # A sample is enough for the planner, and takes a fraction of a full pass.
@@ -373,6 +366,24 @@ def _analyze(connection) -> None:
     """Refresh the planner's statistics of the tables loaded (and of no other)."""
     for table in TABLES_WITH_IDS:
         connection.exec_driver_sql(f"ANALYZE {table}")
+
+
+def finish_postgresql(saved, tables, step) -> None:
+    """Commit, make the dropped indexes again, then VACUUM (ANALYZE) the tables loaded.
+
+    VACUUM, not ANALYZE alone: it also marks the loaded pages all-visible, so an
+    index-only scan reads no table row. Without it the first queries find pages not
+    yet vacuumed, and the planner prefers a sequential scan ("Shared with" one partner
+    of 1,000: a parallel scan of all the vendor's shared deals) until autovacuum runs,
+    which it would do in the middle of whatever comes next. It cannot run in a
+    transaction: on a connection of its own, in autocommit.
+    """
+    step("commit", db.session.commit)
+    if saved:
+        _rebuild_postgresql(db.engine, saved, step)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as vacuum:
+        for table in tables:
+            step(f"vacuum {table}", lambda t=table: vacuum.exec_driver_sql(f"VACUUM (ANALYZE) {t}"))
 
 
 def _advance_sequences(connection) -> None:

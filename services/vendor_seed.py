@@ -280,14 +280,7 @@ def _finish(connection, dialect: str, saved: list, step) -> None:
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
                 f"(SELECT max(id) FROM {table}))"
             )
-        if saved:
-            step("commit", db.session.commit)
-            bulk_seed._rebuild_postgresql(db.engine, saved, step)
-            with db.engine.begin() as analyze:
-                step("statistics", lambda: _analyze(analyze, tables))
-        else:
-            step("statistics", lambda: _analyze(connection, tables))
-            step("commit", db.session.commit)
+        bulk_seed.finish_postgresql(saved, tables, step)
     else:
         bulk_seed._rebuild_sqlite(connection, saved, step)
         connection.exec_driver_sql("PRAGMA analysis_limit = 1000")
