@@ -44,13 +44,18 @@ bp = Blueprint("card", __name__)
 bp.before_request(mark_activity)
 
 
+# What a part's template reads of the card, when it is less than the whole card.
+_PART_CARDS = {"card/_note.html": shared_card.notes_card}
+
+
 def _card_part(
     deal_id: int, template: str, with_activity: bool = False, oob_parts=(), **state
 ) -> str:
     """A part of the card for htmx, and `oob_parts` out of band (other places showing what
     changed); after a change, the history rows it added too (out of band)."""
     deal, shared = own_shared_deal(deal_id)
-    card = shared_card.card_for(current_user, shared)
+    load = shared_card.card_for if oob_parts else _PART_CARDS.get(template, shared_card.card_for)
+    card = load(current_user, shared)
     body = render_template(template, deal=deal, card=card, **state)
     for part in oob_parts:
         body += render_template(part, deal=deal, card=card, oob=True)

@@ -102,6 +102,20 @@ class SharedCard:
         return sum(1 for r in self.registrations if r.status == "active")
 
 
+@dataclass
+class NotesCard:
+    """All a shared note's part reads of the card (card/_note.html): the notes and the
+    shared deal. A note's view, edit and save load nothing more (`card_for` is one
+    statement over every list of the card, and the objects made of it)."""
+
+    shared: SharedDeal
+    notes = shared_notes.NOTES
+
+
+def notes_card(_user: User, shared: SharedDeal) -> NotesCard:
+    return NotesCard(shared)
+
+
 def shared_deal_of(deal: Deal) -> SharedDeal | None:
     """The shared deal `deal` belongs to (on either side), or None for an unshared deal."""
     return db.session.scalar(

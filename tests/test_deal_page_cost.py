@@ -237,3 +237,22 @@ def test_a_conflicting_amount_shows_the_current_value_in_4_kb(client, login_as, 
     assert len(response.get_data()) <= SAVE_LIMIT
     doc = page(response)
     assert doc.find(id="field-amount-error")["class"] == ["conflict"]
+
+
+def test_a_note_reads_only_itself_of_the_card(client, login_as, demo, db_session):
+    """A note's view, edit and save render the note alone: they never load the whole card
+    (its one statement over team, products, registrations and requests)."""
+    login_as(demo.alice)
+    base = f"/deals/{demo.acme_shared.partner_deal_id}/notes/next_steps"
+    client.get(base, headers=HX)  # warm up whatever is loaded once per process
+    for method, url, data in (
+        ("get", base, None),
+        ("get", f"{base}/edit", None),
+        ("post", base, {"text": "Call them on Monday", "original": demo.acme_shared.next_steps}),
+    ):
+        db_session.expunge_all()
+        with counted_statements() as statements:
+            response = getattr(client, method)(url, data=data, headers=HX)
+        assert response.status_code == 200, response.text[:300]
+        assert not any("card.kind" in s for s in statements), statements
+        assert "note-next_steps" in response.text
