@@ -169,7 +169,7 @@ def add_generated_deals(
         _rebuild_sqlite(connection, saved, step)
         # A sample is enough for the planner, and takes a fraction of a full pass.
         connection.exec_driver_sql("PRAGMA analysis_limit = 1000")
-        step("statistics", lambda: _analyze(connection))
+        step("statistics", lambda: analyze(connection, TABLES_WITH_IDS))
         step("commit", db.session.commit)
     return len(partners) * (per_partner + shared_per_partner)
 
@@ -362,9 +362,9 @@ def _rebuild_postgresql(engine, saved, step) -> None:
         ) from error
 
 
-def _analyze(connection) -> None:
-    """Refresh the planner's statistics of the tables loaded (and of no other)."""
-    for table in TABLES_WITH_IDS:
+def analyze(connection, tables) -> None:
+    """SQLite: refresh the planner's statistics of the tables loaded (and of no other)."""
+    for table in tables:
         connection.exec_driver_sql(f"ANALYZE {table}")
 
 

@@ -284,13 +284,8 @@ def _finish(connection, dialect: str, saved: list, step) -> None:
     else:
         bulk_seed._rebuild_sqlite(connection, saved, step)
         connection.exec_driver_sql("PRAGMA analysis_limit = 1000")
-        step("statistics", lambda: _analyze(connection, tables))
+        step("statistics", lambda: bulk_seed.analyze(connection, tables))
         step("commit", db.session.commit)
-
-
-def _analyze(connection, tables) -> None:
-    for table in tables:
-        connection.exec_driver_sql(f"ANALYZE {table}")
 
 
 def _counts(partners: int, n: int) -> dict[str, int]:
