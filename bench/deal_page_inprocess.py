@@ -28,6 +28,7 @@ import time
 
 import sqlalchemy as sa
 
+from bench import REFUSED
 from bench.server import create_app
 from bench.sessions import log_in_as
 from extensions import db
@@ -60,12 +61,15 @@ def _endpoints(app):
             for n in range(EXTRA_HISTORY):
                 activity_service.record(shared, rita, "note", f"history note {n}")
             db.session.commit()
+        # Alice's account's members of the team but Bob: the form's own side (the
+        # vendor's members are not hers to post).
         team = sorted(
             u
             for u in db.session.scalars(
                 sa.text(
-                    "SELECT user_id FROM deal_team_members WHERE shared_deal_id = :s"
-                ).bindparams(s=shared.id)
+                    "SELECT m.user_id FROM deal_team_members m JOIN users u ON u.id = m.user_id "
+                    "WHERE m.shared_deal_id = :s AND u.account_id = :a"
+                ).bindparams(s=shared.id, a=alice.account_id)
             )
             if u != bob.id
         )
@@ -123,8 +127,10 @@ def _endpoints(app):
         return f"/deals/{deal}/registrations/{registration}/deregistration"
 
     def team_body():
-        members = ids["team"] + ([ids["bob"]] if toggle() else [])
-        return {"members": members}
+        # Bob added, then removed: what the form showed is the team before the change.
+        with_bob = ids["team"] + [ids["bob"]]
+        members, original = (with_bob, ids["team"]) if toggle() else (ids["team"], with_bob)
+        return {"members": members, "original_members": original}
 
     return [
         ("floor 2", None, "GET", f"/bench/row?id={d}", None),
@@ -180,6 +186,7 @@ def _send(app, endpoint):
     else:
         response = client.post(path, data=body(), headers=HX)
     assert response.status_code == 200, (name, response.status_code, response.data[:300])
+    assert REFUSED not in response.data, (name, response.data[:300])
     if name == "registration add":
         found = re.findall(rb"/deals/(\d+)/registrations/(\d+)/deregistration", response.data)
         taken.append(tuple(int(x) for x in max(found, key=lambda f: int(f[1]))))

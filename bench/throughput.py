@@ -153,7 +153,7 @@ def hammer(sessions, groups, seconds: float, seed: int) -> dict:
         "requests_per_second": round(len(everything) / elapsed, 1),
         "errors": sum(errors.values()),
         "errors_by_endpoint": dict(errors.most_common()),
-        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "statuses": {str(k): v for k, v in sorted(statuses.items(), key=lambda item: str(item[0]))},
         "overall": summary(everything),
         "by_kind": {name: summary(values) for name, values in latencies.items()},
     }
