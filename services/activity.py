@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from extensions import db
-from models import Activity, DealTeamMember, Notification, SharedDeal, User
+from models import Activity, DealTeamMember, Notification, SharedDeal, User, utcnow
 
 # The column's size: PostgreSQL refuses a longer text (SQLite would keep it).
 SUMMARY_MAX = Activity.__table__.c.summary.type.length
@@ -20,13 +20,29 @@ def fit_summary(summary: str) -> str:
     return summary if len(summary) <= SUMMARY_MAX else summary[: SUMMARY_MAX - 1] + "…"
 
 
+# The ids of the activity rows the request's session recorded, in order: a change's answer
+# shows the rows it added (shared_card.activity_after) without first asking the database
+# where its history stood.
+_RECORDED = "recorded_activity_ids"
+
+
+def recorded_count() -> int:
+    """How many activity rows the session has recorded so far: a mark for `recorded_since`."""
+    return len(db.session.info.get(_RECORDED, ()))
+
+
+def recorded_since(mark: int) -> list[int]:
+    """Ids of the activity rows recorded after `mark` (rolled back ones included)."""
+    return db.session.info.get(_RECORDED, [])[mark:]
+
+
 def team_user_ids(shared: SharedDeal) -> set[int]:
     """Ids of the users on the shared deal's team, both parties."""
-    return set(
-        db.session.scalars(
-            sa.select(DealTeamMember.user_id).where(DealTeamMember.shared_deal_id == shared.id)
-        )
-    )
+    return set(db.session.scalars(_team_of(shared.id)))
+
+
+def _team_of(shared_id: int) -> sa.Select:
+    return sa.select(DealTeamMember.user_id).where(DealTeamMember.shared_deal_id == shared_id)
 
 
 def record(
@@ -42,7 +58,8 @@ def record(
 
     Call it after the change is applied (so a member just added is on the team
     and hears of it); `also_notify` adds people no longer on the team, such as
-    a member just removed.
+    a member just removed. The notifications are one INSERT … SELECT of the team as
+    the database has it (after this flush), not a read of the team and then an insert.
     """
     activity = Activity(
         shared_deal_id=shared.id,
@@ -54,8 +71,21 @@ def record(
     )
     db.session.add(activity)
     db.session.flush()
-    recipients = (team_user_ids(shared) | set(also_notify)) - {actor.id if actor else None}
-    db.session.add_all(
-        Notification(user_id=user_id, activity_id=activity.id) for user_id in sorted(recipients)
+    db.session.info.setdefault(_RECORDED, []).append(activity.id)
+    recipients = _team_of(shared.id)
+    if also_notify := sorted(set(also_notify)):
+        recipients = recipients.union(sa.select(User.id).where(User.id.in_(also_notify)))
+    recipients = recipients.subquery()
+    db.session.execute(
+        sa.insert(Notification).from_select(
+            ["user_id", "activity_id", "created_at"],
+            sa.select(
+                recipients.c.user_id,
+                sa.literal(activity.id, sa.Integer),
+                sa.literal(utcnow(), sa.DateTime),
+            )
+            .where(recipients.c.user_id != (actor.id if actor else None))
+            .order_by(recipients.c.user_id),
+        )
     )
     return activity

@@ -29,7 +29,7 @@ from models import (
     Stage,
     User,
 )
-from services import deal_page, registration_requests, registrations, shared_notes, team
+from services import activity, deal_page, registration_requests, registrations, shared_notes, team
 from services.errors import NotFound
 
 # The Activity shows its newest rows, then "Show more": rendering its rows (each moment
@@ -396,16 +396,20 @@ def other_party_name(user: User, shared: SharedDeal) -> str:
 
 
 def activity_mark() -> int:
-    """The newest activity id now, of any deal: what a change records next comes after it."""
-    return db.session.scalar(sa.select(sa.func.max(Activity.id))) or 0
+    """Where the request's history stands: what a change records next comes after it."""
+    return activity.recorded_count()
 
 
 def activity_after(shared: SharedDeal, mark: int) -> list[Activity]:
-    """The shared deal's history rows recorded after `mark` (activity_mark), newest first."""
+    """The shared deal's history rows from the first one recorded after `mark`
+    (activity_mark) on, newest first; none when nothing was recorded since."""
+    recorded = activity.recorded_since(mark)
+    if not recorded:
+        return []
     return list(
         db.session.scalars(
             sa.select(Activity)
-            .where(Activity.shared_deal_id == shared.id, Activity.id > mark)
+            .where(Activity.shared_deal_id == shared.id, Activity.id >= min(recorded))
             .options(joinedload(Activity.actor))
             .order_by(Activity.id.desc())
             .limit(ACTIVITY_PAGE_SIZE)

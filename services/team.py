@@ -58,8 +58,8 @@ def member_ids_of(shared: SharedDeal, account_id: int) -> set[int]:
     )
 
 
-def _names(shared: SharedDeal) -> str:
-    return ", ".join(m.full_name for m in members_of(shared)) or "nobody"
+def _names(team: list[Member]) -> str:
+    return ", ".join(m.full_name for m in team) or "nobody"
 
 
 def _summary(added_names: list[str], removed_names: list[str]) -> str:
@@ -108,7 +108,9 @@ def apply_changes(
                 )
             )
         }
-        current = member_ids_of(shared, actor.account_id)
+        # The team as it is under the lock: who is on it now, and the history's "before".
+        team = members_of(shared)
+        current = {m.user_id for m in team if m.account_id == actor.account_id}
         if any(uid not in own or not own[uid].active for uid in added) or any(
             uid not in own or (not own[uid].active and uid not in current) for uid in removed
         ):
@@ -117,7 +119,6 @@ def apply_changes(
         to_remove = sorted(removed & current)
         if not to_add and not to_remove:
             return False
-        before = _names(shared)
         if to_add:
             _insert_ignoring_duplicates(
                 [
@@ -137,8 +138,8 @@ def apply_changes(
             _summary(
                 [own[uid].full_name for uid in to_add], [own[uid].full_name for uid in to_remove]
             ),
-            before=before,
-            after=_names(shared),
+            before=_names(team),
+            after=_names(members_of(shared)),
             also_notify=to_remove,
         )
     return True
