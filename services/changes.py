@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 
-from extensions import begin_write, db
+from extensions import begin_write, commit_keeping_the_actor, db
 from models import Activity, SharedDeal, User
 from services import activity
 from services.errors import Forbidden, NotFound
@@ -42,7 +42,7 @@ def writing() -> Iterator[None]:
     try:
         begin_write()
         yield
-        db.session.commit()
+        commit_keeping_the_actor()
     except BaseException:
         db.session.rollback()
         raise

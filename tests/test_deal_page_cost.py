@@ -174,8 +174,8 @@ SAVES = [
 ]
 
 
-@pytest.mark.parametrize("save", SAVES)
-def test_a_save_answers_with_what_changed_in_4_kb(client, login_as, demo, db_session, save):
+def _post_save(client, login_as, demo, db_session, save):
+    """`save`'s POST (htmx) as its user: (response, ids of the parts it swaps, its SQL)."""
     user, deal_id, path, form, swapped = _saves(demo, db_session)[save]
     if save == "request":  # a partner asks only while the deal is not registered
         db_session.execute(
@@ -184,7 +184,16 @@ def test_a_save_answers_with_what_changed_in_4_kb(client, login_as, demo, db_ses
             .values(deregistered_at=utcnow())
         )
     login_as(user)
-    response = client.post(f"/deals/{deal_id}/{path}", data=form, headers=HX)
+    # As in production, the request loads its own rows: forget the test's.
+    db_session.expunge_all()
+    with counted_statements() as statements:
+        response = client.post(f"/deals/{deal_id}/{path}", data=form, headers=HX)
+    return response, swapped, [" ".join(s.split()) for s in statements]
+
+
+@pytest.mark.parametrize("save", SAVES)
+def test_a_save_answers_with_what_changed_in_4_kb(client, login_as, demo, db_session, save):
+    response, swapped, _ = _post_save(client, login_as, demo, db_session, save)
     assert response.status_code == 200
     body = response.get_data()
     assert len(body) <= SAVE_LIMIT, len(body)
@@ -195,6 +204,23 @@ def test_a_save_answers_with_what_changed_in_4_kb(client, login_as, demo, db_ses
     (new_rows,) = doc.find_all(attrs={"hx-swap-oob": "afterbegin:#activity-list"})
     assert 1 <= len(new_rows.find_all("li")) <= 2
     assert doc.find(id="activity") is None and doc.find(id="shared-deal-card") is None
+
+
+@pytest.mark.parametrize("save", SAVES)
+def test_a_save_reads_its_user_once_and_notifies_in_one_statement(
+    client, login_as, demo, db_session, save
+):
+    """The commit keeps the signed-in user loaded (the answer would read it again), and the
+    notifications are one INSERT … SELECT of the team (not a read of it, then an insert)."""
+    response, _, statements = _post_save(client, login_as, demo, db_session, save)
+    assert response.status_code == 200 and 'role="alert"' not in response.text, response.text
+    user_reads = [s for s in statements if re.search(r"FROM users .*WHERE users\.id = ", s)]
+    # The login's (and for the owner, the new owner's name, for the history).
+    assert len(user_reads) == (2 if save == "owner" else 1), user_reads
+    team_reads = [s for s in statements if s.startswith("SELECT deal_team_members.user_id")]
+    assert team_reads == []
+    notifying = [s for s in statements if s.startswith("INSERT INTO notifications")]
+    assert len(notifying) == 1 and "FROM deal_team_members" in notifying[0], notifying
 
 
 def test_deregistering_answers_in_4_kb(client, login_as, demo, db_session):
