@@ -9,7 +9,7 @@
   later); on success it commits, on any exception it rolls back and re-raises.
   A service validates its input *before* it enters, so the lock is held for
   the write alone.
-- `lock_row()` reads a row under its write lock; `upsert()` creates-or-updates a
+- `lock_row()` (`lock_where()`) reads a row under its write lock; `upsert()` creates-or-updates a
   row in one statement (for rows two requests might both create).
 - `shared_deal_change` adds a row lock on the shared deal (fetched, so what is
   compared is what is stored now, on PostgreSQL as on SQLite) and the party
@@ -56,9 +56,14 @@ def lock_row(model, row_id: int, *conditions):
     the values compared are the ones read under it, and a row deleted meanwhile
     is None here rather than an UPDATE or DELETE that matches nothing (a 500).
     """
+    return lock_where(model, model.id == row_id, *conditions)
+
+
+def lock_where(model, *conditions):
+    """`lock_row` for the one row that meets `conditions` (a unique key other than the id)."""
     return db.session.scalar(
         sa.select(model)
-        .where(model.id == row_id, *conditions)
+        .where(*conditions)
         .with_for_update()
         .execution_options(populate_existing=True)
     )

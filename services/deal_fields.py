@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from extensions import db
 from models import Deal, Pipeline, SharedDeal, Stage, User
 from services import accounts, activity, settings, values
-from services.changes import lock_row, writing
+from services.changes import lock_row, lock_where, writing
 from services.errors import Conflict, Invalid, NotFound
 
 MAX_COMPANY = 200
@@ -123,10 +123,19 @@ def stages_by_pipeline(account_id: int) -> list[tuple[Pipeline, list[Stage]]]:
     return [(p, grouped[p.id]) for p in pipelines]
 
 
-def _stage_in(pipeline_id: int, stage_id: int) -> Stage | None:
-    return db.session.scalar(
-        sa.select(Stage).where(Stage.id == stage_id, Stage.pipeline_id == pipeline_id)
-    )
+def _pipeline_and_stage(account_id: int, pipeline_id: int, stage_id: int) -> tuple[Pipeline, Stage]:
+    """The account's pipeline `pipeline_id` and its stage `stage_id`, in one statement;
+    Invalid, saying which is wrong, when either is not one of the account's."""
+    row = db.session.execute(
+        sa.select(Pipeline, Stage)
+        .join(Stage, Stage.pipeline_id == Pipeline.id)
+        .where(Pipeline.account_id == account_id, Pipeline.id == pipeline_id, Stage.id == stage_id)
+    ).first()
+    if row is not None:
+        return tuple(row)
+    if all(p.id != pipeline_id for p in settings.pipelines_of(account_id)):
+        raise Invalid(_("Choose one of your account's pipelines."), "pipeline")
+    raise Invalid(_("Choose a deal stage of the chosen pipeline."), "stage")
 
 
 def _apply(deal: Deal, key: str, value) -> None:
@@ -141,14 +150,7 @@ def _apply(deal: Deal, key: str, value) -> None:
         deal.company_name = value
     elif key in ("pipeline", "stage"):
         pipeline_id, stage_id = value if key == "pipeline" else (deal.pipeline_id, value)
-        pipeline = next(
-            (p for p in settings.pipelines_of(deal.account_id) if p.id == pipeline_id), None
-        )
-        if pipeline is None:
-            raise Invalid(_("Choose one of your account's pipelines."), "pipeline")
-        stage = _stage_in(pipeline_id, stage_id)
-        if stage is None:
-            raise Invalid(_("Choose a deal stage of the chosen pipeline."), "stage")
+        pipeline, stage = _pipeline_and_stage(deal.account_id, pipeline_id, stage_id)
         deal.pipeline_id, deal.stage_id = pipeline_id, stage_id
         # Held by the deal, the two stay in the session's identity map: the history's
         # words for them (_display_fresh) are read from there, not queried again.
@@ -174,9 +176,12 @@ def update(user: User, deal_id: int, key: str, value, original: str | None) -> b
     """
     if field(key) is None:
         raise Invalid(_("That field cannot be edited."))
-    shared_id = _shared_deal_id(deal_id)
     with writing():
-        shared = lock_row(SharedDeal, shared_id) if shared_id is not None else None
+        # The deal's shared deal, if any, locked in the same statement that finds it.
+        shared = lock_where(
+            SharedDeal,
+            sa.or_(SharedDeal.partner_deal_id == deal_id, SharedDeal.vendor_deal_id == deal_id),
+        )
         deals = _lock_deals(deal_id, shared, key)
         deal = deals.get(deal_id)
         if deal is None or deal.account_id != user.account_id:
@@ -194,14 +199,6 @@ def update(user: User, deal_id: int, key: str, value, original: str | None) -> b
                     _apply(other, key, value)  # a shared property: both deals agree
             activity.record(shared, user, *_history_words(key), before, _history_text(deal, key))
         return True
-
-
-def _shared_deal_id(deal_id: int) -> int | None:
-    return db.session.scalar(
-        sa.select(SharedDeal.id).where(
-            sa.or_(SharedDeal.partner_deal_id == deal_id, SharedDeal.vendor_deal_id == deal_id)
-        )
-    )
 
 
 def _lock_deals(deal_id: int, shared: SharedDeal | None, key: str) -> dict[int, Deal]:

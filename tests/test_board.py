@@ -240,7 +240,7 @@ def test_an_htmx_move_answers_with_what_changed_only(client, login_as, demo, db_
 
 def test_a_move_reads_each_stage_once(client, login_as, demo, db_session):
     """The history's stage names come from the stages the move already read (the old
-    one's name, the new one's check), not from a query of their own."""
+    one's name, the new one's check with its pipeline), not from a query of their own."""
     login_as(demo.alice)
     deal = demo.acme  # a shared deal: its move is written to its history
     original = stage_id_of(db_session, deal)
@@ -248,7 +248,8 @@ def test_a_move_reads_each_stage_once(client, login_as, demo, db_session):
     db_session.expunge_all()  # as in production: nothing loaded before the request
     with counted_statements() as statements:
         assert move(client, deal, target.id, original, headers=HX).status_code == 200
-    assert len([s for s in statements if s.startswith("SELECT stages.")]) == 2, statements
+    reads = [s for s in statements if s.startswith(("SELECT stages.", "SELECT pipelines."))]
+    assert len(reads) == 2, statements
     row = db_session.scalar(
         sa.select(Activity)
         .where(Activity.shared_deal_id == demo.acme_shared.id)

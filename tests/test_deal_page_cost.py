@@ -223,6 +223,16 @@ def test_a_save_reads_its_user_once_and_notifies_in_one_statement(
     assert len(notifying) == 1 and "FROM deal_team_members" in notifying[0], notifying
 
 
+@pytest.mark.parametrize("save", ["name", "amount", "owner"])
+def test_a_field_save_finds_and_locks_its_shared_deal_in_one_statement(
+    client, login_as, demo, db_session, save
+):
+    response, _, statements = _post_save(client, login_as, demo, db_session, save)
+    assert response.status_code == 200 and 'role="alert"' not in response.text, response.text
+    reads = [s for s in statements if s.startswith("SELECT shared_deals.")]
+    assert len(reads) == 1, reads
+
+
 def test_deregistering_answers_in_4_kb(client, login_as, demo, db_session):
     shared = demo.acme_shared
     login_as(demo.rita)
