@@ -294,6 +294,8 @@ class Deal(db.Model):
             "owner_id",
             "amount",
         ),
+        # A board sorted by amount: each stage's largest (smallest) deals from the index.
+        sa.Index("ix_deals_account_stage_amount", "account_id", "stage_id", "amount", "id"),
         # The board filtered by amount reads an expression index of migration 0012 too,
         # BUCKET_INDEX (not in the metadata, see BUCKET_SQL).
         # "Registered deals": the few deals ever registered, newest first, with what the

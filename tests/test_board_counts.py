@@ -21,6 +21,7 @@ from models import BUCKET_INDEX, Deal, DealAmountCount, DealCount, SharedDeal, U
 from services import board_counts, deal_fields, deal_index, shared_deals
 from services.changes import writing
 from services.deal_index import Scope, parse_query
+from services.deal_index.board import _cards_statement as cards_statement
 from services.deal_index.board import board_stages, filtered_stage_totals, stage_totals
 from services.errors import Conflict, Invalid
 from services.shared_deals import AlreadyShared, NewSharedDeal, SharingTerms
@@ -306,6 +307,19 @@ def test_sqlite_counts_the_edge_bands_off_the_expression_index(db_session, demo)
     _, plan = sqlite_plan(db_session, stmt)
     assert sum(BUCKET_INDEX in step for step in plan) == 2, plan
     assert any("ix_deal_amount_counts_account_stage" in step for step in plan), plan
+
+
+@pytest.mark.parametrize("order", ["-amount", "amount"])
+def test_sqlite_reads_each_stage_in_amount_order_off_its_index(db_session, demo, order):
+    """Migration 0019: a board sorted by amount reads each stage's first cards from
+    ix_deals_account_stage_amount, not the account's deals by amount, kept by stage."""
+    if db_session.get_bind().dialect.name != "sqlite":
+        pytest.skip("an EXPLAIN QUERY PLAN check; PostgreSQL's planner weighs real statistics")
+    state, choices, scope = board_state(demo.alice, f"layout=board&f=amount:gt:1000&sort={order}")
+    stage_ids = [s.id for s in board_stages(state, choices)]
+    _, plan = sqlite_plan(db_session, cards_statement(scope, state, choices, stage_ids, 0))
+    reads = [step for step in plan if "ix_deals_account_stage_amount" in step]
+    assert len(reads) >= len(stage_ids) > 1, plan
 
 
 AMOUNT_CENTS = st.one_of(st.none(), st.sampled_from(BAND_EDGES), st.integers(0, 10**12))

@@ -2,6 +2,7 @@
 
 import warnings
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -125,3 +126,29 @@ def test_0004_makes_both_deals_of_a_shared_deal_agree_keeping_the_partners_value
     assert len(rows) == len(pairs) > 1
     assert all(tuple(row[:3]) == tuple(row[3:]) for row in rows)
     assert tuple(vendor) == tuple(partner) and vendor[0] != "Drifted"
+
+
+def test_0019_measures_again_what_earlier_migrations_left_unmeasured(fresh_app):
+    """SQLite plans from sqlite_stat1; an index made after the last ANALYZE has no row
+    there (0014 made deals' default-order index again, 0018 the shared deals' parties
+    index). 0019 analyzes both tables of a database that has statistics."""
+    from flask_migrate import downgrade, upgrade
+
+    with fresh_app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("sqlite_stat1 is SQLite's; PostgreSQL's autovacuum analyzes")
+        downgrade(revision="0018")
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
+            connection.exec_driver_sql(
+                "DELETE FROM sqlite_stat1 WHERE idx IN "
+                "('ix_deals_account_created', 'ix_shared_deals_parties')"
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            measured = set(connection.exec_driver_sql("SELECT idx FROM sqlite_stat1").scalars())
+        assert {
+            "ix_deals_account_created",
+            "ix_shared_deals_parties",
+            "ix_deals_account_stage_amount",
+        } <= measured
