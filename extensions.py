@@ -50,6 +50,12 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+def on_sqlite() -> bool:
+    """Whether the request's session talks to SQLite (else PostgreSQL): where the two
+    databases need different SQL, or different help choosing a plan."""
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
 def _sqlite_from_hint(_compiler, _table, text):
     """`select.with_hint(table, "INDEXED BY ix", "sqlite")` renders `FROM table INDEXED BY ix`.
 
@@ -105,9 +111,9 @@ def begin_write() -> None:
     the deal), so a transaction that has only read is ended first; objects reload
     on access. PostgreSQL needs none of this: row locks and constraints do the work.
     """
-    session = db.session()  # the request's Session; the scoped proxy lacks in_transaction()
-    if session.get_bind().dialect.name != "sqlite":
+    if not on_sqlite():
         return
+    session = db.session()  # the request's Session; the scoped proxy lacks in_transaction()
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             return  # already writing: the first flush took the write lock

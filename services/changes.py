@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 
-from extensions import begin_write, commit_keeping_the_actor, db
+from extensions import begin_write, commit_keeping_the_actor, db, on_sqlite
 from models import Activity, SharedDeal, User
 from services import activity
 from services.errors import Forbidden, NotFound
@@ -69,15 +69,18 @@ def lock_where(model, *conditions):
     )
 
 
+def insert_on_conflict(model):
+    """An INSERT into `model` that can say ON CONFLICT: the database's own dialect of it."""
+    return (sqlite.insert if on_sqlite() else postgresql.insert)(model)
+
+
 def upsert(model, key: dict, values: dict) -> None:
     """INSERT the row `key` + `values`, or UPDATE `values` where a row with `key` exists.
 
     One statement: two saves at once cannot both find no row and both insert it.
     """
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     db.session.execute(
-        insert(model)
+        insert_on_conflict(model)
         .values({**key, **values})
         .on_conflict_do_update(index_elements=list(key), set_=values)
     )

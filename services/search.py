@@ -41,7 +41,7 @@ from collections import OrderedDict
 
 import sqlalchemy as sa
 
-from extensions import db
+from extensions import db, on_sqlite
 from models import FOLDED_NAMES, SEARCH_INDEX_TABLE, Deal
 
 TRIGRAM = 3  # FTS5's trigram tokenizer matches nothing shorter
@@ -93,7 +93,7 @@ def ilike(column, pattern: str):
     the database (migration 0015), with LIKE against the lower-cased pattern: what
     ILIKE does, without lower-casing every row it tests. Any other column: ILIKE.
     """
-    if db.session.get_bind().dialect.name == "sqlite":
+    if on_sqlite():
         return column.like(pattern, escape="\\")
     folded = FOLDED_COLUMNS.get(column)
     if folded is None:
@@ -111,9 +111,7 @@ def _like(term: str, column=None, *, whole: bool = False):
 
 def _has_routes(term: str, column=None) -> bool:
     return (
-        len(term) >= TRIGRAM
-        and (column is None or _fts_column(column) is not None)
-        and db.session.get_bind().dialect.name == "sqlite"
+        len(term) >= TRIGRAM and (column is None or _fts_column(column) is not None) and on_sqlite()
     )
 
 

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
 from models import Account, DealTeamMember, SharedDeal, User
-from services.changes import shared_deal_change
+from services.changes import insert_on_conflict, shared_deal_change
 from services.errors import Invalid
 
 NOT_YOUR_USERS = _l("Choose active users of your own account.")
@@ -73,10 +72,8 @@ def _summary(added_names: list[str], removed_names: list[str]) -> str:
 
 def _insert_ignoring_duplicates(rows: list[dict]) -> None:
     """INSERT the team rows; one already there (a concurrent duplicate add) is skipped."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     db.session.execute(
-        insert(DealTeamMember)
+        insert_on_conflict(DealTeamMember)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["shared_deal_id", "user_id"])
     )

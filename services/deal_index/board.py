@@ -26,7 +26,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from extensions import db
+from extensions import db, on_sqlite
 from models import Deal, User
 from services import board_counts
 from services.deal_index.choices import Choice, ChoiceOptions
@@ -219,7 +219,7 @@ def _ranked_in_stages(
     column's statement once, not once per stage (5 of its 10 ms at 100,000 deals).
     SQLite has no LATERAL: a UNION ALL of one numbered statement per stage.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
+    if not on_sqlite():
         # unnest(array), not VALUES: SQLAlchemy caches the compiled form of this one.
         ids = sa.literal(stage_ids, postgresql.ARRAY(sa.Integer))
         stages = sa.func.unnest(ids).table_valued("stage_id").render_derived(name="board_stages")

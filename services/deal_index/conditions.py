@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.sql import operators
 
-from extensions import db
+from extensions import db, on_sqlite
 from models import Deal
 from services import board_counts, search
 from services.deal_index.choices import ChoiceOptions
@@ -149,7 +149,7 @@ def _number_condition(c: Condition, scope: Scope, sort: str = ""):
     if c.op is UNKNOWN:
         return expression.is_(None)
     if c.op is BETWEEN:
-        if sort != c.prop.key and _is_sqlite() and not _few_in_range(c, scope):
+        if sort != c.prop.key and on_sqlite() and not _few_in_range(c, scope):
             # As for a wide date range: SQLite takes any two-sided range for a narrow
             # one, reads it all off the amount's index and sorts it ("between 100,000
             # and 700,000" at 100,000 deals: 155 ms for the table, 1 s for the board's
@@ -185,7 +185,7 @@ def few_by_key(ids: sa.Select) -> bool:
     highest id (one index step). Run when the page's statement is built, which the
     index keeps per filter state (`query.statement`).
     """
-    if db.session.get_bind().dialect.name != "sqlite":
+    if not on_sqlite():
         return False
     capped = ids.limit(KEY_CAP).subquery()
     count = sa.select(sa.func.count()).select_from(capped).scalar_subquery()
@@ -233,7 +233,7 @@ def _date_condition(c: Condition, scope: Scope, sort: str = ""):
     else:  # AFTER
         first, last = c.values[0] + timedelta(days=1), None
     wide = first is None or last is None or (last - first).days + 1 >= WIDE_DATE_RANGE_DAYS
-    if wide and sort != c.prop.key and _is_sqlite():
+    if wide and sort != c.prop.key and on_sqlite():
         # SQLite would read the whole range off the date's index and sort it (without
         # sqlite_stat4 it cannot tell a wide range from a narrow one): 75,000 deals for
         # "close date in the next 30 days" at 1,000,000. Behind a unary plus the column
@@ -252,10 +252,6 @@ def _date_condition(c: Condition, scope: Scope, sort: str = ""):
         if last is not None:
             conditions.append(column <= last)
     return sa.and_(*conditions)
-
-
-def _is_sqlite() -> bool:
-    return db.session.get_bind().dialect.name == "sqlite"
 
 
 def _no_index(column):
