@@ -162,15 +162,7 @@ def add_generated_deals(
         ids["team_base"] += 2 * shared_per_partner
     for name in ("seed_names", "seed_stages", "seed_owners"):
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
-    if dialect == "postgresql":
-        _advance_sequences(connection)
-        finish_postgresql(saved, TABLES_WITH_IDS, step)
-    else:
-        _rebuild_sqlite(connection, saved, step)
-        # A sample is enough for the planner, and takes a fraction of a full pass.
-        connection.exec_driver_sql("PRAGMA analysis_limit = 1000")
-        step("statistics", lambda: analyze(connection, TABLES_WITH_IDS))
-        step("commit", db.session.commit)
+    finish(connection, saved, TABLES_WITH_IDS, TABLES_WITH_IDS, step)
     return len(partners) * (per_partner + shared_per_partner)
 
 
@@ -362,6 +354,21 @@ def _rebuild_postgresql(engine, saved, step) -> None:
         ) from error
 
 
+def finish(connection, saved, with_ids, loaded, step) -> None:
+    """After a load: the sequences of the tables `with_ids` past their rows (PostgreSQL),
+    the dropped indexes `saved` made again, the statistics of the tables `loaded`; commits.
+    """
+    if connection.dialect.name == "postgresql":
+        _advance_sequences(connection, with_ids)
+        finish_postgresql(saved, loaded, step)
+    else:
+        _rebuild_sqlite(connection, saved, step)
+        # A sample is enough for the planner, and takes a fraction of a full pass.
+        connection.exec_driver_sql("PRAGMA analysis_limit = 1000")
+        step("statistics", lambda: analyze(connection, loaded))
+        step("commit", db.session.commit)
+
+
 def analyze(connection, tables) -> None:
     """SQLite: refresh the planner's statistics of the tables loaded (and of no other)."""
     for table in tables:
@@ -386,9 +393,9 @@ def finish_postgresql(saved, tables, step) -> None:
             step(f"vacuum {table}", lambda t=table: vacuum.exec_driver_sql(f"VACUUM (ANALYZE) {t}"))
 
 
-def _advance_sequences(connection) -> None:
-    """Move the id sequences past the rows inserted with explicit ids."""
-    for table in TABLES_WITH_IDS:
+def _advance_sequences(connection, tables) -> None:
+    """Move the id sequences of `tables` past the rows inserted with explicit ids."""
+    for table in tables:
         connection.exec_driver_sql(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
             f"(SELECT max(id) FROM {table}))"

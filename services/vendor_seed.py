@@ -267,25 +267,9 @@ def add_vendor_scale(
         insert(label, sql, shared_deals)
     for name in _LOOKUP_TABLES:
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
-    _finish(connection, dialect, saved, step)
+    loaded = (*TABLES_WITH_IDS, "product_interests")
+    bulk_seed.finish(connection, saved, TABLES_WITH_IDS, loaded, step)
     return _counts(partners, shared_deals)
-
-
-def _finish(connection, dialect: str, saved: list, step) -> None:
-    """Sequences, the dropped indexes and the statistics, as bulk_seed does; commits."""
-    tables = (*TABLES_WITH_IDS, "product_interests")
-    if dialect == "postgresql":
-        for table in TABLES_WITH_IDS:
-            connection.exec_driver_sql(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                f"(SELECT max(id) FROM {table}))"
-            )
-        bulk_seed.finish_postgresql(saved, tables, step)
-    else:
-        bulk_seed._rebuild_sqlite(connection, saved, step)
-        connection.exec_driver_sql("PRAGMA analysis_limit = 1000")
-        step("statistics", lambda: bulk_seed.analyze(connection, tables))
-        step("commit", db.session.commit)
 
 
 def _counts(partners: int, n: int) -> dict[str, int]:
