@@ -76,11 +76,6 @@ def has_open_request():
     return Deal.open_request_since.is_not(None)
 
 
-def open_request_deal_ids(account_id: int) -> sa.Select:
-    """SELECT of the account's deal ids whose shared deal has an open registration request."""
-    return sa.select(Deal.id).where(Deal.account_id == account_id, has_open_request())
-
-
 def open_request_count():
     """A deal's number of open registration requests (0 or 1), from its own column."""
     return sa.case((has_open_request(), 1), else_=0)

@@ -155,7 +155,10 @@ def test_sqlite_is_told_to_read_the_partial_index(db_session, demo):
 
 
 def open_by_column(account_id):
-    return set(db.session.scalars(registration_queries.open_request_deal_ids(account_id)))
+    open_now = registration_queries.has_open_request()
+    return set(
+        db.session.scalars(sa.select(Deal.id).where(Deal.account_id == account_id, open_now))
+    )
 
 
 def open_by_count(account_id):

@@ -44,10 +44,6 @@ class Scope:
         """A condition on Deal: at least one registration active today."""
         return registration_queries.has_active_registration(self.today)
 
-    def open_request_deal_ids(self) -> sa.Select:
-        """SELECT of the scope's deal ids with an open registration request."""
-        return registration_queries.open_request_deal_ids(self.account_id)
-
     def has_open_request(self) -> sa.ColumnElement:
         """A condition on Deal: its shared deal has an open registration request."""
         return registration_queries.has_open_request()
@@ -144,11 +140,10 @@ class Property:
     # Every deal has a value (a name, a count that is 0 at least): "is known",
     # "is empty" and their opposites would match all deals or none, so none is offered.
     always_valued: bool = False
-    # A count that is 0 but for a few deals: the ids of those few (the sort starts
-    # there), a condition on Deal only those few meet (filters start there) and how
-    # SQLite must be told to read that condition's deals, if at all: a table hint,
-    # "INDEXED BY <index>" or BY_PRIMARY_KEY.
-    nonzero_ids: Callable[[Scope], sa.Select] | None = None
+    # A count that is 0 but for a few deals: a condition on Deal only those few meet
+    # (filters start there) and how SQLite must be told to read that condition's deals,
+    # if at all: a table hint, "INDEXED BY <index>" or BY_PRIMARY_KEY. (The sort starts
+    # from those few deals' ids: the column's `nonzero_ids`, columns.py.)
     nonzero_where: Callable[[Scope], sa.ColumnElement] | None = None
     nonzero_hint: str | None = None
 
@@ -237,7 +232,6 @@ PROPERTIES: dict[str, Property] = {
             expression=Scope.active_registrations,
             whole_numbers=True,
             always_valued=True,
-            nonzero_ids=Scope.registered_deal_ids,
             nonzero_where=Scope.has_active_registration,
             nonzero_hint=f"INDEXED BY {registration_queries.REGISTERED_INDEX}",
         ),
@@ -248,7 +242,6 @@ PROPERTIES: dict[str, Property] = {
             expression=lambda s: registration_queries.open_request_count(),
             whole_numbers=True,
             always_valued=True,
-            nonzero_ids=Scope.open_request_deal_ids,
             nonzero_where=Scope.has_open_request,
             nonzero_hint=f"INDEXED BY {registration_queries.OPEN_REQUEST_INDEX}",
         ),
