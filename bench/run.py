@@ -683,8 +683,8 @@ def vendor_endpoints(ids: dict) -> list[Endpoint]:
             body=team_body,
         )
     )
-    # Each decline takes the next open request; past the last one the answers are 400s
-    # ("already decided"), shown in the status column.
+    # Each decline takes the next open request; past the last one the answers are
+    # refusals ("already decided"), shown as "200 refused" in the status column.
     taken = [0]
     lock = threading.Lock()
 
