@@ -90,7 +90,8 @@ def show(label: str, done: int, readings: list[dict], master_pss: float) -> None
             f"heap {mb(maps.get('heap', {}).get('rss', 0))} anon {mb(maps['anon']['rss'])}"
             f" ({maps['anon']['n']} maps) file {mb(maps['file']['rss'])}",
             f"glibc in use {mb(m['in_use_kb'])} free {mb(m['free_kb'])}"
-            f" (top {mb(m['top_releasable_kb'])}) mmapped {mb(m['mmapped_kb'])}",
+            f" (top {mb(m['top_releasable_kb'])}) mmapped {mb(m['mmapped_kb'])}"
+            f" sqlite {mb(m['sqlite_kb'] or 0)}",
             (
                 f"pymalloc {p['arenas']} arenas (high {p['arenas_highwater']})"
                 f" in blocks {mb(p['allocated_kb'])} free {mb(p['available_kb'])}"

@@ -10,7 +10,8 @@ on 127.0.0.1 by the bench.
   and `mappings`: RSS and private dirty of the brk heap (glibc's main arena), of the
   anonymous mappings (pymalloc's 1 MiB arenas, glibc's large blocks and thread arenas)
   and of the files (code, libraries, the database's pages);
-- `malloc`: glibc's mallinfo2 (bytes in use and free in its arenas, mmapped blocks);
+- `malloc`: glibc's mallinfo2 (bytes in use and free in its arenas, mmapped blocks),
+  and SQLite's own share of it (`sqlite3_memory_used`: page caches, statements);
 - `pymalloc`: arenas and bytes in allocated blocks (`sys._debugmallocstats`);
 - `gc`: objects tracked, counts, frozen objects, `sys.getallocatedblocks()`;
 - `caches`: the size of every bounded cache a request fills (the app's functools
@@ -68,6 +69,13 @@ class _MallInfo2(ctypes.Structure):
 
 
 _libc.mallinfo2.restype = _MallInfo2
+try:  # SQLite's own heap (page caches, prepared statements), through glibc's malloc
+    import _sqlite3
+
+    _sqlite = ctypes.CDLL(_sqlite3.__file__)
+    _sqlite.sqlite3_memory_used.restype = ctypes.c_int64
+except (ImportError, OSError, AttributeError):
+    _sqlite = None
 
 
 def smaps() -> dict:
@@ -101,6 +109,7 @@ def malloc() -> dict:
         "top_releasable_kb": kib["keepcost"],
         "mmapped_kb": kib["hblkhd"],
         "free_chunks": info.ordblks,
+        "sqlite_kb": _sqlite.sqlite3_memory_used() // 1024 if _sqlite else None,
     }
 
 
