@@ -45,6 +45,7 @@ from bench.run import (  # noqa: E402
     lookups,
     request,
     soak_mix,
+    uss_mb,
     varied_endpoints,
 )
 
@@ -78,8 +79,8 @@ def mb(kib: int) -> str:
     return f"{kib / 1024:.1f}"
 
 
-def show(label: str, done: int, readings: list[dict], master_pss: float) -> None:
-    print(f"\n{label} ({done:,} soak requests; master PSS {master_pss} MB)", flush=True)
+def show(label: str, done: int, readings: list[dict], master: str) -> None:
+    print(f"\n{label} ({done:,} soak requests; master {master})", flush=True)
     for r in readings:
         s, m, p, g = r["smaps"], r["malloc"], r["pymalloc"], r["gc"]
         private = s["private_clean"] + s["private_dirty"]
@@ -137,8 +138,9 @@ def main(argv=None) -> int:
 
         def reading(label, done, extra=""):
             readings = read_workers(server, label, extra + f"&top={args.top}")
-            show(label, done, readings, server.master_pss_mb())
-            history.append({"label": label, "soaked": done, "workers": readings})
+            master = {"pss": server.master_pss_mb(), "uss": uss_mb(server.process.pid)}
+            show(label, done, readings, f"PSS {master['pss']} USS {master['uss']} MB")
+            history.append({"label": label, "soaked": done, "workers": readings, "master": master})
 
         session = Session(server.port, EMAIL)
         plan = endpoints(ids)
