@@ -59,3 +59,13 @@ def test_worker_memory_route_only_when_asked(app, database_url, monkeypatch):
     assert reading["smaps"]["pss"] > 0 and reading["gc"]["objects"] > 0
     assert reading["caches"]["statements"] >= 0
     assert client.get("/bench/memory?label=one").get_json() == reading  # a label reads once
+
+
+def test_soak_report_shows_the_second_half_of_the_workers_private_memory():
+    from bench.run import uss_line
+
+    half = {"after_rounds": [51.4, 51.7], "half": [54.1, 54.2], "soaked_half": 10_000}
+    line = uss_line({**half, "end": [54.8, 54.2]})
+    assert "after 10,000 soak requests [54.1, 54.2]" in line
+    assert line.endswith("second half of the soak: [0.7, 0.0] MB.")
+    assert "second half" not in uss_line({"after_rounds": [51.4, 51.7], "end": [51.5, 51.7]})
