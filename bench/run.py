@@ -159,6 +159,15 @@ def pss_mb(pid: int) -> float:
     return round(kib / 1024, 1)
 
 
+def uss_mb(pid: int) -> float:
+    """Private memory (USS): the pages only this process maps. Unlike PSS, it does not move
+    when another process copies a page they shared (a worker's PSS rises when the other
+    worker copies a page the three processes shared)."""
+    text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    kib = sum(int(k) for k in re.findall(r"^Private_(?:Clean|Dirty):\s+(\d+) kB", text, re.M))
+    return round(kib / 1024, 1)
+
+
 class Server:
     def __init__(self, env: dict, log_path: Path, extra_args: tuple[str, ...] = ()):
         self.port = free_port()
@@ -199,6 +208,9 @@ class Server:
 
     def pss_mb(self) -> list[float]:
         return [pss_mb(pid) for pid in self.workers()]
+
+    def uss_mb(self) -> list[float]:
+        return [uss_mb(pid) for pid in self.workers()]
 
     def master_pss_mb(self) -> float:
         """The master's share: with the app preloaded (gunicorn.conf.py) it holds the pages
@@ -799,16 +811,19 @@ def run_size(args, deals: int, workdir: Path) -> dict:
         for endpoint in varied:
             lat, _, _ = drive(session, endpoint, 40, time.monotonic() + 120, state)  # > 16 kept
             served += len(lat)
-        pss_rounds = server.pss_mb()
+        pss_rounds, uss_rounds = server.pss_mb(), server.uss_mb()
         master_rounds = server.master_pss_mb()
         soak_deadline = time.monotonic() + args.soak_seconds
         soaked = 0
+        uss_half = None  # halfway through the soak: did the second half still grow?
         while soaked < args.soak and time.monotonic() < soak_deadline:
             for endpoint in soak_mix(plan, varied):
                 lat, _, _ = drive(session, endpoint, SOAK_BATCH, soak_deadline, state)
                 soaked += len(lat)
+                if uss_half is None and soaked >= args.soak // 2:
+                    uss_half, soaked_half = server.uss_mb(), soaked
         served += soaked
-        pss_end = server.pss_mb()
+        pss_end, uss_end = server.pss_mb(), server.uss_mb()
         master_end = server.master_pss_mb()
         results = summarise(rounds)
         return {
@@ -820,6 +835,11 @@ def run_size(args, deals: int, workdir: Path) -> dict:
             "served": served,
             "soaked": soaked,
             "pss_mb": {"start": pss_start, "after_rounds": pss_rounds, "end": pss_end},
+            "uss_mb": {
+                "after_rounds": uss_rounds,
+                **({"half": uss_half, "soaked_half": soaked_half} if uss_half else {}),
+                "end": uss_end,
+            },
             "master_pss_mb": {
                 "start": master_start,
                 "after_rounds": master_rounds,
@@ -868,6 +888,21 @@ def master_line(master: dict, pss: dict) -> str:
     )
 
 
+def uss_line(uss: dict) -> str:
+    """The workers' private memory (USS) over the soak, and its growth in the second half:
+    the bounded caches fill and the allocators spread over more pages mostly in the
+    first 10,000 soak requests (docs/performance.md, "After stop 20: what grows inside a
+    forked worker")."""
+    line = f"USS per worker (MB): after the rounds {uss['after_rounds']}"
+    if "half" in uss:
+        second = [round(e - h, 1) for h, e in zip(uss["half"], uss["end"], strict=True)]
+        line += (
+            f", after {uss['soaked_half']:,} soak requests {uss['half']}, at the end "
+            f"{uss['end']}; second half of the soak: {second} MB"
+        )
+    return line + "."
+
+
 def markdown(result: dict) -> str:
     pss = result["pss_mb"]
     size = f"{result['deals_per_partner']:,} deals per partner"
@@ -888,6 +923,7 @@ def markdown(result: dict) -> str:
         f"after {result['served']:,} requests {pss['end']}; "
         f"{pss_growth(pss, result.get('soaked', 0))}.",
         *([master_line(result["master_pss_mb"], pss)] if "master_pss_mb" in result else []),
+        *([uss_line(result["uss_mb"])] if "uss_mb" in result else []),
         "",
         "| endpoint | p50 ms | p95 ms | bytes | p95 × floor 2 | status |",
         "|---|---:|---:|---:|---:|---|",
