@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
-from extensions import db
+from extensions import db, on_sqlite
 from models import Account, Deal, DealRegistration, RegistrationRequest, SharedDeal, User, utcnow
 from services.changes import shared_deal_change
 from services.errors import Forbidden, Invalid, NotFound
@@ -239,13 +239,18 @@ def conflicts_select(vendor_account_id, partner_account_id, partner_deal_id, tod
         .where(own.id == partner_deal_id, _company_key(own.company_name) != "")
         .scalar_subquery()
     )
+    # SQLite must start from the company's few registered deals: with sampled statistics
+    # (analysis_limit) it would walk every shared deal of the vendor instead, testing each
+    # deal's company (1,000,000 deals: 15-22 ms against 8 ms). `+ 0` keeps it from reading
+    # the vendor's shared deals by index; PostgreSQL plans from its own statistics.
+    vendor = other.vendor_account_id + 0 if on_sqlite() else other.vendor_account_id
     return (
         sa.select(Account.name, Deal.name, Deal.company_name)
         .select_from(other)
         .join(Deal, Deal.id == other.partner_deal_id)
         .join(Account, Account.id == other.partner_account_id)
         .where(
-            other.vendor_account_id == vendor_account_id,
+            vendor == vendor_account_id,
             other.partner_account_id != partner_account_id,
             _company_key(Deal.company_name) == wanted,
             # An active registration implies it (migration 0008); the index holds only these.

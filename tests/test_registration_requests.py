@@ -11,6 +11,7 @@ from extensions import db
 from models import Deal, DealRegistration, Notification, RegistrationRequest, SharedDeal, User
 from services import registration_queries, registration_requests, shared_deals
 from services.errors import Forbidden, Invalid, NotFound
+from tests.databases import sqlite_plan
 from tests.html import page, text
 
 TODAY = date.today()
@@ -236,3 +237,51 @@ def test_two_partner_users_request_at_once_one_request(fresh_app):
             )
         )
     assert count == 1
+
+
+# sqlite_stat1 as a sampled ANALYZE (analysis_limit 1000) leaves it at 1,000,000 deals (the
+# bench's seed): a company's registered deals and a vendor's shared deals both look like
+# 1,001 rows.
+BENCH_STATISTICS = {
+    ("deal_registrations", "ix_deal_registrations_active"): "10395 1 1 1",
+    ("deals", "ix_deals_account_amount"): "2325090 1001 20 1",
+    ("deals", "ix_deals_account_close_date"): "2105280 1001 1001 1",
+    ("deals", "ix_deals_account_created"): "1772928 1001 2 1 1 1 1 1 1 1",
+    ("deals", "ix_deals_account_name"): "2120400 1001 1 1",
+    ("deals", "ix_deals_account_open_request"): "2 1 1 1 1 1",
+    ("deals", "ix_deals_account_owner"): "2407072 1001 1001 1",
+    ("deals", "ix_deals_account_pipeline"): "2424324 1001 1001 1",
+    ("deals", "ix_deals_account_registered"): "30636 1001 2 1 1 1",
+    ("deals", "ix_deals_account_stage"): "2352352 1001 1001 1",
+    ("deals", "ix_deals_account_stage_board"): "2125464 1001 1001 2 2 1",
+    ("deals", "ix_deals_account_stage_bucket"): "2453100 1001 1001 21 14",
+    ("deals", "ix_deals_registered_company_key"): "34704 1001",
+    ("deals", "sqlite_autoindex_deals_1"): "2591714 1001 1",
+    ("shared_deals", "ix_shared_deals_parties"): "21576 1001 1001 1 1",
+    ("shared_deals", "ix_shared_deals_vendor_account"): "20416 1001",
+    ("shared_deals", "sqlite_autoindex_shared_deals_1"): "22080 1",
+    ("shared_deals", "sqlite_autoindex_shared_deals_2"): "20280 1",
+}
+
+
+def test_sqlite_finds_conflicts_from_the_companys_registered_deals(db_session, demo):
+    """SQLite starts from the company's registered deals (the company key's index), not
+    from every shared deal of the vendor, whatever its sampled statistics say (1,000,000
+    deals: 15-22 ms walking the vendor's shared deals, 8 ms from the company)."""
+    if db_session.get_bind().dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL plans from its own statistics")
+    connection = db_session.connection()
+    connection.exec_driver_sql("ANALYZE")
+    for (table, index), stat in BENCH_STATISTICS.items():
+        connection.exec_driver_sql(
+            "INSERT OR REPLACE INTO sqlite_stat1 (tbl, idx, stat) VALUES (?, ?, ?)",
+            (table, index, stat),
+        )
+    connection.exec_driver_sql("ANALYZE sqlite_schema")  # the planner reads them again
+    shared = demo.acme_shared
+    stmt = registration_requests.conflicts_select(
+        shared.vendor_account_id, shared.partner_account_id, shared.partner_deal_id, date.today()
+    )
+    _sql, plan = sqlite_plan(db_session, stmt)
+    assert any(step.endswith("ix_deals_registered_company_key (<expr>=?)") for step in plan), plan
+    assert not any("ix_shared_deals_vendor_account" in step for step in plan), plan
