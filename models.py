@@ -454,6 +454,11 @@ class SharedDeal(db.Model):
         """The column holding the `kind` party's deal."""
         return cls.vendor_deal_id if kind == "vendor" else cls.partner_deal_id
 
+    @classmethod
+    def holds_deal(cls, deal_id):
+        """A condition: `deal_id` (a value or a column) is either party's deal."""
+        return sa.or_(cls.partner_deal_id == deal_id, cls.vendor_deal_id == deal_id)
+
     @hybrid_method
     def is_party(self, account_id: int) -> bool:
         """True when `account_id` is one of the two parties."""

@@ -178,10 +178,7 @@ def update(user: User, deal_id: int, key: str, value, original: str | None) -> b
         raise Invalid(_("That field cannot be edited."))
     with writing():
         # The deal's shared deal, if any, locked in the same statement that finds it.
-        shared = lock_where(
-            SharedDeal,
-            sa.or_(SharedDeal.partner_deal_id == deal_id, SharedDeal.vendor_deal_id == deal_id),
-        )
+        shared = lock_where(SharedDeal, SharedDeal.holds_deal(deal_id))
         deals = _lock_deals(deal_id, shared, key)
         deal = deals.get(deal_id)
         if deal is None or deal.account_id != user.account_id:

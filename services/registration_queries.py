@@ -33,7 +33,7 @@ def active_count_for_deal(today: date):
         sa.select(sa.func.count(DealRegistration.id))
         .join(SharedDeal, SharedDeal.id == DealRegistration.shared_deal_id)
         .where(
-            sa.or_(SharedDeal.partner_deal_id == Deal.id, SharedDeal.vendor_deal_id == Deal.id),
+            SharedDeal.holds_deal(Deal.id),
             active_condition(today),
         )
         .correlate(Deal)
@@ -89,7 +89,7 @@ def open_request_count_for_deal():
         sa.select(sa.func.count(RegistrationRequest.id))
         .join(SharedDeal, SharedDeal.id == RegistrationRequest.shared_deal_id)
         .where(
-            sa.or_(SharedDeal.partner_deal_id == Deal.id, SharedDeal.vendor_deal_id == Deal.id),
+            SharedDeal.holds_deal(Deal.id),
             RegistrationRequest.status == "requested",
         )
         .correlate(Deal)

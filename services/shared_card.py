@@ -116,15 +116,6 @@ def notes_card(_user: User, shared: SharedDeal) -> NotesCard:
     return NotesCard(shared)
 
 
-def shared_deal_of(deal: Deal) -> SharedDeal | None:
-    """The shared deal `deal` belongs to (on either side), or None for an unshared deal."""
-    return db.session.scalar(
-        sa.select(SharedDeal).where(
-            sa.or_(SharedDeal.partner_deal_id == deal.id, SharedDeal.vendor_deal_id == deal.id)
-        )
-    )
-
-
 def shared_deal_for(user: User, deal_id: int) -> tuple[Deal, SharedDeal]:
     """The user's own deal `deal_id` and its shared deal.
 

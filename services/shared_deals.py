@@ -246,11 +246,7 @@ def share(sharer: User, deal_id: int, terms: SharingTerms, today: date | None = 
 
 def shared_deal_of(deal_id: int) -> SharedDeal | None:
     """The shared deal the deal `deal_id` belongs to (on either side), if any."""
-    return db.session.scalar(
-        sa.select(SharedDeal).where(
-            sa.or_(SharedDeal.partner_deal_id == deal_id, SharedDeal.vendor_deal_id == deal_id)
-        )
-    )
+    return db.session.scalar(sa.select(SharedDeal).where(SharedDeal.holds_deal(deal_id)))
 
 
 def _check_terms(

@@ -67,9 +67,9 @@ def test_an_expiry_in_the_past_is_refused(demo, db_session):
 
 def test_a_registration_of_another_shared_deal_is_not_found(demo, db_session):
     globex = demo.deal(demo.brightside, "Globex CRM migration")
-    from services.shared_card import shared_deal_of
+    from services.shared_deals import shared_deal_of
 
-    other = shared_deal_of(globex)
+    other = shared_deal_of(globex.id)
     reg_id = db_session.scalar(
         sa.select(DealRegistration.id).where(DealRegistration.shared_deal_id == other.id)
     )
