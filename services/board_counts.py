@@ -158,11 +158,9 @@ class AmountRange:
         return None
 
 
-def deals_in_range(account_id: int, kept: AmountRange) -> sa.ScalarSelect:
-    """Scalar subquery: about how many of the account's deals `kept` holds, for choosing
-    a plan: the bands inside it, and of each end's band the share of its cents it
-    covers (as though its deals were spread evenly over them)."""
-    counts = DealAmountCount
+def edge_shares(kept: AmountRange) -> dict[int, float]:
+    """Band -> the share of its cents `kept` covers, for the one or two bands holding
+    its ends (one when both ends fall in the same band)."""
     low = bucket(kept.low) if kept.low is not None else None
     high = bucket(kept.high) if kept.high is not None else None
     share = {}
@@ -171,6 +169,17 @@ def deals_in_range(account_id: int, kept: AmountRange) -> sa.ScalarSelect:
         first = start if low != edge else max(kept.low, start)
         last = end - 1 if high != edge else min(kept.high, end - 1)
         share[edge] = max(0, last - first + 1) / (end - start)
+    return share
+
+
+def deals_in_range(account_id: int, kept: AmountRange) -> sa.ScalarSelect:
+    """Scalar subquery: about how many of the account's deals `kept` holds, for choosing
+    a plan: the bands inside it, and of each end's band the share of its cents it
+    covers (as though its deals were spread evenly over them)."""
+    counts = DealAmountCount
+    low = bucket(kept.low) if kept.low is not None else None
+    high = bucket(kept.high) if kept.high is not None else None
+    share = edge_shares(kept)
     weight = (
         sa.case(
             *((counts.bucket == edge, sa.literal(part)) for edge, part in share.items()),
@@ -212,20 +221,24 @@ def amount_totals_statement(
 ) -> sa.Select:
     """Per stage, like `totals_statement`, for deals whose amount is in `kept`.
 
-    The bands strictly inside the range are added up from deal_amount_counts; the
-    deals of the bands holding its ends are counted from `deals` (the amount
-    condition itself, `amount_where`, keeps only those in the range), reading the
-    index (account, stage, band, amount) over one band at each end, a stage at a time.
-    `where`: the other conditions, on Deal (stage, pipeline).
+    The bands strictly inside the range are added up from deal_amount_counts. Of a
+    band holding one of its ends, the fewer side is read from `deals`, a stage at a
+    time off the expression index models.BUCKET_INDEX (account, stage, band, amount):
+    the deals the amount condition `amount_where` keeps, when the range covers at most
+    half of the band's cents; else the band's kept sums less the deals it leaves out.
+    "Greater than 500,000" starts its band: it reads the deals of exactly 500,000, not
+    the band's thousands. `where`: the other conditions, on Deal (stage, pipeline).
     """
     counts = DealAmountCount
-    inside, edges = [], []
+    # Of each end's band: True to count it whole here and take away what is left out.
+    less_left_out = {edge: part > 0.5 for edge, part in edge_shares(kept).items()}
+    bands = []
     if kept.low is not None:
-        inside.append(counts.bucket > bucket(kept.low))
-        edges.append(bucket(kept.low))
+        low = bucket(kept.low)
+        bands.append(counts.bucket >= low if less_left_out[low] else counts.bucket > low)
     if kept.high is not None:
-        inside.append(counts.bucket < bucket(kept.high))
-        edges.append(bucket(kept.high))
+        high = bucket(kept.high)
+        bands.append(counts.bucket <= high if less_left_out[high] else counts.bucket < high)
     whole = sa.select(
         counts.stage_id.label("stage_id"),
         sa.func.sum(counts.deal_count).label("n"),
@@ -234,23 +247,23 @@ def amount_totals_statement(
     ).where(
         counts.account_id == account_id,
         counts.stage_id.in_(stage_ids),
-        *inside,
+        *bands,
         *(on_counts(w, counts) for w in where),
     )
     branches = [whole.group_by(counts.stage_id)]
-    # One branch a band (the range's ends may share one), read off the expression
-    # index models.BUCKET_INDEX: (account, stage, band) equal, amount in it.
-    for edge in sorted(set(edges)):
+    for edge, left_out in sorted(less_left_out.items()):
+        # For a deal in the band (its amount known), NOT is the condition's complement.
+        n, c = sa.func.count(), sa.func.sum(cents(Deal.amount))
         at_edge = sa.select(
             Deal.stage_id.label("stage_id"),
-            sa.func.count().label("n"),
-            sa.func.sum(cents(Deal.amount)).label("c"),
+            (-n if left_out else n).label("n"),
+            (-c if left_out else c).label("c"),
             sa.literal(0).label("extra"),
         ).where(
             Deal.account_id == account_id,
             Deal.stage_id.in_(stage_ids),
             bucket_of() == edge,
-            amount_where,
+            sa.not_(amount_where) if left_out else amount_where,
             *where,
         )
         branches.append(at_edge.group_by(Deal.stage_id))

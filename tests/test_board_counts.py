@@ -7,6 +7,7 @@ from the counts says what the aggregate over the filtered deals says.
 """
 
 import contextlib
+import re
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -307,6 +308,32 @@ def test_sqlite_counts_the_edge_bands_off_the_expression_index(db_session, demo)
     _, plan = sqlite_plan(db_session, stmt)
     assert sum(BUCKET_INDEX in step for step in plan) == 2, plan
     assert any("ix_deal_amount_counts_account_stage" in step for step in plan), plan
+
+
+@pytest.mark.parametrize(
+    ("value", "read"),
+    [
+        # 50,000 starts the band 50,000.00–50,999.99: read the deals of exactly 50,000
+        ("gt:50000", "deals.amount <= "),
+        ("lt:50999.99", "deals.amount >= "),
+        # ... and its last cents: read the few deals kept
+        ("gt:50999", "deals.amount > "),
+        ("lt:50000.01", "deals.amount < "),
+    ],
+)
+def test_an_edge_band_is_read_from_its_fewer_side(db_session, demo, value, read):
+    """Of the band holding a range's end, the deals read are those kept when the range
+    covers at most half of it; else those it leaves out, taken from the band's sums."""
+    state, choices, scope = board_state(demo.alice, f"layout=board&f=amount:{value}")
+    amount, kept = board_counts.amount_range(state.conditions, state.search)
+    stage_ids = [s.id for s in board_stages(state, choices)]
+    stmt = board_counts.amount_totals_statement(
+        scope.account_id, stage_ids, kept, amount.where(scope, state.sort), []
+    )
+    sql = str(stmt.compile(db_session.get_bind()))
+    assert re.findall(r"deals\.amount [<>]=? ", sql) == [read], sql
+    _set_amounts(demo, [5_000_000, 5_000_000, 5_000_001, 5_099_999, 5_100_000, 4_999_999] * 2)
+    _assert_answered_as_the_aggregate(demo.alice, f"f=amount:{value}")
 
 
 @pytest.mark.parametrize("order", ["-amount", "amount"])
