@@ -41,6 +41,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(count)
     app.add_template_filter(activity_summary)
     app.add_template_filter(activity_value)
+    app.add_template_filter(initials)
     app.context_processor(_layout_globals)
     app.context_processor(_language_context)
     # Globals, not context: the macros of _macros.html use them without "with context".
@@ -73,9 +74,15 @@ def _language_context() -> dict:
         text = catalog.ungettext(singular, plural, num)
         return (Markup(text) if context.eval_ctx.autoescape else text) % variables  # noqa: S704
 
+    def say(string, /, **variables):
+        """Plain gettext (no Markup) on the same catalog, for text the filters return."""
+        text = catalog.ugettext(string)
+        return text % variables if variables else text
+
     return {
         "gettext": gettext,
         "ngettext": ngettext,
+        "render_say": say,
         "render_language": current_language(),
         "render_timezone": current_timezone(),
     }
@@ -83,6 +90,10 @@ def _language_context() -> dict:
 
 def _language(context) -> str:
     return context.get("render_language") or current_language()
+
+
+def _say(context):
+    return context.get("render_say") or _
 
 
 @pass_context
@@ -113,13 +124,18 @@ def ago(value) -> str:
 @pass_context
 def activity_summary(context, item) -> str:
     """An activity's (or notification's) stored sentence in the reader's language."""
-    return activity_text.summary(item.summary, _language(context))
+    return activity_text.summary(item.summary, _language(context), _say(context))
 
 
 @pass_context
 def activity_value(context, text) -> str | None:
     """An activity's before/after value in the reader's language."""
-    return activity_text.value(text, _language(context))
+    return activity_text.value(text, _language(context), _say(context))
+
+
+def initials(name) -> str:
+    """The letters of an avatar: "Alice Martin" -> "AM" (a blank name: "?")."""
+    return "".join(part[0].upper() for part in (name or "?").split()[:2])
 
 
 @pass_context

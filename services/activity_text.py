@@ -10,22 +10,62 @@ newer feature without an entry here) is shown as stored.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext
 
 from services import values
 
-_STATUS = {
-    "active": _l("active"),
-    "requested": _l("requested"),
-    "declined": _l("declined"),
-    "expired": _l("expired"),
-    "deregistered": _l("deregistered"),
-    "no expiry": _l("no expiry"),
-    "nobody": _l("nobody"),
-}
+# (message, **variables) -> the message in the reader's language, %-formatted.
+Say = Callable[..., str]
+
+
+def _statuses(_: Say) -> dict[str, str]:
+    """The registration statuses a before/after value may be, said through `_`."""
+    return {
+        "active": _("active"),
+        "requested": _("requested"),
+        "declined": _("declined"),
+        "expired": _("expired"),
+        "deregistered": _("deregistered"),
+        "no expiry": _("no expiry"),
+        "nobody": _("nobody"),
+    }
+
+
+def _fixed(_: Say) -> tuple[str, ...]:
+    """The sentences without variables, said through `_` (called once with the identity:
+    the stored sentence is its own message)."""
+    return (
+        _("registered the deal"),
+        _("deregistered the deal"),
+        _("changed the deal team"),
+        _("created the shared deal"),
+        _("changed the intro note"),
+        _("changed the pain/opportunity"),
+        _("changed the next steps"),
+        _("changed the product interest"),
+        _("changed the deal name"),
+        _("changed the amount"),
+        _("changed the close date"),
+        _("changed the deal owner"),
+        _("changed the company"),
+        _("changed the pipeline"),
+        _("changed the deal stage"),
+        _("requested a registration"),
+        _("approved the registration request"),
+        _("declined the registration request"),
+        _("created the shared deal (registered automatically)"),
+    )
+
+
+def _identity(message: str, **_variables) -> str:
+    return message
+
+
+_FIXED = frozenset(_fixed(_identity))
+_STATUS = frozenset(_statuses(_identity))
 _ISO = r"(\d{4}-\d{2}-\d{2})"
 
 
@@ -35,35 +75,27 @@ def _day(iso: str, locale: str) -> str:
 
 # (pattern, how to say it): the groups of the pattern are the sentence's variables.
 _SENTENCES = [
-    (re.compile("registered the deal"), lambda m, loc: _("registered the deal")),
-    (re.compile("deregistered the deal"), lambda m, loc: _("deregistered the deal")),
     (
         re.compile(r"registration #(\d+) expired"),
-        lambda m, loc: _("registration #%(id)s expired", id=m[1]),
+        lambda m, loc, _: _("registration #%(id)s expired", id=m[1]),
     ),
     (
         re.compile("changed the deal team: added (.+), removed (.+)"),
-        lambda m, loc: _(
+        lambda m, loc, _: _(
             "changed the deal team: added %(added)s, removed %(removed)s", added=m[1], removed=m[2]
         ),
     ),
     (
         re.compile("added (.+) to the deal team"),
-        lambda m, loc: _("added %(names)s to the deal team", names=m[1]),
+        lambda m, loc, _: _("added %(names)s to the deal team", names=m[1]),
     ),
     (
         re.compile("removed (.+) from the deal team"),
-        lambda m, loc: _("removed %(names)s from the deal team", names=m[1]),
+        lambda m, loc, _: _("removed %(names)s from the deal team", names=m[1]),
     ),
-    (re.compile("changed the deal team"), lambda m, loc: _("changed the deal team")),
-    (re.compile("created the shared deal"), lambda m, loc: _("created the shared deal")),
-    (re.compile("changed the intro note"), lambda m, loc: _("changed the intro note")),
-    (re.compile("changed the pain/opportunity"), lambda m, loc: _("changed the pain/opportunity")),
-    (re.compile("changed the next steps"), lambda m, loc: _("changed the next steps")),
-    (re.compile("changed the product interest"), lambda m, loc: _("changed the product interest")),
     (
         re.compile(r"created the shared deal and registered it for (.+) \(expires " + _ISO + r"\)"),
-        lambda m, loc: _(
+        lambda m, loc, _: _(
             "created the shared deal and registered it for %(account)s (expires %(date)s)",
             account=m[1],
             date=_day(m[2], loc),
@@ -71,33 +103,17 @@ _SENTENCES = [
     ),
     (
         re.compile(r"created the shared deal and registered it for (.+) \(no expiry\)"),
-        lambda m, loc: _(
+        lambda m, loc, _: _(
             "created the shared deal and registered it for %(account)s (no expiry)", account=m[1]
         ),
     ),
-    (re.compile("changed the deal name"), lambda m, loc: _("changed the deal name")),
-    (re.compile("changed the amount"), lambda m, loc: _("changed the amount")),
-    (re.compile("changed the close date"), lambda m, loc: _("changed the close date")),
-    (re.compile("changed the deal owner"), lambda m, loc: _("changed the deal owner")),
-    (re.compile("changed the company"), lambda m, loc: _("changed the company")),
-    (re.compile("changed the pipeline"), lambda m, loc: _("changed the pipeline")),
-    (re.compile("changed the deal stage"), lambda m, loc: _("changed the deal stage")),
-    (re.compile("requested a registration"), lambda m, loc: _("requested a registration")),
-    (
-        re.compile("approved the registration request"),
-        lambda m, loc: _("approved the registration request"),
-    ),
-    (
-        re.compile("declined the registration request"),
-        lambda m, loc: _("declined the registration request"),
-    ),
     (
         re.compile(r"shared the deal with (.+)"),
-        lambda m, loc: _("shared the deal with %(account)s", account=m[1]),
+        lambda m, loc, _: _("shared the deal with %(account)s", account=m[1]),
     ),
     (
         re.compile(r"shared the deal and registered it for (.+) \(expires " + _ISO + r"\)"),
-        lambda m, loc: _(
+        lambda m, loc, _: _(
             "shared the deal and registered it for %(account)s (expires %(date)s)",
             account=m[1],
             date=_day(m[2], loc),
@@ -105,44 +121,52 @@ _SENTENCES = [
     ),
     (
         re.compile(r"shared the deal and registered it for (.+) \(no expiry\)"),
-        lambda m, loc: _(
+        lambda m, loc, _: _(
             "shared the deal and registered it for %(account)s (no expiry)", account=m[1]
         ),
-    ),
-    (
-        re.compile(r"created the shared deal \(registered automatically\)"),
-        lambda m, loc: _("created the shared deal (registered automatically)"),
     ),
 ]
 _VALUES = [
     (
         re.compile(r"active, expires " + _ISO),
-        lambda m, loc: _("active, expires %(date)s", date=_day(m[1], loc)),
+        lambda m, loc, _: _("active, expires %(date)s", date=_day(m[1], loc)),
     ),
-    (re.compile(r"active, no expiry"), lambda m, loc: _("active, no expiry")),
-    (re.compile(r"expires " + _ISO), lambda m, loc: _("expires %(date)s", date=_day(m[1], loc))),
-    (re.compile(r"expired " + _ISO), lambda m, loc: _("expired %(date)s", date=_day(m[1], loc))),
+    (re.compile(r"active, no expiry"), lambda m, loc, _: _("active, no expiry")),
+    (
+        re.compile(r"expires " + _ISO),
+        lambda m, loc, _: _("expires %(date)s", date=_day(m[1], loc)),
+    ),
+    (
+        re.compile(r"expired " + _ISO),
+        lambda m, loc, _: _("expired %(date)s", date=_day(m[1], loc)),
+    ),
 ]
 
 
-def summary(text: str | None, locale: str) -> str:
-    """A stored English activity sentence, said in `locale`'s language (as stored if unknown)."""
+def summary(text: str | None, locale: str, say: Say = gettext) -> str:
+    """A stored English activity sentence, said in `locale`'s language (as stored if unknown).
+
+    `say`: the catalog of that language (Flask-Babel's gettext looks it up on every call;
+    a template passes the one it looked up once per render).
+    """
     text = text or ""
-    for pattern, say in _SENTENCES:
+    if text in _FIXED:
+        return say(text)
+    for pattern, said in _SENTENCES:
         match = pattern.fullmatch(text)
         if match:
-            return say(match, locale)
+            return said(match, locale, say)
     return text
 
 
-def value(text: str | None, locale: str) -> str | None:
+def value(text: str | None, locale: str, say: Say = gettext) -> str | None:
     """A stored before/after value: statuses and dates said in the language, the rest as is."""
     if text is None:
         return None
     if text in _STATUS:
-        return str(_STATUS[text])
-    for pattern, say in _VALUES:
+        return say(text)
+    for pattern, said in _VALUES:
         match = pattern.fullmatch(text)
         if match:
-            return say(match, locale)
+            return said(match, locale, say)
     return text

@@ -204,6 +204,39 @@ def test_activity_page_in_french(client, login_as, demo, db_session):
     assert more.find("li")["data-loaded-more"].endswith("entrées plus anciennes affichées")
 
 
+def test_activity_rows_escape_what_people_typed(client, login_as, demo, db_session):
+    """The rows are written with autoescape off (deal_page/_activity_items.html): every
+    name, sentence and value a person typed still reaches the page escaped."""
+    from models import Account
+
+    demo.rita.full_name = "<b>Rita</b> & 'co'"
+    db_session.get(Account, demo.northwind.id).name = "<i>North</i>"
+    activity_service.record(
+        demo.acme_shared,
+        demo.rita,
+        "note",
+        "changed the next steps",
+        before="<script>x()</script>",
+        after="a & b",
+    )
+    activity_service.record(
+        demo.acme_shared, demo.rita, "team", "shared the deal with <i>North</i>"
+    )
+    activity_service.record(demo.acme_shared, None, "field", "<u>not a known sentence</u>")
+    db_session.commit()
+    login_as(demo.alice)
+    response = client.get(url(demo.acme))
+    raw = response.get_data(as_text=True)
+    for tag in ("<b>Rita", "<i>North", "<script>x", "<u>not"):
+        assert tag not in raw, tag
+    entries = activity_entries(region(page(response), "Activity"))
+    assert entries[0].startswith("Shared Deals <u>not a known sentence</u>")
+    assert entries[1].startswith("<b>Rita</b> & 'co' shared the deal with <i>North</i>")
+    assert "<script>x()</script> changed to a & b" in entries[2]
+    avatars = page(response).select(".timeline-item .avatar")
+    assert [a.get_text() for a in avatars[:3]] == ["⏱", "<&", "<&"]
+
+
 def note_numbers(entries):
     return [int(m.group(1)) for e in entries if (m := re.search(r"note number (\d+)\b", e))]
 
