@@ -105,7 +105,12 @@ class User(UserMixin, db.Model):
     time_zone: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    account: Mapped[Account] = relationship(lazy="joined", innerjoin=True)
+    # Loaded with the user, by an inner join; "unnested": where the user itself is joined
+    # by an outer join (a deal's owner, an activity's actor), the account follows by a
+    # second LEFT OUTER JOIN, not `LEFT OUTER JOIN (users JOIN accounts)`. SQLite cannot
+    # flatten that nested join: it built every user with their account first (3,000
+    # users: 6-15 ms a statement). Every user has an account, so the rows are the same.
+    account: Mapped[Account] = relationship(lazy="joined", innerjoin="unnested")
 
     __table_args__ = (
         sa.CheckConstraint("role IN ('admin', 'member')", name="role"),
