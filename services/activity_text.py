@@ -21,17 +21,17 @@ from services import values
 Say = Callable[..., str]
 
 
-def _statuses(_: Say) -> dict[str, str]:
+def _statuses(_: Say) -> tuple[str, ...]:
     """The registration statuses a before/after value may be, said through `_`."""
-    return {
-        "active": _("active"),
-        "requested": _("requested"),
-        "declined": _("declined"),
-        "expired": _("expired"),
-        "deregistered": _("deregistered"),
-        "no expiry": _("no expiry"),
-        "nobody": _("nobody"),
-    }
+    return (
+        _("active"),
+        _("requested"),
+        _("declined"),
+        _("expired"),
+        _("deregistered"),
+        _("no expiry"),
+        _("nobody"),
+    )
 
 
 def _fixed(_: Say) -> tuple[str, ...]:
@@ -150,22 +150,20 @@ def summary(text: str | None, locale: str, say: Say = gettext) -> str:
     a template passes the one it looked up once per render).
     """
     text = text or ""
-    if text in _FIXED:
-        return say(text)
-    for pattern, said in _SENTENCES:
-        match = pattern.fullmatch(text)
-        if match:
-            return said(match, locale, say)
-    return text
+    return say(text) if text in _FIXED else _said_again(text, _SENTENCES, locale, say)
 
 
 def value(text: str | None, locale: str, say: Say = gettext) -> str | None:
     """A stored before/after value: statuses and dates said in the language, the rest as is."""
     if text is None:
         return None
-    if text in _STATUS:
-        return say(text)
-    for pattern, said in _VALUES:
+    return say(text) if text in _STATUS else _said_again(text, _VALUES, locale, say)
+
+
+def _said_again(text: str, shapes, locale: str, say: Say) -> str:
+    """`text` said through the first of `shapes` (pattern, how to say it) it matches whole;
+    as stored when none does."""
+    for pattern, said in shapes:
         match = pattern.fullmatch(text)
         if match:
             return said(match, locale, say)

@@ -139,6 +139,14 @@ class AmountRange:
     low: int | None
     high: int | None
 
+    @property
+    def bands(self) -> tuple[int | None, int | None]:
+        """The bands holding its two ends (None: unbounded)."""
+        return (
+            bucket(self.low) if self.low is not None else None,
+            bucket(self.high) if self.high is not None else None,
+        )
+
     @classmethod
     def of(cls, condition) -> AmountRange | None:
         """The range of a condition on the amount; None when it is not one range of
@@ -161,8 +169,7 @@ class AmountRange:
 def edge_shares(kept: AmountRange) -> dict[int, float]:
     """Band -> the share of its cents `kept` covers, for the one or two bands holding
     its ends (one when both ends fall in the same band)."""
-    low = bucket(kept.low) if kept.low is not None else None
-    high = bucket(kept.high) if kept.high is not None else None
+    low, high = kept.bands
     share = {}
     for edge in {low, high} - {None}:
         start, end = band(edge)
@@ -177,8 +184,7 @@ def deals_in_range(account_id: int, kept: AmountRange) -> sa.ScalarSelect:
     a plan: the bands inside it, and of each end's band the share of its cents it
     covers (as though its deals were spread evenly over them)."""
     counts = DealAmountCount
-    low = bucket(kept.low) if kept.low is not None else None
-    high = bucket(kept.high) if kept.high is not None else None
+    low, high = kept.bands
     share = edge_shares(kept)
     weight = (
         sa.case(
@@ -232,12 +238,11 @@ def amount_totals_statement(
     counts = DealAmountCount
     # Of each end's band: True to count it whole here and take away what is left out.
     less_left_out = {edge: part > 0.5 for edge, part in edge_shares(kept).items()}
+    low, high = kept.bands
     bands = []
-    if kept.low is not None:
-        low = bucket(kept.low)
+    if low is not None:
         bands.append(counts.bucket >= low if less_left_out[low] else counts.bucket > low)
-    if kept.high is not None:
-        high = bucket(kept.high)
+    if high is not None:
         bands.append(counts.bucket <= high if less_left_out[high] else counts.bucket < high)
     whole = sa.select(
         counts.stage_id.label("stage_id"),
