@@ -7,13 +7,13 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask, abort, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 import models  # noqa: F401 - registers the tables with the metadata
+from catalog import gettext as _
+from catalog import lazy_gettext as _l
 from extensions import babel, csrf, db, limiter, login_manager, migrate
 from i18n import compile_catalogs, select_locale, select_timezone
 from services import accounts

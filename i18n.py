@@ -2,8 +2,8 @@
 
 Flask-Babel asks `select_locale` / `select_timezone` once per request; the
 rest of the app asks `current_language()` / `current_timezone()`. Strings are
-translated with Flask-Babel's gettext: `_()` in templates, and in Python
-`from flask_babel import gettext as _` (or `lazy_gettext` at import time).
+translated with `catalog`'s gettext (Flask-Babel's catalogs): `_()` in templates,
+and in Python `from catalog import gettext as _` (or `lazy_gettext` at import time).
 
 The language is the user's saved choice ("Language" in the user menu; before
 logging in, the choice made on the login page), else the best match of the
@@ -23,9 +23,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import has_request_context, request, session
-from flask_babel import force_locale, get_locale, get_timezone, get_translations
+from flask_babel import force_locale, get_locale, get_timezone
 from flask_login import current_user
 
+import catalog
 from services import values
 
 # The languages the UI speaks, with their names in their own language (the switch).
@@ -105,10 +106,10 @@ def compile_catalogs(directory: Path) -> list[Path]:
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
         with open(po_path, "rb") as po_file:
-            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+            messages = read_po(po_file, locale=po_path.parent.parent.name)
         handle, temporary = tempfile.mkstemp(dir=po_path.parent, suffix=".mo.tmp")
         with os.fdopen(handle, "wb") as mo_file:
-            write_mo(mo_file, catalog)
+            write_mo(mo_file, messages)
         os.replace(temporary, mo_path)
         written.append(mo_path)
     return written
@@ -126,7 +127,7 @@ def warm_up(app) -> None:
     today = datetime.now(UTC)
     for language in LANGUAGES:
         with app.test_request_context(), force_locale(language):
-            get_translations().ugettext("Deals")
+            catalog.translations().ugettext("Deals")
         values.format_amount(Decimal("1234.5"), language)
         values.format_count(1234, language)
         values.format_date(today, language)

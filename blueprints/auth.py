@@ -14,11 +14,11 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from blueprints.access import public
+from catalog import gettext as _
+from catalog import ngettext
 from extensions import limiter
 from forms.auth import LanguageForm, LoginForm
 from services import accounts

@@ -16,12 +16,12 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from flask import Blueprint, abort, make_response, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.deal_page import own_deal
 from blueprints.deals import index_url, scope
 from blueprints.htmx import changed, respond
+from catalog import gettext as _
 from forms.deal import MoveForm
 from services import deal_fields, deal_index
 from services.deal_index.choices import Choice

@@ -22,10 +22,10 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from blueprints.htmx import is_htmx, render_page_or_fragment
+from catalog import gettext as _
 from forms.views import RenameViewForm, SaveViewForm, UpdateViewForm
 from services import deal_index, export, saved_views
 from services.deal_index import (

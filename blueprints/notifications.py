@@ -1,11 +1,11 @@
 """The bell in the top bar and the notifications page."""
 
 from flask import Blueprint, abort, flash, render_template, request
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from blueprints.htmx import redirect_back_or
+from catalog import gettext as _
+from catalog import ngettext
 from forms.fields import parse_id
 from services import notifications
 from services.errors import NotFound

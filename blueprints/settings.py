@@ -1,10 +1,10 @@
 """Settings › Partners › Shared deals: the referred deals pipeline."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from catalog import gettext as _
 from forms.settings import ReferredPipelineForm
 from services import settings
 from services.errors import Invalid

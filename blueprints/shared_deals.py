@@ -2,11 +2,11 @@
 follow the chosen pipeline."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from blueprints.deal_page import own_deal
+from catalog import gettext as _
 from forms.fields import parse_id
 from forms.shared_deal import SharedDealForm, SharingTermsForm
 from services import settings, shared_deals

@@ -4,20 +4,20 @@
 The request's language, time zone and catalog are looked up once per render
 (`_language_context`), not once per string or value: Flask-Babel finds them through
 several request-context lookups on every call (17 µs a string, 9 µs the language; a
-deal page has about 100 strings and 90 values). Macros imported without context fall
-back to the per-call lookups.
+deal page has about 100 strings and 90 values). Macros imported without context use
+Jinja's globals: the language's lookups per call, and `catalog`'s gettext (one lookup).
 """
 
 from __future__ import annotations
 
 from flask import Flask, current_app, has_request_context
-from flask_babel import get_translations
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
 
+from catalog import gettext as _
+from catalog import lazy_gettext as _l
+from catalog import translations
 from i18n import LANGUAGES, current_language, current_timezone
 from models import utcnow
 from services import activity_text, notifications, values
@@ -44,6 +44,18 @@ def register(app: Flask) -> None:
     app.add_template_filter(initials)
     app.context_processor(_layout_globals)
     app.context_processor(_language_context)
+    # Where a render has no context (macros imported without it), `_()` is Jinja's
+    # global: the catalog's, instead of Flask-Babel's per-call lookups. Jinja's newstyle
+    # wrapper escapes and %-formats, so these return the catalog's text as it is.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: translations().ugettext(string),
+        ngettext=lambda singular, plural, num: translations().ungettext(singular, plural, num),
+        newstyle=True,
+        pgettext=lambda context, string: translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, num: translations().unpgettext(
+            context, singular, plural, num
+        ),
+    )
     # Globals, not context: the macros of _macros.html use them without "with context".
     app.jinja_env.globals.update(
         current_language=current_language,
@@ -59,7 +71,7 @@ def _language_context() -> dict:
     i18n extension's newstyle ones: escaped under autoescape, then %-formatted."""
     if not has_request_context():
         return {}
-    catalog = get_translations()
+    catalog = translations()
     # Markup as jinja2.ext's newstyle gettext does: the catalog's text is ours (the
     # translators'); the %-formatting then escapes every variable.
 

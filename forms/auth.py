@@ -1,9 +1,9 @@
 """Logging in; choosing the UI language."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
+from catalog import lazy_gettext as _l
 from forms.base import Form
 from i18n import LANGUAGES
 from services.accounts import normalize_email

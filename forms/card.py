@@ -7,10 +7,10 @@ the set as it is now: two people saving at once both keep theirs.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from catalog import lazy_gettext as _l
 from forms.base import Form
 from forms.fields import DateField, IdListField
 from services.product_interest import CHOOSE_PRODUCTS

@@ -7,10 +7,10 @@ editor was shown, so the service can tell a concurrent change from this one.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from catalog import lazy_gettext as _l
 from forms.base import Form
 from forms.fields import AmountField, DateField, IdField
 from services import shared_deals as rules

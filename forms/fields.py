@@ -7,10 +7,10 @@ anything else as the field's error, before any view or service sees it.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import Field, SelectField, StringField
 from wtforms.widgets import HiddenInput, TextInput
 
+from catalog import lazy_gettext as _l
 from i18n import current_language
 from services import values
 from services.errors import Invalid

@@ -1,8 +1,8 @@
 """Settings › Partners › Shared deals."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms.validators import InputRequired
 
+from catalog import lazy_gettext as _l
 from forms.base import Form
 from forms.fields import IdSelectField
 from services.settings import CHOOSE_PIPELINE

@@ -4,10 +4,10 @@ side) the notes for the vendor or (vendor side) the registration's expiry."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from catalog import lazy_gettext as _l
 from forms.base import Form
 from forms.fields import AmountField, DateField, IdListField, IdSelectField
 from services import shared_deals as rules

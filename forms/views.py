@@ -6,10 +6,10 @@ results fragment keeps current); `view` the tab it was posted from.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 
+from catalog import lazy_gettext as _l
 from forms.base import Form
 from models import VIEW_VISIBILITIES
 from services.saved_views import VISIBILITY_LABELS

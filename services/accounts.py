@@ -3,8 +3,8 @@
 import hmac
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
+from catalog import gettext as _
 from extensions import begin_write, db
 from models import (
     ACCOUNT_KINDS,

@@ -13,8 +13,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 
-from flask_babel import gettext
-
+from catalog import gettext
 from services import values
 
 # (message, **variables) -> the message in the reader's language, %-formatted.

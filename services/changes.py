@@ -25,9 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 
+from catalog import lazy_gettext as _l
 from extensions import begin_write, commit_keeping_the_actor, db, on_sqlite
 from models import Activity, SharedDeal, User
 from services import activity

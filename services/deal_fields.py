@@ -18,9 +18,9 @@ import dataclasses
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from catalog import gettext as _
+from catalog import lazy_gettext as _l
 from extensions import db
 from models import Deal, Pipeline, SharedDeal, Stage, User
 from services import accounts, activity, settings, values

@@ -1,6 +1,6 @@
 """Errors services raise; views turn them into messages or status codes."""
 
-from flask_babel import gettext as _
+from catalog import gettext as _
 
 
 class NotFound(Exception):

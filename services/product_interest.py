@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
+from catalog import lazy_gettext as _l
 from extensions import db
 from models import Product, ProductInterest, SharedDeal, User
 from services.changes import shared_deal_change

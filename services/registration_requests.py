@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
+from catalog import gettext as _
+from catalog import lazy_gettext as _l
 from extensions import db, on_sqlite
 from models import Account, Deal, DealRegistration, RegistrationRequest, SharedDeal, User, utcnow
 from services.changes import shared_deal_change

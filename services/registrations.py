@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
+from catalog import lazy_gettext as _l
 from extensions import db
 from models import Activity, DealRegistration, SharedDeal, User, utcnow
 from services.changes import shared_deal_change

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 from flask_babel import force_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from catalog import gettext as _
+from catalog import lazy_gettext as _l
 from extensions import db
 from i18n import LANGUAGES
 from models import VIEW_VISIBILITIES, SavedView, User

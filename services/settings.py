@@ -1,9 +1,9 @@
 """Account settings: the referred deals pipeline."""
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from catalog import gettext as _
+from catalog import lazy_gettext as _l
 from extensions import db
 from models import Account, AccountSettings, Pipeline, User
 from services.changes import upsert, writing

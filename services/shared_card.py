@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import aliased, joinedload
 
+from catalog import gettext as _
 from extensions import db
 from models import (
     Account,

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
+from catalog import gettext as _
+from catalog import lazy_gettext as _l
 from extensions import db
 from models import SharedDeal, User
 from services.changes import shared_deal_change

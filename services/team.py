@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from catalog import gettext as _
+from catalog import lazy_gettext as _l
 from extensions import db
 from models import Account, DealTeamMember, SharedDeal, User
 from services.changes import insert_on_conflict, shared_deal_change

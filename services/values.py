@@ -34,8 +34,8 @@ from babel.dates import (
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_timedelta as babel_format_timedelta
 from babel.numbers import format_decimal as babel_format_decimal
-from flask_babel import gettext as _
 
+from catalog import gettext as _
 from services.errors import Invalid
 
 DEFAULT_LOCALE = "en"

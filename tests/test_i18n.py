@@ -157,6 +157,7 @@ def test_wtforms_own_messages_follow_the_request_language(app):
 
 def test_the_warm_up_loads_both_catalogs_and_every_template(make_app, tmp_path):
     """What gunicorn's master loads before it forks (gunicorn.conf.py), for the workers to share."""
+    import catalog
     from extensions import babel
     from i18n import LANGUAGES, warm_up
 
@@ -164,7 +165,28 @@ def test_the_warm_up_loads_both_catalogs_and_every_template(make_app, tmp_path):
     with fresh.app_context():
         domain = babel.domain_instance
     domain.cache.clear()
+    catalog._CATALOGS.clear()
     warm_up(fresh)
     assert {locale for locale, _domain in domain.cache} == set(LANGUAGES)
+    assert {str(locale) for locale in catalog._CATALOGS} == set(LANGUAGES)
     compiled = {template.name for template in fresh.jinja_env.cache.values()}
     assert compiled == set(fresh.jinja_env.list_templates())
+
+
+def test_the_catalog_follows_a_language_changed_within_a_request(app):
+    """catalog keeps each language's catalog: force_locale and refresh still switch it."""
+    from flask_babel import force_locale, refresh
+
+    from catalog import gettext, lazy_gettext, ngettext
+
+    label = lazy_gettext("Deals")
+    with app.test_request_context("/", headers=FRENCH):
+        assert (gettext("Deals"), str(label)) == ("Transactions", "Transactions")
+        with force_locale("en"):
+            assert (gettext("Deals"), str(label)) == ("Deals", "Deals")
+            assert ngettext("%(num)s deal", "%(num)s deals", 2) == "2 deals"
+        assert (gettext("Deals"), label.__html__()) == ("Transactions", "Transactions")
+        assert ngettext("%(num)s deal", "%(num)s deals", 2) == "2 transactions"
+        with force_locale("en"):
+            refresh()  # the language saved mid-request (the language switch)
+            assert gettext("Deals") == "Deals"

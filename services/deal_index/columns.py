@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
+from catalog import lazy_gettext as _l
 from models import Deal
 from services.deal_index.choices import Choice
 from services.deal_index.registry import Scope

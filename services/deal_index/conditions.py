@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.sql import operators
 
+from catalog import gettext as _
 from extensions import db, on_sqlite
 from models import Deal
 from services import board_counts, search

@@ -14,8 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qsl
 
-from flask_babel import gettext as _
-
+from catalog import gettext as _
 from i18n import current_language
 from services import values
 from services.deal_index.choices import ChoiceOptions

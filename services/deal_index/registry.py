@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from catalog import gettext as _
+from catalog import lazy_gettext as _l
 from models import Account, Deal, ProductInterest, SharedDeal, User
 from services import registration_queries
 
