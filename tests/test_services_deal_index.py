@@ -257,6 +257,26 @@ def test_choice_operators(db_session, demo):
     assert "Initech SEO audit" in names(demo.alice, f"f=shared_with:none_of:{northwind}")
 
 
+def test_choices_come_in_the_same_order_on_every_database(db_session, demo):
+    """By name, case aside (then as written): "amy" before "Bob" on SQLite and PostgreSQL."""
+    from models import User
+
+    for name in ("bob zed", "Amy Lowe", "amy lowe", "Émile Roux"):
+        db_session.add(
+            User(
+                account_id=demo.alice.account_id,
+                email=f"{name.replace(' ', '.').lower()}.{len(name)}{name[0]}@example.com",
+                full_name=name,
+                password_hash="x",
+            )
+        )
+    db_session.commit()
+    owners = [c.label for c in deal_index.index_reference(demo.alice).choices.get("owner")]
+    mine = [n for n in owners if n in {"bob zed", "Amy Lowe", "amy lowe", "Émile Roux"}]
+    assert mine == ["Amy Lowe", "amy lowe", "bob zed", "Émile Roux"]
+    assert owners == sorted(owners, key=lambda n: (n.casefold(), n))
+
+
 def test_the_vendor_filters_by_partner_and_by_open_request(db_session, demo):
     """ "Shared with" and "Open registration requests" from the vendor's side: the deals
     shared with that partner (with an open request), and their complements."""

@@ -10,8 +10,8 @@ import functools
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
+from catalog import lazy_gettext as _l
 from extensions import db
 from models import Notification, User
 from services import notifications, search
@@ -111,10 +111,17 @@ def _reference_statement(account_kind: str, probe: bool = False) -> sa.Select:
                 *(null_text.label(name) for name in ("visibility", "query")),
             )
         )
-    union = sa.union_all(*rows).subquery("reference")
-    return sa.select(union).order_by(
-        union.c.kind, union.c.sort1, union.c.sort2, union.c.label, union.c.id
-    )
+    # Unordered: `index_reference` sorts the rows. A vendor's ~1,000 partner names were
+    # most of the statement's time in PostgreSQL's sort (strcoll), much less in Python.
+    return sa.select(sa.union_all(*rows).subquery("reference"))
+
+
+def _order(row) -> tuple:
+    """Where a choice or a view comes in its list: by its positions, then its label
+    (case aside, then as written) and its id. The same order on every database.
+    By position (kind, id, label, grouping, sort1, sort2, …): a Row's names cost more."""
+    label = row[2] or ""
+    return (row[4] or 0, row[5] or 0, label.casefold(), label, row[1] or 0)
 
 
 def index_reference(user: User, search_term: str = "") -> IndexReference:
@@ -131,7 +138,7 @@ def index_reference(user: User, search_term: str = "") -> IndexReference:
     choices = ChoiceOptions({key: [] for key in CHOICE_PROPERTIES})
     tabs = list(BUILT_IN_TABS) + (list(VENDOR_TABS) if user.account.kind == "vendor" else [])
     unread = 0
-    for row in rows:
+    for row in sorted(rows, key=_order):
         if row.kind == "unread":
             unread = row.id
         elif row.kind == "search_matches":
