@@ -8,8 +8,10 @@ the address bar, reload and bookmarks show what the page shows.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import date
+from typing import NamedTuple
 
 from flask import (
     Blueprint,
@@ -27,6 +29,7 @@ from flask_login import current_user
 from blueprints.htmx import is_htmx, render_page_or_fragment
 from catalog import gettext as _
 from forms.views import RenameViewForm, SaveViewForm, UpdateViewForm
+from i18n import current_language
 from services import deal_index, export, saved_views
 from services.deal_index import (
     COLUMNS,
@@ -42,14 +45,29 @@ from services.errors import Forbidden, Invalid, NotFound
 bp = Blueprint("deals", __name__)
 
 
+class Named(NamedTuple):
+    key: str
+    label: str
+
+
+@functools.cache
+def _filter_names(language: str) -> dict:
+    """The filter builder's property and operator names in `language` (the request's), as
+    plain text: worked out once per language, not ~40 lazy labels on every page."""
+    return {
+        "properties_list": [Named(p.key, str(p.label)) for p in PROPERTIES.values()],
+        "operator_groups": [
+            (str(TYPE_LABELS[kind]), [Named(o.key, str(o.label)) for o in operators])
+            for kind, operators in OPERATORS_BY_TYPE.items()
+        ],
+    }
+
+
 @bp.context_processor
 def filter_registry():
     """The registry's names, for the filter bar (on the page and in htmx fragments)."""
     return {
-        "properties_list": list(PROPERTIES.values()),
-        "operator_groups": [
-            (TYPE_LABELS[kind], operators) for kind, operators in OPERATORS_BY_TYPE.items()
-        ],
+        **_filter_names(current_language()),
         "visibility_labels": saved_views.VISIBILITY_LABELS,
     }
 
