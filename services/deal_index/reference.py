@@ -138,13 +138,16 @@ def index_reference(user: User, search_term: str = "") -> IndexReference:
     choices = ChoiceOptions({key: [] for key in CHOICE_PROPERTIES})
     tabs = list(BUILT_IN_TABS) + (list(VENDOR_TABS) if user.account.kind == "vendor" else [])
     unread = 0
-    for row in sorted(rows, key=_order):
-        if row.kind == "unread":
-            unread = row.id
-        elif row.kind == "search_matches":
-            search.remember_matches(search_term, row.id, row.sort1 or 0)
-        elif row.kind == "view":
-            tabs.append(ViewTab(str(row.id), row.label, row.query, row.owner_id, row.visibility))
+    # Unpacked by position: a Row's attribute names cost more than the rest of the loop.
+    for kind, id_, label, grouping, sort1, _, owner_id, visibility, query in sorted(
+        rows, key=_order
+    ):
+        if kind == "unread":
+            unread = id_
+        elif kind == "search_matches":
+            search.remember_matches(search_term, id_, sort1 or 0)
+        elif kind == "view":
+            tabs.append(ViewTab(str(id_), label, query, owner_id, visibility))
         else:
-            choices.by_property[row.kind].append(Choice(row.id, row.label, row.grouping or ""))
+            choices.by_property[kind].append(Choice(id_, label, grouping or ""))
     return IndexReference(choices, tabs, unread)
