@@ -455,6 +455,56 @@ def test_the_tab_says_when_the_list_is_no_longer_its_view(client, login_as, demo
     assert link(doc, "Reset")["href"] == "/deals?view=registered&f=active_registrations:gt:0"
 
 
+def test_a_vendor_with_many_partners_reads_them_only_for_a_partner_filter(
+    client, login_as, demo, db_session
+):
+    """Past the datalist's SUGGESTED_MAX, a vendor's page leaves its partners' names out
+    (three statements), and reads them where the page is about partners: a "Shared with"
+    filter by name, its Value menu, and a view on a partner that a filter change left."""
+    from models import Account, User
+    from services.deal_index.choices import SUGGESTED_MAX
+
+    for n in range(SUGGESTED_MAX + 10):
+        db_session.add(Account(name=f"Partner {n:03d}", kind="partner"))
+    db_session.commit()
+    login_as(demo.rita)
+    rita_id, brightside_id = demo.rita.id, demo.brightside.id
+    client.get("/deals")
+
+    def get(url):
+        db_session.expunge_all()
+        with counted_statements() as statements:
+            response = client.get(url)
+        assert response.status_code == 200
+        return page(response), statements
+
+    doc, statements = get("/deals")
+    assert len(statements) <= 3, statements
+    reads_partners = [s for s in statements if s.startswith("SELECT accounts.id, accounts.name")]
+    assert not reads_partners
+    assert "Partner 000" not in str(doc.find("datalist"))
+
+    get("/deals?f=shared_with:any_of:Brightside Agency")  # counts the filter's matches once
+    doc, statements = get("/deals?f=shared_with:any_of:Brightside Agency")
+    assert button(
+        region(doc, "Applied filters"), "Remove filter: Shared with is any of Brightside Agency"
+    )
+    assert set(column(doc, "Shared with")) == {"Brightside Agency"}
+    assert len(statements) <= 4, statements
+    assert [s for s in statements if s.startswith("SELECT accounts.id, accounts.name")]
+
+    doc, _ = get("/deals/filter-controls?property=shared_with&operator=any_of")
+    options = [text(o) for o in doc.find("select", id="filter-value").find_all("option")]
+    assert len(options) == SUGGESTED_MAX + 12 and options[0] == "Brightside Agency"
+
+    rita = db_session.get(User, rita_id)
+    view = saved_views.create(
+        rita, "Brightside", "private", f"f=shared_with:any_of:{brightside_id}"
+    )
+    doc, _ = get(f"/deals?view={view.id}&f=amount:gt:1")
+    assert "Brightside · changed" in links(doc) and "Reset" in links(doc)
+
+
 @pytest.mark.parametrize("owner", ["bob", "hana"])
 def test_views_you_may_not_see_are_404(client, login_as, demo, owner):
     view = saved_views.create(getattr(demo, owner), "Private", "private", "")

@@ -277,6 +277,38 @@ def test_choices_come_in_the_same_order_on_every_database(db_session, demo):
     assert owners == sorted(owners, key=lambda n: (n.casefold(), n))
 
 
+def add_partners(db_session, number):
+    from models import Account
+
+    for n in range(number):
+        db_session.add(Account(name=f"Partner {n:03d}", kind="partner"))
+    db_session.commit()
+
+
+def test_a_vendors_many_partners_are_read_only_when_asked_for(db_session, demo):
+    """Past SUGGESTED_MAX partners, the reference leaves them out; the first question about
+    them reads all of them (by name, case aside), and names typed still resolve."""
+    from services.deal_index.choices import SUGGESTED_MAX
+
+    add_partners(db_session, SUGGESTED_MAX + 10)
+    choices = deal_index.index_reference(demo.rita).choices
+    assert "shared_with" in choices.loaders and choices.by_property["shared_with"] == []
+    assert choices.suggested("shared_with") == []  # the datalist: none, and nothing read
+    assert "shared_with" in choices.loaders
+    partners = choices.get("shared_with")
+    assert "shared_with" not in choices.loaders
+    assert len(partners) == SUGGESTED_MAX + 12  # and Brightside, Harbor
+    assert [c.label for c in partners] == sorted(
+        (c.label for c in partners), key=lambda n: (n.casefold(), n)
+    )
+    ids = {row.id for row in rows(demo.rita, "f=shared_with:any_of:Brightside Agency")}
+    assert ids and ids == {
+        row.id for row in rows(demo.rita, f"f=shared_with:any_of:{demo.brightside.id}")
+    }
+    # A partner's side (one vendor) and a vendor with few partners read them at once.
+    assert deal_index.index_reference(demo.alice).choices.loaders == {}
+
+
 def test_the_vendor_filters_by_partner_and_by_open_request(db_session, demo):
     """ "Shared with" and "Open registration requests" from the vendor's side: the deals
     shared with that partner (with an open request), and their complements."""

@@ -7,12 +7,13 @@ holds them as loaded, gives their labels and resolves what a user typed.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import sqlalchemy as sa
 
+from extensions import db
 from models import Account, Pipeline, Product, Stage, User
 from services.deal_index.registry import Property, not_a_choice
 
@@ -36,15 +37,24 @@ class Choice(NamedTuple):
 
 @dataclass
 class ChoiceOptions:
-    """What each choice property can be, for one account: property key -> choices."""
+    """What each choice property can be, for one account: property key -> choices.
+
+    A property with more than SUGGESTED_MAX choices (a vendor's partners) may come as a
+    loader instead, run the first time its choices are asked for: most pages never do.
+    """
 
     by_property: dict[str, list[Choice]] = field(default_factory=dict)
+    loaders: dict[str, Callable[[], list[Choice]]] = field(default_factory=dict)
 
     def get(self, key: str) -> list[Choice]:
+        if key in self.loaders:
+            self.by_property[key] = self.loaders.pop(key)()
         return self.by_property.get(key, [])
 
     def suggested(self, key: str) -> list[Choice]:
         """The choices the page's datalist offers: all of them, or none past SUGGESTED_MAX."""
+        if key in self.loaders:
+            return []  # left to load: more than SUGGESTED_MAX
         choices = self.get(key)
         return choices if len(choices) <= SUGGESTED_MAX else []
 
@@ -100,7 +110,12 @@ def choice_options_select(account_kind: str, account_id) -> tuple[sa.Select, ...
             sa.cast(sort2, integer).label("sort2"),
         )
 
-    other_kind = "partner" if account_kind == "vendor" else "vendor"
+    other_side = (
+        sa.select(Account.id, Account.name)
+        .where(_other_side(account_kind))
+        .limit(SUGGESTED_MAX + 1)
+        .subquery("other_side")
+    )
     vendors = (
         sa.select(Account.id).where(Account.kind == "vendor").scalar_subquery()
         if account_kind != "vendor"
@@ -126,7 +141,27 @@ def choice_options_select(account_kind: str, account_id) -> tuple[sa.Select, ...
         sa.select(
             *row("product_interest", Product.id, Product.name, sa.null(), Product.position, 0)
         ).where(product_owner),
-        sa.select(*row("shared_with", Account.id, Account.name, sa.null(), 0, 0)).where(
-            Account.kind == other_kind
-        ),
+        # The other side's accounts: a vendor may have thousands of partners. At most
+        # SUGGESTED_MAX + 1 come here; past SUGGESTED_MAX they are read when asked for
+        # (`other_side_choices`).
+        sa.select(
+            *row("shared_with", other_side.c.id, other_side.c.name, sa.null(), 0, 0)
+        ).select_from(other_side),
     )
+
+
+def _other_side(account_kind: str):
+    """The accounts an account of `account_kind` shares deals with: a vendor's partners,
+    a partner's vendor."""
+    return Account.kind == ("partner" if account_kind == "vendor" else "vendor")
+
+
+def other_side_choices(account_kind: str) -> list[Choice]:
+    """Every account of the other side, as "Shared with" choices, by name (case aside)."""
+    rows = db.session.execute(
+        sa.select(Account.id, Account.name).where(_other_side(account_kind))
+    ).all()
+    return [
+        Choice(id_, name)
+        for id_, name in sorted(rows, key=lambda row: (row[1].casefold(), row[1], row[0]))
+    ]

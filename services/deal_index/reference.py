@@ -15,7 +15,13 @@ from catalog import lazy_gettext as _l
 from extensions import db
 from models import Notification, User
 from services import notifications, search
-from services.deal_index.choices import Choice, ChoiceOptions, choice_options_select
+from services.deal_index.choices import (
+    SUGGESTED_MAX,
+    Choice,
+    ChoiceOptions,
+    choice_options_select,
+    other_side_choices,
+)
 from services.deal_index.registry import CHOICE_PROPERTIES
 from services.saved_view_queries import visible_views_select
 
@@ -150,4 +156,8 @@ def index_reference(user: User, search_term: str = "") -> IndexReference:
             tabs.append(ViewTab(str(id_), label, query, owner_id, visibility))
         else:
             choices.by_property[kind].append(Choice(id_, label, grouping or ""))
+    if len(choices.by_property["shared_with"]) > SUGGESTED_MAX:
+        # Some of many: read them all if this request asks for them (a partner filter).
+        choices.by_property["shared_with"] = []
+        choices.loaders["shared_with"] = functools.partial(other_side_choices, user.account.kind)
     return IndexReference(choices, tabs, unread)
