@@ -23,6 +23,12 @@ from services.deal_index.registry import Property, not_a_choice
 SUGGESTED_MAX = 50
 
 
+def by_name(label: str) -> tuple[str, str]:
+    """The order of names in every choice list: case aside, then as written. The same
+    on every database, whatever its collation."""
+    return (label.casefold(), label)
+
+
 class Choice(NamedTuple):
     """One choice: a tuple, made ~1,000 at a time (a vendor's partners) on every index page."""
 
@@ -92,7 +98,8 @@ class ChoiceOptions:
 
 
 def choice_options_select(account_kind: str, account_id) -> tuple[sa.Select, ...]:
-    """SELECTs listing every choice of every choice property for an account.
+    """SELECTs listing the choices of every choice property for an account (of the other
+    side's accounts, at most SUGGESTED_MAX + 1: `other_side_choices` reads them all).
 
     `account_id` is a value or a bind parameter. Columns: kind (the property
     key), id, label, grouping, sort1, sort2 — the shape reference.index_reference
@@ -161,7 +168,4 @@ def other_side_choices(account_kind: str) -> list[Choice]:
     rows = db.session.execute(
         sa.select(Account.id, Account.name).where(_other_side(account_kind))
     ).all()
-    return [
-        Choice(id_, name)
-        for id_, name in sorted(rows, key=lambda row: (row[1].casefold(), row[1], row[0]))
-    ]
+    return [Choice(id_, name) for id_, name in sorted(rows, key=lambda r: (*by_name(r[1]), r[0]))]

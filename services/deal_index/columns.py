@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from catalog import lazy_gettext as _l
 from models import Deal
-from services.deal_index.choices import Choice
+from services.deal_index.choices import Choice, by_name
 from services.deal_index.registry import Scope
 
 DEFAULT_SORT = "created_at"
@@ -37,7 +37,7 @@ class Column:
 
 
 def _by_label(choices: list[Choice]) -> list[Choice]:
-    return sorted(choices, key=lambda c: (c.label.casefold(), c.id))
+    return sorted(choices, key=lambda c: (*by_name(c.label), c.id))
 
 
 COLUMNS: dict[str, Column] = {
