@@ -23,6 +23,7 @@ from tests.e2e.a11y_helpers import (
     serious_violations,
 )
 from tests.e2e.deal_helpers import acme_url
+from tests.e2e.htmx_helpers import settled
 
 SHOTS = os.environ.get("A11Y_SHOTS")
 
@@ -35,12 +36,6 @@ def check(page, name, label):
     width = page.viewport_size["width"]
     assert page_width(page) <= width, f"{name}: the page is {page_width(page)} px wide"
     assert serious_violations(page) == [], name
-
-
-def settled(page):
-    expect(
-        page.locator(".htmx-request, .htmx-settling, .htmx-swapping, .htmx-added")
-    ).to_have_count(0)
 
 
 def log_in_as(page, live_server, email):

@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 from extensions import db
 from models import Account, Deal, Pipeline, Stage
 from tests.e2e.a11y_helpers import serious_violations
+from tests.e2e.htmx_helpers import settled
 
 SHOTS = Path("/work/shots/board")
 PHONE = {"width": 390, "height": 844}
@@ -82,10 +83,6 @@ def column(page, stage_name):
     return page.locator("section.board-column").filter(
         has=page.get_by_role("heading", name=stage_name, exact=True)
     )
-
-
-def settled(page):
-    expect(page.locator(".htmx-request, .htmx-settling, .htmx-swapping")).to_have_count(0)
 
 
 def check_headers(page, expected):

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from extensions import db
 from models import Account, Deal, DealRegistration, SharedDeal
 from tests.e2e.a11y_helpers import serious_violations
+from tests.e2e.htmx_helpers import wait_for_controls
 
 FILTERED_URL = re.compile(r"/deals\?f=active_registrations:gt:0$")
 
@@ -30,14 +31,6 @@ def brightsides_registered_deals(app):
             .where(SharedDeal.partner_account_id == brightside)
         ).all()
         return sorted({name for name, reg in rows if reg.status_on(date.today()) == "active"})
-
-
-def wait_for_controls(page, attribute, value):
-    """htmx swapped in the controls for that choice, and has wired them up."""
-    expect(page.locator("#filter-controls")).to_have_attribute(attribute, value)
-    expect(
-        page.locator(".htmx-request, .htmx-settling, .htmx-swapping, .htmx-added")
-    ).to_have_count(0)
 
 
 def table_names(page):

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from services.demo import DEMO_PASSWORD
 from tests.e2e.deal_helpers import acme_url
+from tests.e2e.htmx_helpers import wait_for_controls
 
 SHOTS = os.environ.get("SCREENSHOTS_DIR")
 
@@ -53,11 +54,9 @@ def test_flow_1_registered_deals_in_french(fr_page, live_server):
     page.get_by_label("Propriété").select_option(
         label="Nombre d'enregistrements de transactions actives"
     )
-    expect(page.locator("#filter-controls")).to_have_attribute(
-        "data-property", "active_registrations"
-    )
+    wait_for_controls(page, "data-property", "active_registrations")
     page.get_by_label("Opérateur").select_option(label="est supérieur à")
-    expect(page.locator("#filter-controls")).to_have_attribute("data-operator", "gt")
+    wait_for_controls(page, "data-operator", "gt")
     page.get_by_label("Valeur").fill("0")
     page.get_by_role("button", name="Appliquer").click()
     expect(page).to_have_url(re.compile(r"/deals\?f=active_registrations:gt:0$"))
