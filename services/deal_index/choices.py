@@ -57,6 +57,13 @@ class ChoiceOptions:
             self.by_property[key] = self.loaders.pop(key)()
         return self.by_property.get(key, [])
 
+    def load_when_asked(self, key: str, loader: Callable[[], list[Choice]]) -> None:
+        """If `key` came cut off (more than SUGGESTED_MAX: `choice_options_select` brings
+        SUGGESTED_MAX + 1), keep `loader` to read them all the first time they are asked for."""
+        if len(self.by_property.get(key, [])) > SUGGESTED_MAX:
+            self.by_property[key] = []
+            self.loaders[key] = loader
+
     def suggested(self, key: str) -> list[Choice]:
         """The choices the page's datalist offers: all of them, or none past SUGGESTED_MAX."""
         if key in self.loaders:

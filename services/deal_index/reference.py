@@ -16,7 +16,6 @@ from extensions import db
 from models import Notification, User
 from services import notifications, search
 from services.deal_index.choices import (
-    SUGGESTED_MAX,
     Choice,
     ChoiceOptions,
     by_name,
@@ -156,8 +155,6 @@ def index_reference(user: User, search_term: str = "") -> IndexReference:
             tabs.append(ViewTab(str(id_), label, query, owner_id, visibility))
         else:
             choices.by_property[kind].append(Choice(id_, label, grouping or ""))
-    if len(choices.by_property["shared_with"]) > SUGGESTED_MAX:
-        # Some of many: read them all if this request asks for them (a partner filter).
-        choices.by_property["shared_with"] = []
-        choices.loaders["shared_with"] = functools.partial(other_side_choices, user.account.kind)
+    # A vendor's many partners: read them all only if this request asks (a partner filter).
+    choices.load_when_asked("shared_with", functools.partial(other_side_choices, user.account.kind))
     return IndexReference(choices, tabs, unread)
