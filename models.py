@@ -228,6 +228,10 @@ class Deal(db.Model):
     # NULL when none is. Written only by the triggers of migration 0017 on
     # registration_requests, read by `registration_queries.has_open_request`.
     open_request_since: Mapped[datetime | None] = mapped_column()
+    # The other party's account when the deal is shared (the vendor's on a partner's
+    # deal, the partner's on the vendor's); NULL when it is not. Written only by the
+    # triggers of migration 0020 on shared_deals, read by the index's "Shared with".
+    shared_with_account_id: Mapped[int | None] = mapped_column()
 
     pipeline: Mapped[Pipeline] = relationship(
         foreign_keys=[pipeline_id], primaryjoin="Deal.pipeline_id == Pipeline.id", lazy="raise"
@@ -325,6 +329,17 @@ class Deal(db.Model):
             "amount",
             sqlite_where=sa.text("open_request_since IS NOT NULL"),
             postgresql_where=sa.text("open_request_since IS NOT NULL"),
+        ),
+        # "Shared with": the shared deals by the other party, the same way.
+        sa.Index(
+            "ix_deals_account_shared_with",
+            "account_id",
+            "shared_with_account_id",
+            "created_at",
+            "id",
+            "amount",
+            sqlite_where=sa.text("shared_with_account_id IS NOT NULL"),
+            postgresql_where=sa.text("shared_with_account_id IS NOT NULL"),
         ),
     )
 

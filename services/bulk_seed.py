@@ -14,7 +14,9 @@ they run once per statement, a few dozen rows for a million deals.
 
 One generated deal in SHARE_EVERY is shared with the vendor: a vendor deal, a
 shared deal, a registration (active, expired, deregistered, active in turn) and
-a two-person team (the partner owner and the vendor's first user).
+a two-person team (the partner owner and the vendor's first user). Both deals are
+made with the party they are shared with (`deals.shared_with_account_id`), which
+the shared deals' trigger (migration 0020) then has no need to write.
 """
 
 from __future__ import annotations
@@ -55,10 +57,12 @@ _POSTGRESQL = {
 _DEALS = """
 {series}
 INSERT INTO deals (id, account_id, name, company_name, amount, close_date,
-                   pipeline_id, stage_id, owner_id, created_at, updated_at)
+                   pipeline_id, stage_id, owner_id, created_at, updated_at,
+                   shared_with_account_id)
 SELECT :base + seq.i, :account, n.name || ' #' || seq.i, n.company,
        ((seq.i * 7919 + :account * 31) % 3996 + 4) * 250,
-       {close_date}, s.pipeline_id, s.stage_id, o.user_id, {created_at}, {created_at}
+       {close_date}, s.pipeline_id, s.stage_id, o.user_id, {created_at}, {created_at},
+       CASE WHEN seq.i % :every = 0 THEN :vendor END
 FROM seq
 JOIN seed_names n ON n.k = (seq.i * 7919 + :account) % :names
 JOIN seed_stages s ON s.account_id = :account AND s.k = seq.i % :stages
@@ -70,9 +74,10 @@ _SHARED_FROM = f"FROM deals d WHERE {_SHARED}"
 _J = "((d.id - :base) / :every)"
 _VENDOR_DEALS = f"""
 INSERT INTO deals (id, account_id, name, company_name, amount, close_date,
-                   pipeline_id, stage_id, owner_id, created_at, updated_at)
+                   pipeline_id, stage_id, owner_id, created_at, updated_at,
+                   shared_with_account_id)
 SELECT :vendor_base + {_J}, :vendor, d.name, d.company_name, d.amount, d.close_date,
-       :vendor_pipeline, :vendor_stage, :vendor_user, d.created_at, d.updated_at
+       :vendor_pipeline, :vendor_stage, :vendor_user, d.created_at, d.updated_at, :account
 {_SHARED_FROM}
 """
 _SHARED_DEALS = f"""

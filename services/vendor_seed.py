@@ -17,6 +17,8 @@ Every row is made by the database, as in services/bulk_seed.py: one
 INSERT … SELECT over a number series per table, ids computed from the series
 number i (partner p = i mod P); the deals' secondary indexes and search index
 are dropped for a large load and made again after it (bulk_seed's helpers).
+Both deals of a shared deal are made with the party they are shared with
+(`deals.shared_with_account_id`): the shared deals' trigger then writes none.
 """
 
 from __future__ import annotations
@@ -121,22 +123,25 @@ FROM seq
 _PARTNER_DEALS = f"""
 {{series}}
 INSERT INTO deals (id, account_id, name, company_name, amount, close_date,
-                   pipeline_id, stage_id, owner_id, created_at, updated_at)
+                   pipeline_id, stage_id, owner_id, created_at, updated_at,
+                   shared_with_account_id)
 SELECT :deal_base + seq.i, :account_base + {_P}, n.name || ' #' || seq.i,
        n.company || ' ' || ({_C} + 1),
        ((seq.i * 7919 + {_P} * 31) % 3996 + 4) * 250, {{close_date}},
        :pipeline_base + {_P}, :stage_base + {_P} * :stages + {_J} % :stages,
-       {_PARTNER_OWNER}, {_CREATED}, {_CREATED}
+       {_PARTNER_OWNER}, {_CREATED}, {_CREATED}, :vendor
 FROM seq JOIN seed_names n ON n.k = ({_C} * 7919) % :names
 """  # noqa: S608 - fixed fragments; every value is a bound parameter
 # The vendor's deal of shared deal i: id :deal_base + :n + i, same name, amount and dates.
 _VENDOR_DEALS = f"""
 {{series}}
 INSERT INTO deals (id, account_id, name, company_name, amount, close_date,
-                   pipeline_id, stage_id, owner_id, created_at, updated_at)
+                   pipeline_id, stage_id, owner_id, created_at, updated_at,
+                   shared_with_account_id)
 SELECT :deal_base + :n + seq.i, :vendor, n.name || ' #' || seq.i, n.company || ' ' || ({_C} + 1),
        ((seq.i * 7919 + {_P} * 31) % 3996 + 4) * 250, {{close_date}},
-       vs.pipeline_id, vs.stage_id, {_VENDOR_OWNER}, {_CREATED}, {_CREATED}
+       vs.pipeline_id, vs.stage_id, {_VENDOR_OWNER}, {_CREATED}, {_CREATED},
+       :account_base + {_P}
 FROM seq
 JOIN seed_names n ON n.k = ({_C} * 7919) % :names
 JOIN seed_vendor_stages vs ON vs.k = seq.i % :vendor_stages

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 
 from models import Account, Deal, DealRegistration, SharedDeal, User
 from services.passwords import verify_password
+from tests.test_shared_with_column import by_column, by_shared_deals
 
 
 def run(app, *args, input=None):
@@ -124,6 +125,8 @@ def test_seed_demo_adds_generated_deals_per_partner(app, db_session):
     # The generated rows read back through the ORM like any other deal.
     newest = db_session.scalar(sa.select(Deal).order_by(Deal.id.desc()).limit(1))
     assert newest.created_at.year >= 2020 and newest.close_date is not None
+    # Each shared deal's two deals hold the party they are shared with.
+    assert by_column() == by_shared_deals()
 
 
 def test_set_password_ends_the_users_sessions(app, db_session):

@@ -112,6 +112,6 @@ def test_every_trigger_function_keeps_its_cached_plans(app):
                     "WHERE n.nspname = current_schema() AND p.prorettype = 'trigger'::regtype"
                 )
             ).all()
-    assert len(functions) == 4  # 0016's three, and 0017's (made with the setting)
+    assert len(functions) == 6  # 0016's three, 0017's and 0020's two (made with the setting)
     for name, config in functions:
         assert "plan_cache_mode=auto" in (config or []), name

@@ -243,37 +243,3 @@ def test_sqlite_is_told_to_read_the_open_requests_partial_index(db_session, demo
     sql, plan = sqlite_plan(db_session, stmt)
     assert f"deals INDEXED BY {registration_queries.OPEN_REQUEST_INDEX}" in sql
     assert any(registration_queries.OPEN_REQUEST_INDEX in step for step in plan), plan
-
-
-def test_sqlite_reads_one_partners_few_deals_by_key_and_walks_for_many(db_session, demo):
-    """ "Shared with" a partner holding few of the vendor's deals reads them by primary
-    key (NOT INDEXED); a set about as large as the deals keeps the sort's walk."""
-    if db_session.get_bind().dialect.name != "sqlite":
-        pytest.skip("the route is chosen for SQLite's planner only")
-    from services.deal_index.conditions import few_by_key
-
-    scope = Scope.of(demo.rita, TODAY)
-    choices = deal_index.index_reference(demo.rita).choices
-    state = parse_query(f"f=shared_with:any_of:{demo.brightside.id}", choices).state
-    assert state.conditions[0].sqlite_hint(scope) == "NOT INDEXED"
-    compiled = deal_index.export_select(scope, state, choices).compile(db_session.get_bind())
-    assert "deals NOT INDEXED" in str(compiled)
-    everything = sa.select(Deal.id)  # every deal: as many as the highest id
-    assert not few_by_key(everything)
-    assert not few_by_key(sa.select(Deal.id).where(Deal.id > 0))
-
-
-@pytest.mark.parametrize("viewer", ["rita", "alice"])
-def test_shared_with_reads_its_deal_ids_from_the_parties_index_alone(db_session, demo, viewer):
-    """Migration 0018: either side's "Shared with" ids come off ix_shared_deals_parties
-    alone (both parties, then both deals), not one shared-deal row per match."""
-    if db_session.get_bind().dialect.name != "sqlite":
-        pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL's plan depends on its statistics")
-    from services.deal_index.registry import PROPERTIES
-
-    user = getattr(demo, viewer)
-    other = demo.brightside if viewer == "rita" else demo.northwind
-    ids = PROPERTIES["shared_with"].any_of_ids(Scope.of(user, TODAY), (other.id,))
-    _sql, plan = sqlite_plan(db_session, ids)
-    assert any("COVERING INDEX ix_shared_deals_parties" in step for step in plan), plan
-    assert set(db_session.scalars(ids))  # the demo shares deals both ways

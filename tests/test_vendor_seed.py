@@ -24,6 +24,7 @@ from services.registration_queries import active_condition
 from tests.html import page
 from tests.test_board_counts import assert_counts_exact
 from tests.test_deals_index import deal_ids, summary
+from tests.test_shared_with_column import by_column, by_shared_deals
 
 PARTNERS, SHARED = 3, 50
 
@@ -130,6 +131,8 @@ def test_each_shared_deal_joins_a_partner_deal_and_the_vendors_deal(db_session, 
             )
         )
         assert team == {ours.owner_id, theirs.owner_id}
+    # Each deal holds the party it is shared with ("Shared with" reads it).
+    assert by_column() == by_shared_deals()
 
 
 def test_each_partner_sees_only_its_own_deals(client, login_as, db_session, demo, seeded):

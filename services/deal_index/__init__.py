@@ -13,8 +13,8 @@ the shown columns, `page` the page and `view` the current view tab.
 A page costs a constant number of statements: `index_reference` (choices, view
 tabs, unread count) and `index_page` (rows, capped count, amount total);
 the board (`board`) costs two: its columns' counts and totals, and their cards.
-Building a statement may first count a filter's matches, once per filter (the
-partner filter's `few_by_key`, a text filter's route: `search.filter_matching`).
+Building a statement may first count a filter's matches, once per filter (an
+amount range's, a text filter's route: `search.filter_matching`).
 A vendor with more than `choices.SUGGESTED_MAX` partners reads their names only on
 the pages that ask for them (a "Shared with" filter or its menu): one statement more.
 """

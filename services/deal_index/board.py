@@ -169,7 +169,7 @@ def _card_columns(scope: Scope):
         Deal.close_date,
         User.full_name,
         Deal.stage_id,
-        shared_with_name(scope),
+        shared_with_name(),
     )
 
 

@@ -104,9 +104,9 @@ class Condition:
         account, testing each against the condition. So a condition only a registered
         deal (a deal with an open request) can meet reads those few deals (the
         property's nonzero_hint: the registered deals' partial index, the open
-        requests' one); "shared with any of" reads its deals by
-        primary key when they are few (`few_by_key`); a text filter that starts from
-        its FTS matches reads them by primary key too.
+        requests' one); "shared with any of" reads the shared deals' index (the
+        property's any_of_hint); a text filter that starts from its FTS matches reads
+        them by primary key.
         """
         if self.prop.nonzero_hint and _needs_nonzero(self):
             return self.prop.nonzero_hint
@@ -118,12 +118,8 @@ class Condition:
             )
         ):
             return BY_PRIMARY_KEY  # a rare text: its FTS matches, as the search's (search.py)
-        if (
-            self.op is ANY_OF
-            and self.prop.any_of_ids
-            and few_by_key(self.prop.any_of_ids(scope, self.values))
-        ):
-            return BY_PRIMARY_KEY
+        if self.op is ANY_OF:
+            return self.prop.any_of_hint
         return None
 
 
@@ -169,27 +165,13 @@ def _number_condition(c: Condition, scope: Scope, sort: str = ""):
     return condition
 
 
-# Reading m deals by primary key and sorting them costs about 17 index entries walked
+# Reading m deals off an index and sorting them costs about 17 index entries walked
 # per deal, squared in m: the walk reads (COUNT_CAP + 1) * deals / m entries to fill
-# a page, each tested against the set (1,000 partners, 1,000,000 shared deals: one
-# partner's 1,000 deals by key 12.8 ms, the walk 221 ms). So the keys win while
+# a page, each tested against the condition (measured with one partner's 1,000 deals
+# among 1,000,000 read by key: 12.8 ms, the walk 221 ms). So the index wins while
 # m * m < KEY_VS_WALK * deals; past KEY_CAP the walk is kept without counting further.
 KEY_VS_WALK = 17
 KEY_CAP = 5_000
-
-
-def few_by_key(ids: sa.Select) -> bool:
-    """On SQLite, whether the deals `ids` lists are few enough to read by primary key.
-
-    One statement: their number counted up to KEY_CAP (an index range) and the deals'
-    highest id (one index step). Run when the page's statement is built, which the
-    index keeps per filter state (`query.statement`).
-    """
-    if not on_sqlite():
-        return False
-    capped = ids.limit(KEY_CAP).subquery()
-    count = sa.select(sa.func.count()).select_from(capped).scalar_subquery()
-    return _few(*db.session.execute(sa.select(count, search.deals_estimate())).one())
 
 
 def _few(matches: int, deals: int | None) -> bool:
@@ -201,7 +183,8 @@ def _few_in_range(c: Condition, scope: Scope) -> bool:
     """Whether an amount range holds few enough deals to read them off the amount's index.
 
     From the board's counts per amount band (`board_counts.deals_in_range`), when the
-    statement is built, like `few_by_key`; any other number range: no.
+    statement is built (the index keeps it per filter state: `query.statement`); any
+    other number range: no.
     """
     kept = board_counts.AmountRange.of(c)
     if kept is None:
@@ -263,7 +246,8 @@ def _choice_condition(c: Condition, scope: Scope, _sort: str = ""):
     if c.op is IS_ME:
         return Deal.owner_id == scope.user_id
     matches = c.prop.any_of(scope, c.values)
-    return matches if c.op is ANY_OF else sa.not_(matches)
+    # A deal without a value is none of them: its IN is NULL, which NOT leaves NULL.
+    return matches if c.op is ANY_OF else sa.not_(sa.func.coalesce(matches, False))
 
 
 _CONDITION_BUILDERS = {

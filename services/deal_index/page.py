@@ -92,7 +92,7 @@ def _row_columns(scope: Scope):
         Deal.close_date,
         scope.active_registrations().label("active_registrations"),
         Deal.created_at,
-        shared_with_name(scope).label("shared_with"),
+        shared_with_name().label("shared_with"),
     )
 
 

@@ -131,9 +131,9 @@ class Property:
     # text, number, date: the SQL expression compared. choice: "is any of" ids.
     expression: Callable[[Scope], sa.ColumnElement] | None = None
     any_of: Callable[[Scope, tuple[int, ...]], sa.ColumnElement] | None = None
-    # choice: when "is any of" is `Deal.id IN` a set read off another table, that set's
-    # SELECT (its size chooses how SQLite reads the deals: `Condition.sqlite_hint`).
-    any_of_ids: Callable[[Scope, tuple[int, ...]], sa.Select] | None = None
+    # choice: the table hint that makes SQLite read "is any of" off the index of the
+    # few deals that can meet it, when its planner would walk the sort's index instead.
+    any_of_hint: str | None = None
     extra_operators: tuple[Operator, ...] = ()
     whole_numbers: bool = False  # a count: values are whole numbers
     is_datetime: bool = False  # a timestamp compared with calendar days
@@ -166,8 +166,10 @@ def _shared_deal_of(scope: Scope):
 
 
 def _in_column(column) -> Callable[[Scope, tuple[int, ...]], sa.ColumnElement]:
-    # Never NULL (a deal without owner is simply not "any of"), so NOT gives "none of".
-    return lambda scope, ids: sa.and_(column.is_not(None), column.in_(ids))
+    # NULL for a deal without a value ("none of" counts it: `conditions._choice_condition`).
+    # A bare IN: SQLite reads `x IN (v)` as `x = v` on an index, but with `x IS NOT NULL`
+    # beside it takes the range `x > NULL` and sorts what it read.
+    return lambda scope, ids: column.in_(ids)
 
 
 def _with_products(scope: Scope, ids: tuple[int, ...]):
@@ -179,41 +181,19 @@ def _with_products(scope: Scope, ids: tuple[int, ...]):
     )
 
 
-def _other_party(scope: Scope):
-    """The shared-deal column holding the other party's account, seen from this scope."""
-    return (
-        SharedDeal.partner_account_id
-        if scope.account_kind == "vendor"
-        else SharedDeal.vendor_account_id
-    )
+# "Shared with": the shared deals by the other party (migration 0020).
+SHARED_WITH_INDEX = "ix_deals_account_shared_with"
 
 
-def _shared_with_ids(scope: Scope, ids: tuple[int, ...]) -> sa.Select:
-    """The ids of the scope's deals shared with those parties, read off the index of
-    both parties and both deals (ix_shared_deals_parties) alone, from either side."""
-    own_account = SharedDeal.account_id_column(scope.account_kind)
-    return sa.select(_shared_deal_of(scope)).where(
-        _other_party(scope).in_(ids), own_account == scope.account_id
-    )
-
-
-def _shared_with(scope: Scope, ids: tuple[int, ...]):
-    # A set, not a test per deal: a vendor's partner has a few of its deals, and a
-    # test per deal would read every deal of the vendor to find them.
-    return Deal.id.in_(_shared_with_ids(scope, ids))
-
-
-def shared_with_name(scope: Scope) -> sa.ColumnElement:
+def shared_with_name() -> sa.ColumnElement:
     """The name of the party a deal is shared with; NULL for an unshared deal.
 
-    A correlated subquery through the unique index on the side's deal id: cheap
-    for the rows of a page, never evaluated over the whole account.
+    A correlated subquery, one account by key: cheap for the rows of a page, never
+    evaluated over the whole account. (The same on either side: the deal holds the
+    other party's account.)
     """
     return (
-        sa.select(Account.name)
-        .join(SharedDeal, _other_party(scope) == Account.id)
-        .where(_shared_deal_of(scope) == Deal.id)
-        .scalar_subquery()
+        sa.select(Account.name).where(Account.id == Deal.shared_with_account_id).scalar_subquery()
     )
 
 
@@ -267,8 +247,10 @@ PROPERTIES: dict[str, Property] = {
             "shared_with",
             _l("Shared with"),
             "choice",
-            any_of=_shared_with,
-            any_of_ids=_shared_with_ids,
+            # A vendor's partner holds a few of its deals: read them off their own
+            # index, not the sort's walk through every deal of the vendor.
+            any_of=_in_column(Deal.shared_with_account_id),
+            any_of_hint=f"INDEXED BY {SHARED_WITH_INDEX}",
         ),
     )
 }
