@@ -88,16 +88,25 @@ class ChoiceOptions:
     def resolve(self, prop: Property, tokens: Iterable[str]) -> tuple[int, ...]:
         """Ids for what the user gave: ids, or names typed without JavaScript.
 
-        A name matches every choice of that name ("Closed won" in each pipeline).
+        A token that is one of the choices' ids is that choice (the form sends ids);
+        any other is a name, which matches every choice of that name ("Closed won" in
+        each pipeline), case aside.
         """
-        # One pass over the choices, then one lookup per token: linear in what was sent.
-        by_text: dict[str, list[int]] = {}
-        for c in self.get(prop.key):
-            for key in {str(c.id), c.label.casefold(), c.full_label.casefold()}:
-                by_text.setdefault(key, []).append(c.id)
-        ids: dict[int, None] = {}  # ordered, de-duplicated
+        choices = self.get(prop.key)
+        known = {c.id for c in choices}
+        by_text: dict[str, list[int]] | None = None  # the names, made if a token needs them
+        ids: dict[int, None] = {}  # ordered, de-duplicated: linear in what was sent
         for token in tokens:
-            found = by_text.get(token) or by_text.get(token.casefold())
+            number = int(token) if token.isdecimal() and len(token) < 19 else None
+            if number in known:
+                ids[number] = None
+                continue
+            if by_text is None:
+                by_text = {}
+                for c in choices:
+                    for key in {c.label.casefold(), c.full_label.casefold()}:
+                        by_text.setdefault(key, []).append(c.id)
+            found = by_text.get(token.casefold())
             if not found:
                 raise not_a_choice(prop, token)
             ids.update(dict.fromkeys(found))
