@@ -460,7 +460,8 @@ def test_a_vendor_with_many_partners_reads_them_only_for_a_partner_filter(
 ):
     """Past the datalist's SUGGESTED_MAX, a vendor's page leaves its partners' names out
     (three statements), and reads them where the page is about partners: a "Shared with"
-    filter by name, its Value menu, and a view on a partner that a filter change left."""
+    filter by name, its Value menu, and a view on a partner that a filter change left; a
+    filter by id reads only the partners it names."""
     from models import Account, User
     from services.deal_index.choices import SUGGESTED_MAX
 
@@ -483,6 +484,16 @@ def test_a_vendor_with_many_partners_reads_them_only_for_a_partner_filter(
     reads_partners = [s for s in statements if s.startswith("SELECT accounts.id, accounts.name")]
     assert not reads_partners
     assert "Partner 000" not in str(doc.find("datalist"))
+
+    # A filter on a partner by id (what the form sends) reads that partner's name alone.
+    doc, statements = get(f"/deals?f=shared_with:any_of:{brightside_id}")
+    assert button(
+        region(doc, "Applied filters"), "Remove filter: Shared with is any of Brightside Agency"
+    )
+    assert set(column(doc, "Shared with")) == {"Brightside Agency"}
+    assert len(statements) <= 4, statements
+    [reads_partners] = [s for s in statements if s.startswith("SELECT accounts.id, accounts.name")]
+    assert " IN " in reads_partners
 
     get("/deals?f=shared_with:any_of:Brightside Agency")  # counts the filter's matches once
     doc, statements = get("/deals?f=shared_with:any_of:Brightside Agency")

@@ -305,6 +305,18 @@ def test_a_vendors_many_partners_are_read_only_when_asked_for(db_session, demo):
     assert ids and ids == {
         row.id for row in rows(demo.rita, f"f=shared_with:any_of:{demo.brightside.id}")
     }
+    # Ids alone (what the form sends) read only those partners, and leave the rest to load.
+    choices = deal_index.index_reference(demo.rita).choices
+    state = parse_query(f"f=shared_with:any_of:{demo.harbor.id},{demo.brightside.id}", choices)
+    assert state.state.conditions[0].values == (demo.harbor.id, demo.brightside.id)
+    assert "shared_with" in choices.loaders
+    assert set(choices.read_by_id["shared_with"]) == {demo.harbor.id, demo.brightside.id}
+    assert choices.labels("shared_with", (demo.brightside.id,)) == ["Brightside Agency"]
+    assert "shared_with" in choices.loaders
+    # An id that is no partner's is refused, as before, after reading them all.
+    unknown = parse_query("f=shared_with:any_of:987654", choices)
+    assert unknown.errors and not unknown.state.conditions
+    assert "shared_with" not in choices.loaders
     # A partner's side (one vendor) and a vendor with few partners read them at once.
     assert deal_index.index_reference(demo.alice).choices.loaders == {}
 

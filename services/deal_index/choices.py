@@ -50,19 +50,36 @@ class ChoiceOptions:
     """
 
     by_property: dict[str, list[Choice]] = field(default_factory=dict)
-    loaders: dict[str, Callable[[], list[Choice]]] = field(default_factory=dict)
+    # A loader reads all of a property's choices, or with ids only those (`by_ids`).
+    loaders: dict[str, Callable[..., list[Choice]]] = field(default_factory=dict)
+    # Of a property left to load, the choices read by id so far.
+    read_by_id: dict[str, dict[int, Choice]] = field(default_factory=dict)
 
     def get(self, key: str) -> list[Choice]:
         if key in self.loaders:
             self.by_property[key] = self.loaders.pop(key)()
         return self.by_property.get(key, [])
 
-    def load_when_asked(self, key: str, loader: Callable[[], list[Choice]]) -> None:
+    def load_when_asked(self, key: str, loader: Callable[..., list[Choice]]) -> None:
         """If `key` came cut off (more than SUGGESTED_MAX: `choice_options_select` brings
-        SUGGESTED_MAX + 1), keep `loader` to read them all the first time they are asked for."""
+        SUGGESTED_MAX + 1), keep `loader` to read them all the first time they are asked
+        for, or the few a filter names (`loader(ids)`)."""
         if len(self.by_property.get(key, [])) > SUGGESTED_MAX:
             self.by_property[key] = []
             self.loaders[key] = loader
+
+    def by_ids(self, key: str, ids: Iterable[int]) -> dict[int, Choice]:
+        """The choices of `key` among `ids`, by id. While `key` is left to load, only
+        these are read: a filter on one partner needs its name, not the thousand others."""
+        ids = list(ids)
+        if key not in self.loaders:
+            wanted = set(ids)
+            return {c.id: c for c in self.get(key) if c.id in wanted}
+        read = self.read_by_id.setdefault(key, {})
+        missing = tuple(i for i in dict.fromkeys(ids) if i not in read)
+        if missing:
+            read.update((c.id, c) for c in self.loaders[key](missing))
+        return {i: read[i] for i in ids if i in read}
 
     def suggested(self, key: str) -> list[Choice]:
         """The choices the page's datalist offers: all of them, or none past SUGGESTED_MAX."""
@@ -72,8 +89,11 @@ class ChoiceOptions:
         return choices if len(choices) <= SUGGESTED_MAX else []
 
     def labels(self, key: str, ids: Iterable[int]) -> list[str]:
-        known = {c.id: c for c in self.get(key)}
-        label_uses = Counter(c.label for c in self.get(key))
+        ids = list(ids)
+        known = self.by_ids(key, ids)
+        # A name two choices share gets its group: "Qualified" in two pipelines. (A
+        # property left to load has no groups: accounts.)
+        label_uses = Counter(c.label for c in self.by_property.get(key, []))
         out = []
         for choice_id in ids:
             choice = known.get(choice_id)
@@ -92,12 +112,18 @@ class ChoiceOptions:
         any other is a name, which matches every choice of that name ("Closed won" in
         each pipeline), case aside.
         """
+        tokens = list(tokens)
+        numbers = [int(t) if t.isdecimal() and len(t) < 19 else None for t in tokens]
+        if prop.key in self.loaders and None not in numbers and len(numbers) <= SUGGESTED_MAX:
+            # A few ids, of a property left to load (a vendor's partners): read just those.
+            found = self.by_ids(prop.key, numbers)
+            if len(found) == len(set(numbers)):
+                return tuple(dict.fromkeys(numbers))
         choices = self.get(prop.key)
         known = {c.id for c in choices}
         by_text: dict[str, list[int]] | None = None  # the names, made if a token needs them
         ids: dict[int, None] = {}  # ordered, de-duplicated: linear in what was sent
-        for token in tokens:
-            number = int(token) if token.isdecimal() and len(token) < 19 else None
+        for token, number in zip(tokens, numbers, strict=True):
             if number in known:
                 ids[number] = None
                 continue
@@ -179,9 +205,11 @@ def _other_side(account_kind: str):
     return Account.kind == ("partner" if account_kind == "vendor" else "vendor")
 
 
-def other_side_choices(account_kind: str) -> list[Choice]:
-    """Every account of the other side, as "Shared with" choices, by name (case aside)."""
-    rows = db.session.execute(
-        sa.select(Account.id, Account.name).where(_other_side(account_kind))
-    ).all()
+def other_side_choices(account_kind: str, ids: tuple[int, ...] | None = None) -> list[Choice]:
+    """Every account of the other side (or those of `ids`), as "Shared with" choices, by
+    name (case aside)."""
+    stmt = sa.select(Account.id, Account.name).where(_other_side(account_kind))
+    if ids is not None:
+        stmt = stmt.where(Account.id.in_(ids))
+    rows = db.session.execute(stmt).all()
     return [Choice(id_, name) for id_, name in sorted(rows, key=lambda r: (*by_name(r[1]), r[0]))]
