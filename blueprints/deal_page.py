@@ -131,13 +131,17 @@ def _field(deal_id: int, key: str, status: int = 200, **state):
     )
 
 
-def _header_html(deal, shared) -> str:
+def _header_html(head) -> str:
     """Out of band after an edit: the page header (it shows name, stage, amount) and, on a
     shared deal, the history rows the change just recorded."""
-    other = shared_card.other_party_name(current_user, shared) if shared else None
-    body = render_template("deal_page/_header.html", deal=deal, oob=True, other_party_name=other)
-    if shared is not None:
-        body += new_activity_html(deal, shared)
+    body = render_template(
+        "deal_page/_header.html",
+        deal=head.deal,
+        oob=True,
+        other_party_name=head.other_party_name,
+    )
+    if head.shared is not None:
+        body += new_activity_html(head.deal, head.shared)
     return body
 
 
@@ -200,7 +204,7 @@ def field_save(deal_id, key):
             # Pipeline and stage change together: the other row is refreshed out of band.
             other = "stage" if key == "pipeline" else "pipeline"
             body += _render_field(head.deal, other, oob=True)
-        return body + _header_html(head.deal, head.shared)
+        return body + _header_html(head)
 
     return changed(saved_row, back_to(deal_id, f"field-{key}"))
 

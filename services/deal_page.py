@@ -2,8 +2,9 @@
 card (services.shared_card.card_for) and the first page of its Activity.
 
 `head_for` reads, in one statement, what every part of the page needs first: the deal
-with its labels, its shared deal (None for an unshared deal), the top bar's unread
-count, and whether the history has a registration's expiry still to record.
+with its labels, its shared deal (None for an unshared deal) and the other party's
+name, the top bar's unread count, and whether the history has a registration's expiry
+still to record.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from extensions import db
 from models import Deal, Notification, SharedDeal, User
 from services import notifications, registrations
+from services.deal_index.registry import shared_with_name
 from services.errors import NotFound
 
 
@@ -27,6 +29,7 @@ class DealHead:
 
     deal: Deal
     shared: SharedDeal | None
+    other_party_name: str | None  # the party the deal is shared with; None if not shared
     unread_notifications: int
     expiries_to_record: bool
 
@@ -43,9 +46,9 @@ def head_for(user: User, deal_id: int, today: date | None = None, page: bool = T
     row = db.session.execute(_head_statement(user.account.kind, page), parameters).first()
     if row is None:
         raise NotFound(f"No deal {deal_id} in this account.")
-    deal, shared, *facts = row
+    deal, shared, other_party_name, *facts = row
     unread, expiries_due = facts or (0, False)
-    return DealHead(deal, shared, unread, bool(shared and expiries_due))
+    return DealHead(deal, shared, other_party_name, unread, bool(shared and expiries_due))
 
 
 @functools.cache
@@ -64,7 +67,7 @@ def _head_statement(account_kind: str, page: bool) -> sa.Select:
             sa.exists().where(registrations.unrecorded_expiry_condition(SharedDeal.id, today)),
         ]
     return (
-        sa.select(Deal, SharedDeal, *extras)
+        sa.select(Deal, SharedDeal, shared_with_name(), *extras)
         .outerjoin(SharedDeal, own_side == Deal.id)
         .where(
             Deal.id == sa.bindparam("deal_id", type_=sa.Integer),

@@ -379,13 +379,6 @@ def _card_statement(is_vendor: bool) -> sa.Select:
     return sa.select(union).order_by(union.c.kind, union.c.position)
 
 
-def other_party_name(user: User, shared: SharedDeal) -> str:
-    """The name of the party of `shared` that is not the user's account."""
-    return db.session.scalar(
-        sa.select(Account.name).where(Account.id == shared.other_account_id(user.account_id))
-    )
-
-
 def activity_mark() -> int:
     """Where the request's history stands: what a change records next comes after it."""
     return activity.recorded_count()

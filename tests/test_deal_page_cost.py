@@ -329,3 +329,16 @@ def test_a_note_reads_only_itself_of_the_card(client, login_as, demo, db_session
         assert response.status_code == 200, response.text[:300]
         assert not any("card.kind" in s for s in statements), statements
         assert "note-next_steps" in response.text
+
+
+@pytest.mark.parametrize("save", ["name", "amount", "close date"])
+def test_a_field_saves_header_names_the_other_party_without_reading_it(
+    client, login_as, demo, db_session, save
+):
+    """The header sent back out of band says "Shared with <party>": the name comes with
+    the deal (its shared_with_account_id), not from a statement of its own."""
+    response, _, statements = _post_save(client, login_as, demo, db_session, save)
+    assert response.status_code == 200 and 'role="alert"' not in response.text, response.text
+    header = page(response.get_data()).find(class_="shared-badge")
+    assert header is not None and "Shared with" in header.get_text()
+    assert not [s for s in statements if s.startswith("SELECT accounts.name FROM accounts")]
