@@ -67,6 +67,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def partial_index(name: str, *columns, where: str, unique: bool = False) -> sa.Index:
+    """An index of the rows meeting `where` only, on SQLite and PostgreSQL alike."""
+    condition = sa.text(where)
+    return sa.Index(
+        name, *columns, unique=unique, sqlite_where=condition, postgresql_where=condition
+    )
+
+
 class Account(db.Model):
     __tablename__ = "accounts"
 
@@ -289,11 +297,10 @@ class Deal(db.Model):
         # Registration conflicts: other registered deals of the same company, spaces and
         # case aside (services/registration_requests.conflicts_for), found by key among
         # the registered deals alone, not by reading every deal of the company.
-        sa.Index(
+        partial_index(
             "ix_deals_registered_company_key",
             sa.text("lower(replace(company_name, ' ', ''))"),
-            sqlite_where=sa.text("registered_until IS NOT NULL"),
-            postgresql_where=sa.text("registered_until IS NOT NULL"),
+            where="registered_until IS NOT NULL",
         ),
         sa.Index(
             "ix_deals_account_stage_board",
@@ -309,37 +316,34 @@ class Deal(db.Model):
         # BUCKET_INDEX (not in the metadata, see BUCKET_SQL).
         # "Registered deals": the few deals ever registered, newest first, with what the
         # index's count and total read (registered_until, amount), without a table row.
-        sa.Index(
+        partial_index(
             "ix_deals_account_registered",
             "account_id",
             "created_at",
             "id",
             "registered_until",
             "amount",
-            sqlite_where=sa.text("registered_until IS NOT NULL"),
-            postgresql_where=sa.text("registered_until IS NOT NULL"),
+            where="registered_until IS NOT NULL",
         ),
         # "Registration requests": the deals with an open request, the same way.
-        sa.Index(
+        partial_index(
             "ix_deals_account_open_request",
             "account_id",
             "created_at",
             "id",
             "open_request_since",
             "amount",
-            sqlite_where=sa.text("open_request_since IS NOT NULL"),
-            postgresql_where=sa.text("open_request_since IS NOT NULL"),
+            where="open_request_since IS NOT NULL",
         ),
         # "Shared with": the shared deals by the other party, the same way.
-        sa.Index(
+        partial_index(
             "ix_deals_account_shared_with",
             "account_id",
             "shared_with_account_id",
             "created_at",
             "id",
             "amount",
-            sqlite_where=sa.text("shared_with_account_id IS NOT NULL"),
-            postgresql_where=sa.text("shared_with_account_id IS NOT NULL"),
+            where="shared_with_account_id IS NOT NULL",
         ),
     )
 
@@ -601,12 +605,11 @@ class RegistrationRequest(db.Model):
         sa.CheckConstraint(
             "status IN ('requested', 'approved', 'declined')", name="request_status"
         ),
-        sa.Index(
+        partial_index(
             "uq_registration_requests_open",
             "shared_deal_id",
             unique=True,
-            sqlite_where=sa.text("status = 'requested'"),
-            postgresql_where=sa.text("status = 'requested'"),
+            where="status = 'requested'",
         ),
         sa.Index("ix_registration_requests_shared_deal", "shared_deal_id", "id"),
     )
