@@ -320,6 +320,8 @@ def test_sharing_one_deal_at_once_shares_it_once(race_app, tabs):
                 if shared
                 else 0
             )
+            if len(shared) == 1:
+                _check_parties(tally, name, shared[0])
         if not shared:
             tally.lose("the sharing")
         elif len(shared) > 1 or deals != 2 or lines != 1:
@@ -378,6 +380,23 @@ def _check_whole(tally: Tally, name: str) -> None:
     registered = 1 if "rita" in name else 0
     if counts != [1, registered, 1]:
         tally.wrong(f"{name!r}: team, registrations, activity {counts}, not [1, {registered}, 1]")
+    _check_parties(tally, name, shared)
+
+
+def _check_parties(tally: Tally, name: str, shared: SharedDeal) -> None:
+    """Both deals of `shared` hold the other party ("Shared with" reads it: migration 0020)."""
+    held = {
+        deal.id: deal.shared_with_account_id
+        for deal in db.session.scalars(
+            sa.select(Deal).where(Deal.id.in_([shared.partner_deal_id, shared.vendor_deal_id]))
+        )
+    }
+    wanted = {
+        shared.partner_deal_id: shared.vendor_account_id,
+        shared.vendor_deal_id: shared.partner_account_id,
+    }
+    if held != wanted:
+        tally.wrong(f"{name!r}: the deals hold the parties {held}, not {wanted}")
 
 
 # ---------------------------------------------------------------- notifications
