@@ -353,3 +353,37 @@ def test_no_hostile_index_query_gets_a_5xx(app, demo, db_session, tally):
     hunt = HUNT_SETTINGS(given(index_requests())(_hunter(app, demo, tally)))
     hunt()
     assert tally["statuses"][200] > 0
+
+
+@st.composite
+def partner_filters(draw):
+    """The vendor's "Shared with" past SUGGESTED_MAX partners: the partners are read by the
+    ids a filter names (`ChoiceOptions.by_ids`), so every id reaches SQL."""
+    partner_ids = st.one_of(
+        st.sampled_from(EDGE_INTEGERS).map(str),
+        edge_numbers,
+        st.sampled_from(["4", "0004", "٤", "+4", " 4", "99999999999"]),
+    )
+    ids = draw(st.lists(partner_ids, min_size=1, max_size=4).map(",".join))
+    op = draw(st.sampled_from(["any_of", "none_of"]))
+    pairs = [("f", f"shared_with:{op}:{ids}")]
+    pairs += draw(st.lists(st.tuples(st.just("f"), conditions()), max_size=2))
+    return {
+        "method": "GET",
+        "path": "/deals",
+        "pairs": pairs,
+        "htmx": draw(st.booleans()),
+        "role": "rita",
+    }
+
+
+def test_no_hostile_partner_filter_gets_a_5xx_past_many_partners(app, demo, db_session, tally):
+    from models import Account
+    from services.deal_index.choices import SUGGESTED_MAX
+
+    for n in range(SUGGESTED_MAX + 5):
+        db_session.add(Account(name=f"Partner {n:03d}", kind="partner"))
+    db_session.commit()
+    hunt = HUNT_SETTINGS(given(partner_filters())(_hunter(app, demo, tally)))
+    hunt()
+    assert tally["statuses"][200] > 0

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from extensions import db
 from models import Account, Pipeline, Product, Stage, User
 from services.deal_index.registry import Property, not_a_choice
+from services.values import parse_id
 
 # The page's datalist (typed choices without JavaScript) suggests a property's choices
 # only up to this many: a vendor's 1,000 partners would be 26 KB on every full page.
@@ -113,7 +114,7 @@ class ChoiceOptions:
         each pipeline), case aside.
         """
         tokens = list(tokens)
-        numbers = [int(t) if t.isdecimal() and len(t) < 19 else None for t in tokens]
+        numbers = [parse_id(t) for t in tokens]  # None: not a number any row can have
         if prop.key in self.loaders and None not in numbers and len(numbers) <= SUGGESTED_MAX:
             # A few ids, of a property left to load (a vendor's partners): read just those.
             found = self.by_ids(prop.key, numbers)
