@@ -71,16 +71,18 @@ class ChoiceOptions:
 
     def by_ids(self, key: str, ids: Iterable[int]) -> dict[int, Choice]:
         """The choices of `key` among `ids`, by id. While `key` is left to load, only
-        these are read: a filter on one partner needs its name, not the thousand others."""
+        these are read (a filter on one partner needs its name, not the thousand others);
+        more than SUGGESTED_MAX of them, and all are read."""
         ids = list(ids)
-        if key not in self.loaders:
-            wanted = set(ids)
-            return {c.id: c for c in self.get(key) if c.id in wanted}
-        read = self.read_by_id.setdefault(key, {})
-        missing = tuple(i for i in dict.fromkeys(ids) if i not in read)
-        if missing:
-            read.update((c.id, c) for c in self.loaders[key](missing))
-        return {i: read[i] for i in ids if i in read}
+        if key in self.loaders:
+            read = self.read_by_id.setdefault(key, {})
+            missing = tuple(i for i in dict.fromkeys(ids) if i not in read)
+            if len(missing) <= SUGGESTED_MAX:
+                if missing:
+                    read.update((c.id, c) for c in self.loaders[key](missing))
+                return {i: read[i] for i in ids if i in read}
+        wanted = set(ids)
+        return {c.id: c for c in self.get(key) if c.id in wanted}
 
     def suggested(self, key: str) -> list[Choice]:
         """The choices the page's datalist offers: all of them, or none past SUGGESTED_MAX."""
@@ -115,13 +117,7 @@ class ChoiceOptions:
         """
         tokens = list(tokens)
         numbers = [parse_id(t) for t in tokens]  # None: not a number any row can have
-        if prop.key in self.loaders and None not in numbers and len(numbers) <= SUGGESTED_MAX:
-            # A few ids, of a property left to load (a vendor's partners): read just those.
-            found = self.by_ids(prop.key, numbers)
-            if len(found) == len(set(numbers)):
-                return tuple(dict.fromkeys(numbers))
-        choices = self.get(prop.key)
-        known = {c.id for c in choices}
+        known = self.by_ids(prop.key, [n for n in numbers if n is not None])
         by_text: dict[str, list[int]] | None = None  # the names, made if a token needs them
         ids: dict[int, None] = {}  # ordered, de-duplicated: linear in what was sent
         for token, number in zip(tokens, numbers, strict=True):
@@ -130,7 +126,7 @@ class ChoiceOptions:
                 continue
             if by_text is None:
                 by_text = {}
-                for c in choices:
+                for c in self.get(prop.key):
                     for key in {c.label.casefold(), c.full_label.casefold()}:
                         by_text.setdefault(key, []).append(c.id)
             found = by_text.get(token.casefold())
