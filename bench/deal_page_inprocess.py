@@ -9,7 +9,7 @@ long once here: 120 extra notes) and as Rita (vendor) on her side of it:
     python -m bench.deal_page_inprocess statements "note save"
     python -m bench.deal_page_inprocess profile "deal page" [30 [cumulative|tottime]]
 
-`time N`: the median of N requests per endpoint (after 5 unmeasured), wall and CPU time
+`time N`: the median of N requests per endpoint (after 12 unmeasured), wall and CPU time
 (the process's: steadier than wall time on a loaded machine), each as a multiple of
 floor 2's (`/bench/row`). `profile NAME`: cProfile over 50
 requests of one endpoint, the 30 costliest functions by cumulative time. `statements
@@ -38,6 +38,7 @@ from services import activity as activity_service
 taken: list = []
 HX = {"HX-Request": "true"}
 EXTRA_HISTORY = 120
+WARM_UP = 12  # requests before one is measured
 
 
 def _endpoints(app):
@@ -203,7 +204,7 @@ def main(argv):
         for endpoint in endpoints:
             if chosen and endpoint[0] not in chosen | {"floor 2"}:
                 continue
-            for _ in range(5):
+            for _ in range(WARM_UP):
                 size = _send(app, endpoint)
             times, cpu = [], []
             for _ in range(n):
@@ -222,7 +223,9 @@ def main(argv):
             )
     elif argv[0] == "statements":
         (endpoint,) = [e for e in endpoints if e[0] == argv[1]]
-        for _ in range(5):
+        # PostgreSQL's steady state: psycopg prepares a statement at its fifth run, and the
+        # server plans it for its values five times more before it may keep a generic plan.
+        for _ in range(WARM_UP):
             _send(app, endpoint)
         with app.app_context():
             engine = db.engine
@@ -245,7 +248,7 @@ def main(argv):
         print("\n".join(seen))
     else:
         (endpoint,) = [e for e in endpoints if e[0] == argv[1]]
-        for _ in range(5):
+        for _ in range(WARM_UP):
             _send(app, endpoint)
         profile = cProfile.Profile()
         profile.enable()

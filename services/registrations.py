@@ -167,9 +167,14 @@ def _unrecorded_expiries(shared: SharedDeal, today: date) -> list[DealRegistrati
 def unrecorded_expiry_condition(shared_deal_id, today: date):
     """SQL condition on DealRegistration: one of the shared deal's (an id or a column) that
     expired before `today` and whose expiry the history does not hold yet."""
+    # The history of the registration's own shared deal (correlated to the registration:
+    # `shared_deal_id` may be a column two queries out, which SQLAlchemy would not
+    # correlate, so the history would be every shared deal's). The action is written into
+    # the SQL, not bound: PostgreSQL's plan made for any values then knows the action is
+    # rare, and the deal page's head statement keeps it instead of planning at every run.
     recorded = sa.select(Activity.id).where(
-        Activity.shared_deal_id == shared_deal_id,
-        Activity.action == EXPIRED_ACTION,
+        Activity.shared_deal_id == DealRegistration.shared_deal_id,
+        Activity.action == sa.literal_column(f"'{EXPIRED_ACTION}'", sa.String),
         Activity.summary
         == sa.literal("registration #") + sa.cast(DealRegistration.id, sa.String) + " expired",
     )
