@@ -184,12 +184,15 @@ def field_edit(deal_id, key):
 
 @bp.post("/deals/<id:deal_id>/fields/<key>")
 def field_save(deal_id, key):
-    deal, key = own_deal(deal_id), _field_key(key)
+    # The deal is found (or not: 404) by the save itself, under its lock: no read before.
+    key = _field_key(key)
     form = FIELD_FORMS[key]()
     if not form.validate_on_submit():
-        return _field(deal.id, key, 400, editing_field=key, form=form)
+        return _field(deal_id, key, 400, editing_field=key, form=form)
     try:
-        deal_fields.update(current_user, deal.id, key, form.value(), form.original_value())
+        deal_fields.update(current_user, deal_id, key, form.value(), form.original_value())
+    except NotFound:
+        abort(404)
     except Conflict as conflict:
         # The editor starts again from what is stored now, keeping what this user typed.
         form.original.data = deal_fields.token(own_deal(deal_id), key)
