@@ -4,6 +4,7 @@ Every change to a shared deal calls `record` inside the same transaction as the
 change itself, so history and notifications commit or roll back with it.
 """
 
+import functools
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -41,7 +42,7 @@ def team_user_ids(shared: SharedDeal) -> set[int]:
     return set(db.session.scalars(_team_of(shared.id)))
 
 
-def _team_of(shared_id: int) -> sa.Select:
+def _team_of(shared_id) -> sa.Select:
     return sa.select(DealTeamMember.user_id).where(DealTeamMember.shared_deal_id == shared_id)
 
 
@@ -72,20 +73,38 @@ def record(
     db.session.add(activity)
     db.session.flush()
     db.session.info.setdefault(_RECORDED, []).append(activity.id)
-    recipients = _team_of(shared.id)
-    if also_notify := sorted(set(also_notify)):
-        recipients = recipients.union(sa.select(User.id).where(User.id.in_(also_notify)))
-    recipients = recipients.subquery()
-    db.session.execute(
-        sa.insert(Notification).from_select(
-            ["user_id", "activity_id", "created_at"],
-            sa.select(
-                recipients.c.user_id,
-                sa.literal(activity.id, sa.Integer),
-                sa.literal(utcnow(), sa.DateTime),
-            )
-            .where(recipients.c.user_id != (actor.id if actor else None))
-            .order_by(recipients.c.user_id),
-        )
-    )
+    also_notify = sorted(set(also_notify))
+    parameters = {
+        "shared_id": shared.id,
+        "activity_id": activity.id,
+        "created_at": utcnow(),
+        "actor_id": actor.id if actor else None,
+    }
+    if also_notify:
+        parameters["also_notify"] = also_notify
+    db.session.execute(_notify_statement(bool(also_notify)), parameters)
     return activity
+
+
+@functools.cache
+def _notify_statement(with_others: bool) -> sa.Insert:
+    """`record`'s notifications, built once (bind parameters): the team as the database has
+    it but the actor (none: the system notifies everyone), and with `with_others`, the
+    users in `also_notify`. Building this INSERT … SELECT cost more than running it."""
+    recipients = _team_of(sa.bindparam("shared_id", type_=sa.Integer))
+    if with_others:
+        others = sa.bindparam("also_notify", expanding=True, type_=sa.Integer)
+        recipients = recipients.union(sa.select(User.id).where(User.id.in_(others)))
+    recipients = recipients.subquery()
+    # The table's INSERT, not the model's: given parameters, the session would take the
+    # model's for a bulk insert of rows.
+    return sa.insert(Notification.__table__).from_select(
+        ["user_id", "activity_id", "created_at"],
+        sa.select(
+            recipients.c.user_id,
+            sa.bindparam("activity_id", type_=sa.Integer),
+            sa.bindparam("created_at", type_=sa.DateTime),
+        )
+        .where(recipients.c.user_id.is_distinct_from(sa.bindparam("actor_id", type_=sa.Integer)))
+        .order_by(recipients.c.user_id),
+    )

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from models import Activity, Deal, DealRegistration
+from models import Activity, Deal, DealRegistration, DealTeamMember, Notification
 from services import registration_queries, registrations
 from services.errors import Forbidden, Invalid, NotFound
 
@@ -102,3 +102,17 @@ def test_expiry_is_recorded_once_when_first_seen(demo, db_session):
         )
     )
     assert [(r.actor_id, r.summary) for r in rows] == [(None, f"registration #{reg.id} expired")]
+    # Recorded by no one, it reaches the whole team, both parties (no actor left out).
+    team = set(
+        db_session.scalars(
+            sa.select(DealTeamMember.user_id).where(
+                DealTeamMember.shared_deal_id == demo.acme_shared.id
+            )
+        )
+    )
+    told = set(
+        db_session.scalars(
+            sa.select(Notification.user_id).where(Notification.activity_id == rows[0].id)
+        )
+    )
+    assert told == team and len(team) >= 2
