@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -56,17 +57,26 @@ def lock_row(model, row_id: int, *conditions):
     the values compared are the ones read under it, and a row deleted meanwhile
     is None here rather than an UPDATE or DELETE that matches nothing (a 500).
     """
-    return lock_where(model, model.id == row_id, *conditions)
+    if conditions:
+        return lock_where(model, model.id == row_id, *conditions)
+    return db.session.scalar(_lock_by_id(model), {"row_id": row_id})
 
 
 def lock_where(model, *conditions):
     """`lock_row` for the one row that meets `conditions` (a unique key other than the id)."""
-    return db.session.scalar(
-        sa.select(model)
-        .where(*conditions)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    return db.session.scalar(locking(sa.select(model).where(*conditions)))
+
+
+def locking(statement: sa.Select) -> sa.Select:
+    """`statement` as `lock_where` runs it: FOR UPDATE, its rows refreshed from the database."""
+    return statement.with_for_update().execution_options(populate_existing=True)
+
+
+@functools.cache
+def _lock_by_id(model) -> sa.Select:
+    # Built once per model (a bind parameter): building and cache-keying a statement on
+    # every save cost about as much as running it.
+    return locking(sa.select(model).where(model.id == sa.bindparam("row_id", type_=sa.Integer)))
 
 
 def insert_on_conflict(model):

@@ -15,6 +15,7 @@ overwrites nothing; the user sees what is there now and decides.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -24,7 +25,7 @@ from catalog import lazy_gettext as _l
 from extensions import db
 from models import Deal, Pipeline, SharedDeal, Stage, User
 from services import accounts, activity, settings, values
-from services.changes import lock_row, lock_where, writing
+from services.changes import lock_row, locking, writing
 from services.errors import Conflict, Invalid, NotFound
 
 MAX_COMPANY = 200
@@ -178,7 +179,7 @@ def update(user: User, deal_id: int, key: str, value, original: str | None) -> b
         raise Invalid(_("That field cannot be edited."))
     with writing():
         # The deal's shared deal, if any, locked in the same statement that finds it.
-        shared = lock_where(SharedDeal, SharedDeal.holds_deal(deal_id))
+        shared = db.session.scalar(_shared_deal_lock(), {"deal_id": deal_id})
         deals = _lock_deals(deal_id, shared, key)
         deal = deals.get(deal_id)
         if deal is None or deal.account_id != user.account_id:
@@ -196,6 +197,13 @@ def update(user: User, deal_id: int, key: str, value, original: str | None) -> b
                     _apply(other, key, value)  # a shared property: both deals agree
             activity.record(shared, user, *_history_words(key), before, _history_text(deal, key))
         return True
+
+
+@functools.cache
+def _shared_deal_lock() -> sa.Select:
+    """The shared deal holding the deal `deal_id`, locked (changes.locking); built once."""
+    deal_id = sa.bindparam("deal_id", type_=sa.Integer)
+    return locking(sa.select(SharedDeal).where(SharedDeal.holds_deal(deal_id)))
 
 
 def _lock_deals(deal_id: int, shared: SharedDeal | None, key: str) -> dict[int, Deal]:

@@ -390,14 +390,22 @@ def activity_after(shared: SharedDeal, mark: int) -> list[Activity]:
     recorded = activity.recorded_since(mark)
     if not recorded:
         return []
-    return list(
-        db.session.scalars(
-            sa.select(Activity)
-            .where(Activity.shared_deal_id == shared.id, Activity.id >= min(recorded))
-            .options(joinedload(Activity.actor))
-            .order_by(Activity.id.desc())
-            .limit(ACTIVITY_PAGE_SIZE)
+    parameters = {"shared_id": shared.id, "first_id": min(recorded)}
+    return list(db.session.scalars(_activity_after_statement(), parameters))
+
+
+@functools.cache
+def _activity_after_statement() -> sa.Select:
+    # Built once (bind parameters): it runs after every change of a shared deal.
+    return (
+        sa.select(Activity)
+        .where(
+            Activity.shared_deal_id == sa.bindparam("shared_id", type_=sa.Integer),
+            Activity.id >= sa.bindparam("first_id", type_=sa.Integer),
         )
+        .options(joinedload(Activity.actor))
+        .order_by(Activity.id.desc())
+        .limit(ACTIVITY_PAGE_SIZE)
     )
 
 
