@@ -43,6 +43,7 @@ def team_user_ids(shared: SharedDeal) -> set[int]:
 
 
 def _team_of(shared_id) -> sa.Select:
+    """The shared deal's team members' ids; `shared_id` an id or a bind parameter."""
     return sa.select(DealTeamMember.user_id).where(DealTeamMember.shared_deal_id == shared_id)
 
 
