@@ -77,12 +77,13 @@ def _sqlite_begin(connection):
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-# What a write's commit leaves loaded: the signed-in user and the accounts (by table, as
-# models.py imports this module). Everything else is expired as usual (a trigger may have
-# changed a deal's row). No save changes these rows but through the session itself, and
-# every answer after a save reads them again (the user's account, its kind): a commit that
+# What a write's commit leaves loaded: the signed-in user, the accounts and the shared deals
+# (by table, as models.py imports this module). Everything else is expired as usual (a
+# trigger may have changed a deal's row). No save changes these rows but through the
+# session itself, no trigger changes them, and every answer after a save reads them again
+# (the user's account, its kind; the card of the shared deal just changed): a commit that
 # expired them cost each save one statement more.
-_KEPT_ON_COMMIT = frozenset({"users", "accounts"})
+_KEPT_ON_COMMIT = frozenset({"users", "accounts", "shared_deals"})
 
 
 def commit_keeping_the_actor(ending_reads: bool = False) -> None:

@@ -42,6 +42,14 @@ def own_shared_deal(deal_id: int):
         abort(404)
 
 
+def own_shared(deal_id: int):
+    """The shared deal of the user's own deal `deal_id`, without the deal; 404 as above."""
+    try:
+        return shared_card.shared_deal_of(current_user, deal_id)
+    except NotFound:
+        abort(404)
+
+
 def render_deal_page(
     deal_id: int, template: str = "deal_page/show.html", head=None, **state
 ) -> str:

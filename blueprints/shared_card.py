@@ -1,14 +1,17 @@
 """The "Shared deal" card on a deal's page: deal team, product interest, shared notes,
 deal registrations.
 
-Each route reads the user's own deal and its shared deal (404 for another
-account's deal or an unshared one), validates its form, calls one service, and
-answers as `blueprints.htmx` decides: after a change, htmx gets the changed part
-of the card (and the history rows the change added, out of band), a plain post goes
-back to the deal page; bad input shows the form again with its message.
+Each route reads the shared deal of the user's own deal (404 for another account's
+deal or an unshared one; the deal itself is not read: the card's parts link to it by
+its id), validates its form, calls one service, and answers as `blueprints.htmx`
+decides: after a change, htmx gets the changed part of the card (and the history rows
+the change added, out of band), a plain post goes back to the deal page; bad input
+shows the form again with its message.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from flask import Blueprint, abort, redirect, render_template
 from flask_login import current_user
@@ -17,6 +20,7 @@ from blueprints.deal_page import (
     back_to,
     mark_activity,
     new_activity_html,
+    own_shared,
     own_shared_deal,
     render_deal_page,
 )
@@ -30,6 +34,7 @@ from forms.card import (
     RegistrationRequestForm,
     TeamForm,
 )
+from models import SharedDeal
 from services import (
     product_interest,
     registration_requests,
@@ -48,12 +53,27 @@ bp.before_request(mark_activity)
 _PART_CARDS = {"card/_note.html": shared_card.notes_card}
 
 
+@dataclass(frozen=True)
+class DealLink:
+    """What a part of the card reads of the deal: its id, for the part's links and forms."""
+
+    id: int
+
+
 def _card_part(
-    deal_id: int, template: str, with_activity: bool = False, oob_parts=(), **state
+    deal_id: int,
+    shared: SharedDeal,
+    template: str,
+    with_activity: bool = False,
+    oob_parts=(),
+    **state,
 ) -> str:
     """A part of the card for htmx, and `oob_parts` out of band (other places showing what
-    changed); after a change, the history rows it added too (out of band)."""
-    deal, shared = own_shared_deal(deal_id)
+    changed); after a change, the history rows it added too (out of band).
+
+    `shared` is the route's: a service's commit keeps it loaded as saved (extensions.py),
+    a rollback expires it and it is read again."""
+    deal = DealLink(deal_id)
     load = shared_card.card_for if oob_parts else _PART_CARDS.get(template, shared_card.card_for)
     card = load(current_user, shared)
     body = render_template(template, deal=deal, card=card, **state)
@@ -64,18 +84,32 @@ def _card_part(
     return body
 
 
-def _refused(deal_id: int, template: str, status: int, page: str = "deal_page/show.html", **state):
+def _refused(
+    deal_id: int,
+    shared: SharedDeal,
+    template: str,
+    status: int,
+    page: str = "deal_page/show.html",
+    **state,
+):
     """Bad input: the card part with its message (htmx), or the page with it (plain)."""
     return respond(
-        lambda: _card_part(deal_id, template, **state),
+        lambda: _card_part(deal_id, shared, template, **state),
         lambda: render_deal_page(deal_id, template=page, **state),
         status,
     )
 
 
-def _changed(deal_id: int, template: str, anchor: str, with_activity: bool = True, **state):
+def _changed(
+    deal_id: int,
+    shared: SharedDeal,
+    template: str,
+    anchor: str,
+    with_activity: bool = True,
+    **state,
+):
     return changed(
-        lambda: _card_part(deal_id, template, with_activity=with_activity, **state),
+        lambda: _card_part(deal_id, shared, template, with_activity=with_activity, **state),
         back_to(deal_id, anchor),
     )
 
@@ -86,14 +120,14 @@ def _changed(deal_id: int, template: str, anchor: str, with_activity: bool = Tru
 @bp.get("/deals/<id:deal_id>/team/edit")
 def team_edit(deal_id):
     """The "Edit deal team" form as a page of its own (the dialog, with JavaScript off)."""
-    own_shared_deal(deal_id)
+    own_shared(deal_id)
     return render_deal_page(deal_id, template="card/team_edit.html")
 
 
 @bp.post("/deals/<id:deal_id>/team")
 def team_save(deal_id):
     """Apply what this user changed: added = members - original, removed = original - members."""
-    _deal, shared = own_shared_deal(deal_id)
+    shared = own_shared(deal_id)
     form = TeamForm()
     try:
         if not form.validate_on_submit():
@@ -105,10 +139,16 @@ def team_save(deal_id):
             "team_ticked": form.members.data,
             "team_original": form.original_members.data,
         }
-        return _refused(deal_id, "card/_team_dialog.html", 400, "card/team_edit.html", **state)
+        return _refused(
+            deal_id, shared, "card/_team_dialog.html", 400, "card/team_edit.html", **state
+        )
     # The dialog comes back closed (htmx swaps it), the team row out of band.
     return _changed(
-        deal_id, "card/_team_dialog.html", "shared-deal-card", oob_parts=["card/_team_field.html"]
+        deal_id,
+        shared,
+        "card/_team_dialog.html",
+        "shared-deal-card",
+        oob_parts=["card/_team_field.html"],
     )
 
 
@@ -117,24 +157,24 @@ def team_save(deal_id):
 
 @bp.get("/deals/<id:deal_id>/products")
 def products_view(deal_id):
-    own_shared_deal(deal_id)
+    shared = own_shared(deal_id)
     if not is_htmx():
         return redirect(back_to(deal_id, "shared-products"))
-    return _card_part(deal_id, "card/_products.html")
+    return _card_part(deal_id, shared, "card/_products.html")
 
 
 @bp.get("/deals/<id:deal_id>/products/edit")
 def products_edit(deal_id):
-    own_shared_deal(deal_id)
+    shared = own_shared(deal_id)
     return respond(
-        lambda: _card_part(deal_id, "card/_products.html", editing_products=True),
+        lambda: _card_part(deal_id, shared, "card/_products.html", editing_products=True),
         lambda: render_deal_page(deal_id, editing_products=True),
     )
 
 
 @bp.post("/deals/<id:deal_id>/products")
 def products_save(deal_id):
-    _deal, shared = own_shared_deal(deal_id)
+    shared = own_shared(deal_id)
     form = ProductsForm()
     try:
         if not form.validate_on_submit():
@@ -144,8 +184,8 @@ def products_save(deal_id):
         changed_any = product_interest.apply_changes(shared, current_user, added, removed)
     except Invalid as error:
         state = {"editing_products": True, "products_error": error.message}
-        return _refused(deal_id, "card/_products.html", 400, **state)
-    return _changed(deal_id, "card/_products.html", "shared-products", changed_any)
+        return _refused(deal_id, shared, "card/_products.html", 400, **state)
+    return _changed(deal_id, shared, "card/_products.html", "shared-products", changed_any)
 
 
 # ---------------------------------------------------------------- shared notes
@@ -159,27 +199,27 @@ def _note_key(key: str) -> str:
 
 @bp.get("/deals/<id:deal_id>/notes/<key>")
 def note_view(deal_id, key):
-    own_shared_deal(deal_id)
+    shared = own_shared(deal_id)
     key = _note_key(key)
     if not is_htmx():
         return redirect(back_to(deal_id, f"note-{key}"))
-    return _card_part(deal_id, "card/_note.html", note_key=key)
+    return _card_part(deal_id, shared, "card/_note.html", note_key=key)
 
 
 @bp.get("/deals/<id:deal_id>/notes/<key>/edit")
 def note_edit(deal_id, key):
-    _deal, shared = own_shared_deal(deal_id)
+    shared = own_shared(deal_id)
     key = _note_key(key)
     state = {"editing_note": key, "note_original": getattr(shared, key)}
     return respond(
-        lambda: _card_part(deal_id, "card/_note.html", note_key=key, **state),
+        lambda: _card_part(deal_id, shared, "card/_note.html", note_key=key, **state),
         lambda: render_deal_page(deal_id, **state),
     )
 
 
 @bp.post("/deals/<id:deal_id>/notes/<key>")
 def note_save(deal_id, key):
-    _deal, shared = own_shared_deal(deal_id)
+    shared = own_shared(deal_id)
     key = _note_key(key)
     form = NoteForm()
     try:
@@ -190,7 +230,6 @@ def note_save(deal_id, key):
         )
     except (Conflict, Invalid) as error:
         status = 409 if isinstance(error, Conflict) else 400
-        _deal, shared = own_shared_deal(deal_id)
         state = {
             "editing_note": key,
             "note_text": form.text.data,
@@ -198,8 +237,8 @@ def note_save(deal_id, key):
             # After a conflict the form starts again from what is stored now.
             "note_original": getattr(shared, key) if status == 409 else form.original_value(),
         }
-        return _refused(deal_id, "card/_note.html", status, note_key=key, **state)
-    return _changed(deal_id, "card/_note.html", f"note-{key}", changed_any, note_key=key)
+        return _refused(deal_id, shared, "card/_note.html", status, note_key=key, **state)
+    return _changed(deal_id, shared, "card/_note.html", f"note-{key}", changed_any, note_key=key)
 
 
 # ---------------------------------------------------------------- registrations (vendor side)
@@ -207,7 +246,7 @@ def note_save(deal_id, key):
 
 @bp.post("/deals/<id:deal_id>/registrations")
 def registration_add(deal_id):
-    _deal, shared = own_shared_deal(deal_id)
+    shared = own_shared(deal_id)
     form = RegistrationForm()
     try:
         if not form.validate_on_submit():
@@ -217,13 +256,13 @@ def registration_add(deal_id):
         abort(403)
     except Invalid as error:
         state = {"registration_error": error.message}
-        return _refused(deal_id, "card/_registrations.html", 400, **state)
-    return _changed(deal_id, "card/_registrations.html", "shared-registrations")
+        return _refused(deal_id, shared, "card/_registrations.html", 400, **state)
+    return _changed(deal_id, shared, "card/_registrations.html", "shared-registrations")
 
 
 @bp.post("/deals/<id:deal_id>/registrations/<id:registration_id>/deregistration")
 def registration_deregister(deal_id, registration_id):
-    _deal, shared = own_shared_deal(deal_id)
+    shared = own_shared(deal_id)
     try:
         changed_any = registrations.deregister(shared, current_user, registration_id)
     except Forbidden:
@@ -231,7 +270,11 @@ def registration_deregister(deal_id, registration_id):
     except NotFound:
         abort(404)
     return _changed(
-        deal_id, "card/_registrations.html", "shared-registrations", with_activity=changed_any
+        deal_id,
+        shared,
+        "card/_registrations.html",
+        "shared-registrations",
+        with_activity=changed_any,
     )
 
 
@@ -256,14 +299,14 @@ def registration_deregister_confirm(deal_id, registration_id):
 # ---------------------------------------------------------------- registration requests
 
 
-def _requests_refused(deal_id: int, status: int, **state):
-    return _refused(deal_id, "card/_registrations.html", status, **state)
+def _requests_refused(deal_id: int, shared: SharedDeal, status: int, **state):
+    return _refused(deal_id, shared, "card/_registrations.html", status, **state)
 
 
 @bp.post("/deals/<id:deal_id>/registration-requests")
 def registration_request(deal_id):
     """A partner user asks the vendor to register the deal ("Request registration")."""
-    _deal, shared = own_shared_deal(deal_id)
+    shared = own_shared(deal_id)
     form = RegistrationRequestForm()
     try:
         if not form.validate_on_submit():
@@ -272,13 +315,13 @@ def registration_request(deal_id):
     except Forbidden:
         abort(403)
     except Invalid as error:
-        return _requests_refused(deal_id, 400, request_error=error.message)
-    return _changed(deal_id, "card/_registrations.html", "shared-registrations")
+        return _requests_refused(deal_id, shared, 400, request_error=error.message)
+    return _changed(deal_id, shared, "card/_registrations.html", "shared-registrations")
 
 
 @bp.post("/deals/<id:deal_id>/registration-requests/<id:request_id>/approval")
 def registration_approve(deal_id, request_id):
-    _deal, shared = own_shared_deal(deal_id)
+    shared = own_shared(deal_id)
     form = ApproveForm()
     try:
         if not form.validate_on_submit():
@@ -289,13 +332,13 @@ def registration_approve(deal_id, request_id):
     except NotFound:
         abort(404)
     except Invalid as error:
-        return _requests_refused(deal_id, 400, decision_error=error.message)
-    return _changed(deal_id, "card/_registrations.html", "shared-registrations")
+        return _requests_refused(deal_id, shared, 400, decision_error=error.message)
+    return _changed(deal_id, shared, "card/_registrations.html", "shared-registrations")
 
 
 @bp.post("/deals/<id:deal_id>/registration-requests/<id:request_id>/decline")
 def registration_decline(deal_id, request_id):
-    _deal, shared = own_shared_deal(deal_id)
+    shared = own_shared(deal_id)
     form = DeclineForm()
     try:
         if not form.validate_on_submit():
@@ -306,5 +349,5 @@ def registration_decline(deal_id, request_id):
     except NotFound:
         abort(404)
     except Invalid as error:
-        return _requests_refused(deal_id, 400, decision_error=error.message)
-    return _changed(deal_id, "card/_registrations.html", "shared-registrations")
+        return _requests_refused(deal_id, shared, 400, decision_error=error.message)
+    return _changed(deal_id, shared, "card/_registrations.html", "shared-registrations")

@@ -128,6 +128,30 @@ def shared_deal_for(user: User, deal_id: int) -> tuple[Deal, SharedDeal]:
     return deal, shared
 
 
+def shared_deal_of(user: User, deal_id: int) -> SharedDeal:
+    """The shared deal of the user's own deal `deal_id`, alone: what a card's route reads
+    before its service locks it (the card's parts need no more of the deal than its id).
+
+    One small statement, by the user's side of the shared deal: a shared deal's deal of
+    a side lives in that side's account (a foreign key), so no deal row is read. Raises
+    NotFound for another account's deal, a missing one, or an unshared one.
+    """
+    parameters = {"deal_id": deal_id, "account_id": user.account_id}
+    shared = db.session.scalar(_shared_deal_of_statement(user.account.kind), parameters)
+    if shared is None:
+        raise NotFound(f"Deal {deal_id} is not a shared deal of this account.")
+    return shared
+
+
+@functools.cache
+def _shared_deal_of_statement(account_kind: str) -> sa.Select:
+    # Built once per side (bind parameters): it runs before every change of the card.
+    return sa.select(SharedDeal).where(
+        SharedDeal.deal_id_column(account_kind) == sa.bindparam("deal_id", type_=sa.Integer),
+        SharedDeal.account_id_column(account_kind) == sa.bindparam("account_id", type_=sa.Integer),
+    )
+
+
 def card_for(user: User, shared: SharedDeal, today: date | None = None) -> SharedCard:
     """Load everything the card shows in one statement (`_card_statement`), no lazy loads."""
     today = today or date.today()
