@@ -79,9 +79,13 @@ def _lock_by_id(model) -> sa.Select:
     return locking(sa.select(model).where(model.id == sa.bindparam("row_id", type_=sa.Integer)))
 
 
-def insert_on_conflict(model):
-    """An INSERT into `model` that can say ON CONFLICT: the database's own dialect of it."""
-    return (sqlite.insert if on_sqlite() else postgresql.insert)(model)
+def insert_on_conflict(model, for_sqlite: bool | None = None):
+    """An INSERT into `model` that can say ON CONFLICT: the database's own dialect of it
+    (`for_sqlite`: SQLite's or PostgreSQL's, for a statement built once per database;
+    by default the request's database's)."""
+    if for_sqlite is None:
+        for_sqlite = on_sqlite()
+    return (sqlite.insert if for_sqlite else postgresql.insert)(model)
 
 
 def upsert(model, key: dict, values: dict) -> None:

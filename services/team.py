@@ -7,6 +7,7 @@ so two people saving at the same moment both keep their changes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 
 from catalog import gettext as _
 from catalog import lazy_gettext as _l
-from extensions import db
+from extensions import db, on_sqlite
 from models import Account, DealTeamMember, SharedDeal, User
 from services.changes import insert_on_conflict, shared_deal_change
 from services.errors import Invalid
@@ -33,17 +34,38 @@ class Member:
     account_kind: str
     active: bool
 
+    @property
+    def order(self) -> tuple:
+        """Where the member comes in the team: the partner's first ("partner" sorts before
+        "vendor"), then by name."""
+        return self.account_kind, self.full_name, self.user_id
+
 
 def members_of(shared: SharedDeal) -> list[Member]:
     """Every member of the team, both parties: the partner's first, then by name."""
-    rows = db.session.execute(
+    rows = db.session.execute(_members_statement(), {"shared_id": shared.id})
+    return [Member(*row) for row in rows]
+
+
+@functools.cache
+def _members_statement() -> sa.Select:
+    # Built once (bind parameters): a team save reads the team under its lock.
+    return (
         sa.select(User.id, User.full_name, Account.id, Account.name, Account.kind, User.active)
         .join(DealTeamMember, DealTeamMember.user_id == User.id)
         .join(Account, Account.id == User.account_id)
-        .where(DealTeamMember.shared_deal_id == shared.id)
-        .order_by(Account.kind, User.full_name, User.id)  # "partner" sorts before "vendor"
+        .where(DealTeamMember.shared_deal_id == sa.bindparam("shared_id", type_=sa.Integer))
+        .order_by(Account.kind, User.full_name, User.id)  # as Member.order
     )
-    return [Member(*row) for row in rows]
+
+
+@functools.cache
+def _own_users_statement() -> sa.Select:
+    # Built once (bind parameters): the users a team save names, of the actor's account.
+    return sa.select(User).where(
+        User.account_id == sa.bindparam("account_id", type_=sa.Integer),
+        User.id.in_(sa.bindparam("user_ids", expanding=True, type_=sa.Integer)),
+    )
 
 
 def member_ids_of(shared: SharedDeal, account_id: int) -> set[int]:
@@ -58,7 +80,8 @@ def member_ids_of(shared: SharedDeal, account_id: int) -> set[int]:
 
 
 def _names(team: list[Member]) -> str:
-    return ", ".join(m.full_name for m in team) or "nobody"
+    """The team as its history line says it, before and after a change: in `Member.order`."""
+    return ", ".join(m.full_name for m in sorted(team, key=lambda m: m.order)) or "nobody"
 
 
 def _summary(added_names: list[str], removed_names: list[str]) -> str:
@@ -72,10 +95,23 @@ def _summary(added_names: list[str], removed_names: list[str]) -> str:
 
 def _insert_ignoring_duplicates(rows: list[dict]) -> None:
     """INSERT the team rows; one already there (a concurrent duplicate add) is skipped."""
-    db.session.execute(
-        insert_on_conflict(DealTeamMember)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["shared_deal_id", "user_id"])
+    db.session.execute(_insert_statement(on_sqlite()), rows)
+
+
+@functools.cache
+def _insert_statement(sqlite: bool) -> sa.Insert:
+    # Built once per database (its own ON CONFLICT), run for the rows given.
+    return insert_on_conflict(DealTeamMember.__table__, sqlite).on_conflict_do_nothing(
+        index_elements=["shared_deal_id", "user_id"]
+    )
+
+
+@functools.cache
+def _delete_statement() -> sa.Delete:
+    # Built once (bind parameters).
+    return sa.delete(DealTeamMember).where(
+        DealTeamMember.shared_deal_id == sa.bindparam("shared_id", type_=sa.Integer),
+        DealTeamMember.user_id.in_(sa.bindparam("user_ids", expanding=True, type_=sa.Integer)),
     )
 
 
@@ -97,14 +133,8 @@ def apply_changes(
         raise Invalid(_("A user cannot be both added and removed."), "members")
     with shared_deal_change(shared, actor) as change:
         shared = change.shared
-        own = {
-            u.id: u
-            for u in db.session.scalars(
-                sa.select(User).where(
-                    User.account_id == actor.account_id, User.id.in_(added | removed)
-                )
-            )
-        }
+        parameters = {"account_id": actor.account_id, "user_ids": sorted(added | removed)}
+        own = {u.id: u for u in db.session.scalars(_own_users_statement(), parameters)}
         # The team as it is under the lock: who is on it now, and the history's "before".
         team = members_of(shared)
         current = {m.user_id for m in team if m.account_id == actor.account_id}
@@ -124,19 +154,21 @@ def apply_changes(
                 ]
             )
         if to_remove:
-            db.session.execute(
-                sa.delete(DealTeamMember).where(
-                    DealTeamMember.shared_deal_id == shared.id,
-                    DealTeamMember.user_id.in_(to_remove),
-                )
-            )
+            db.session.execute(_delete_statement(), {"shared_id": shared.id, "user_ids": to_remove})
+        # The team after: what was read under the lock, changed as written (no one else
+        # changes it while the lock is held).
+        account = actor.account
+        after = [m for m in team if m.user_id not in to_remove] + [
+            Member(uid, own[uid].full_name, account.id, account.name, account.kind, True)
+            for uid in to_add
+        ]
         change.record(
             "team",
             _summary(
                 [own[uid].full_name for uid in to_add], [own[uid].full_name for uid in to_remove]
             ),
             before=_names(team),
-            after=_names(members_of(shared)),
+            after=_names(after),
             also_notify=to_remove,
         )
     return True

@@ -31,10 +31,10 @@ def act(db_session, shared, actor, summary, before=None, after=None):
     return recorded
 
 
-def notification_of(db_session, user, recorded):
+def notification_of(db_session, user, recorded: int):
     return db_session.scalar(
         sa.select(Notification).where(
-            Notification.user_id == user.id, Notification.activity_id == recorded.id
+            Notification.user_id == user.id, Notification.activity_id == recorded
         )
     )
 

@@ -2,6 +2,8 @@
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from models import Activity, DealTeamMember, Notification
 from services import accounts, activity, team
@@ -155,3 +157,41 @@ def test_a_failure_after_the_change_leaves_nothing_written(demo, db_session, mon
 def test_a_user_cannot_be_both_added_and_removed(demo):
     with pytest.raises(Invalid):
         team.apply_changes(demo.acme_shared, demo.alice, {demo.bob.id}, {demo.bob.id})
+
+
+def _team_names(shared) -> str:
+    return ", ".join(m.full_name for m in team.members_of(shared)) or "nobody"
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    changes=st.lists(
+        st.tuples(
+            st.sampled_from(["alice", "rita"]),
+            st.sets(st.sampled_from(["alice", "bob", "rita", "victor"])),
+            st.sets(st.sampled_from(["alice", "bob", "rita", "victor"])),
+        ),
+        max_size=4,
+    )
+)
+def test_the_history_says_the_team_before_and_after_each_change(demo, db_session, changes):
+    """Whatever a user adds and removes: a change's history line names the team as it
+    was and as it is now (the service works out "after" without reading the team again)."""
+    shared = demo.acme_shared
+    for actor_name, adding, removing in changes:
+        actor = getattr(demo, actor_name)
+        own = {"alice": {"alice", "bob"}, "rita": {"rita", "victor"}}[actor_name]
+        added = {getattr(demo, n).id for n in adding & own}
+        removed = {getattr(demo, n).id for n in (removing & own) - adding}
+        before = _team_names(shared)
+        if not team.apply_changes(shared, actor, added, removed):
+            assert _team_names(shared) == before
+            continue
+        row = db_session.scalar(
+            sa.select(Activity)
+            .where(Activity.shared_deal_id == shared.id)
+            .order_by(Activity.id.desc())
+        )
+        assert (row.before, row.after) == (before, _team_names(shared))
