@@ -179,8 +179,7 @@ def products_save(deal_id):
     try:
         if not form.validate_on_submit():
             raise Invalid(product_interest.CHOOSE_PRODUCTS, "products")
-        current = {p.id for p in product_interest.products_of(shared)}
-        added, removed = form.changes(current)
+        added, removed = form.changes(lambda: {p.id for p in product_interest.products_of(shared)})
         changed_any = product_interest.apply_changes(shared, current_user, added, removed)
     except Invalid as error:
         state = {"editing_products": True, "products_error": error.message}

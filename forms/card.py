@@ -7,6 +7,8 @@ the set as it is now: two people saving at once both keep theirs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -39,13 +41,13 @@ class ProductsForm(Form):
     products = IdListField(message=CHOOSE_PRODUCTS)
     original_products = IdListField(message=CHOOSE_PRODUCTS)
 
-    def changes(self, current: set[int]) -> tuple[set[int], set[int]]:
-        """(added, removed): against what the form showed, or `current` if it did not say.
+    def changes(self, current: Callable[[], set[int]]) -> tuple[set[int], set[int]]:
+        """(added, removed): against what the form showed, or `current()` if it did not say.
 
         The form always posts `original_products` (an empty marker at least); a post
         without it is someone's own client, whose choice is the whole new set.
         """
-        showed = self.original_products.data if self.original_products.raw_data else current
+        showed = self.original_products.data if self.original_products.raw_data else current()
         chosen = self.products.data
         return chosen - showed, showed - chosen
 

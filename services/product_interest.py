@@ -7,6 +7,7 @@ set as it is now, so two people saving together both keep their changes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -48,8 +49,9 @@ def products_of(shared: SharedDeal) -> list[Product]:
     )
 
 
-def _names(shared: SharedDeal) -> str:
-    return ", ".join(p.name for p in products_of(shared)) or "none"
+def _names(catalogue: list[sa.Row], ids: set[int]) -> str:
+    """The products `ids`, named in catalogue order (as `products_of` lists them)."""
+    return ", ".join(row.name for row in catalogue if row.id in ids) or "none"
 
 
 def apply_changes(
@@ -65,32 +67,57 @@ def apply_changes(
     added, removed = set(added), set(removed)
     with shared_deal_change(shared, actor) as change:
         shared = change.shared
-        catalogue = {p.id for p in catalogue_for(shared)}
-        if not (added | removed) <= catalogue or added & removed:
+        # Under the lock, in one statement: the catalogue, and which of it the deal has.
+        parameters = {"shared_id": shared.id, "vendor_account_id": shared.vendor_account_id}
+        catalogue = db.session.execute(_catalogue_statement(), parameters).all()
+        if not (added | removed) <= {row.id for row in catalogue} or added & removed:
             raise Invalid(CHOOSE_PRODUCTS, "products")
-        current = set(
-            db.session.scalars(
-                sa.select(ProductInterest.product_id).where(
-                    ProductInterest.shared_deal_id == shared.id
-                )
-            )
-        )
+        current = {row.id for row in catalogue if row.interested}
         to_add, to_remove = added - current, removed & current
         if not to_add and not to_remove:
             return False
-        before = _names(shared)
-        db.session.add_all(
-            ProductInterest(shared_deal_id=shared.id, product_id=pid) for pid in sorted(to_add)
-        )
+        if to_add:
+            rows = [{"shared_deal_id": shared.id, "product_id": pid} for pid in sorted(to_add)]
+            db.session.execute(_insert_statement(), rows)
         if to_remove:
-            db.session.execute(
-                sa.delete(ProductInterest).where(
-                    ProductInterest.shared_deal_id == shared.id,
-                    ProductInterest.product_id.in_(to_remove),
-                )
-            )
-        db.session.flush()
+            parameters = {"shared_id": shared.id, "product_ids": sorted(to_remove)}
+            db.session.execute(_delete_statement(), parameters)
         change.record(
-            "products", "changed the product interest", before=before, after=_names(shared)
+            "products",
+            "changed the product interest",
+            before=_names(catalogue, current),
+            after=_names(catalogue, (current - to_remove) | to_add),
         )
     return True
+
+
+# A save's statements, built once with bind parameters: building them cost about as much
+# as running them.
+
+
+@functools.cache
+def _catalogue_statement() -> sa.Select:
+    interested = sa.exists().where(
+        ProductInterest.shared_deal_id == sa.bindparam("shared_id", type_=sa.Integer),
+        ProductInterest.product_id == Product.id,
+    )
+    return (
+        sa.select(Product.id, Product.name, interested.label("interested"))
+        .where(Product.vendor_account_id == sa.bindparam("vendor_account_id", type_=sa.Integer))
+        .order_by(Product.position, Product.name)
+    )
+
+
+@functools.cache
+def _insert_statement() -> sa.Insert:
+    return sa.insert(ProductInterest.__table__)
+
+
+@functools.cache
+def _delete_statement() -> sa.Delete:
+    return sa.delete(ProductInterest).where(
+        ProductInterest.shared_deal_id == sa.bindparam("shared_id", type_=sa.Integer),
+        ProductInterest.product_id.in_(
+            sa.bindparam("product_ids", expanding=True, type_=sa.Integer)
+        ),
+    )

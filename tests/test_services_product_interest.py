@@ -2,6 +2,8 @@
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from models import Activity, Notification, Product
 from services import product_interest
@@ -76,3 +78,33 @@ def test_unknown_or_other_vendor_products_are_refused(demo, db_session, bad):
 def test_a_third_party_cannot_edit(demo, db_session):
     with pytest.raises(Forbidden):
         product_interest.apply_changes(demo.acme_shared, demo.hana, set(), set())
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    changes=st.lists(
+        st.tuples(
+            st.sampled_from(["alice", "rita"]),
+            st.sets(st.integers(0, 4)),
+            st.sets(st.integers(0, 4)),
+        ),
+        max_size=4,
+    )
+)
+def test_the_history_names_the_products_before_and_after_each_change(demo, db_session, changes):
+    """Whatever is added and removed: a change's history line names the product interest
+    as it was and as it is now, in catalogue order (worked out from one read under the
+    lock, not read again after the write)."""
+    shared = demo.acme_shared
+    catalogue = [p.id for p in product_interest.catalogue_for(shared)]
+    for actor_name, adding, removing in changes:
+        added = {catalogue[i] for i in adding}
+        removed = {catalogue[i] for i in removing - adding}
+        before = ", ".join(names(shared)) or "none"
+        if not product_interest.apply_changes(shared, getattr(demo, actor_name), added, removed):
+            assert (", ".join(names(shared)) or "none") == before
+            continue
+        row = db_session.scalar(sa.select(Activity).order_by(Activity.id.desc()))
+        assert (row.before, row.after) == (before, ", ".join(names(shared)) or "none")
