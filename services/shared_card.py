@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased
 
 from catalog import gettext as _
 from extensions import db
@@ -408,44 +408,59 @@ def activity_mark() -> int:
     return activity.recorded_count()
 
 
-def activity_after(shared: SharedDeal, mark: int) -> list[Activity]:
+def activity_after(shared: SharedDeal, mark: int) -> list[sa.Row]:
     """The shared deal's history rows from the first one recorded after `mark`
-    (activity_mark) on, newest first; none when nothing was recorded since."""
+    (activity_mark) on, newest first (`activity_for`'s rows); none when nothing was
+    recorded since."""
     recorded = activity.recorded_since(mark)
     if not recorded:
         return []
     parameters = {"shared_id": shared.id, "first_id": min(recorded)}
-    return list(db.session.scalars(_activity_after_statement(), parameters))
-
-
-@functools.cache
-def _activity_after_statement() -> sa.Select:
-    # Built once (bind parameters): it runs after every change of a shared deal.
-    return (
-        sa.select(Activity)
-        .where(
-            Activity.shared_deal_id == sa.bindparam("shared_id", type_=sa.Integer),
-            Activity.id >= sa.bindparam("first_id", type_=sa.Integer),
-        )
-        .options(joinedload(Activity.actor))
-        .order_by(Activity.id.desc())
-        .limit(ACTIVITY_PAGE_SIZE)
-    )
+    return list(db.session.execute(_activity_after_statement(), parameters))
 
 
 def activity_for(shared: SharedDeal, before_id: int | None = None, limit: int = ACTIVITY_PAGE_SIZE):
     """The shared deal's history, newest first: up to `limit` rows older than `before_id`.
 
-    Returns (rows, has_more).
+    Returns (rows, has_more). A row has what the Activity shows: the Activity's columns
+    and `actor_name` (None for the system), not Activity objects: loading 20 of them
+    with their actors cost more than the statement.
     """
-    query = (
-        sa.select(Activity)
-        .where(Activity.shared_deal_id == shared.id)
-        .options(joinedload(Activity.actor))
-        .order_by(Activity.id.desc())
-        .limit(limit + 1)
-    )
-    if before_id is not None:
-        query = query.where(Activity.id < before_id)
-    rows = list(db.session.scalars(query))
+    parameters = {"shared_id": shared.id, "before_id": before_id}
+    rows = list(db.session.execute(_activity_statement(before_id is not None, limit), parameters))
     return rows[:limit], len(rows) > limit
+
+
+def _activity_rows() -> sa.Select:
+    """A shared deal's history, newest first, each row with its actor's name."""
+    return (
+        sa.select(
+            Activity.id,
+            Activity.action,
+            Activity.summary,
+            Activity.before,
+            Activity.after,
+            Activity.created_at,
+            User.full_name.label("actor_name"),
+        )
+        .outerjoin(User, User.id == Activity.actor_id)
+        .where(Activity.shared_deal_id == sa.bindparam("shared_id", type_=sa.Integer))
+        .order_by(Activity.id.desc())
+    )
+
+
+# Built once (bind parameters): they run on every deal page and after every change.
+
+
+@functools.cache
+def _activity_after_statement() -> sa.Select:
+    first_id = sa.bindparam("first_id", type_=sa.Integer)
+    return _activity_rows().where(Activity.id >= first_id).limit(ACTIVITY_PAGE_SIZE)
+
+
+@functools.cache
+def _activity_statement(older: bool, limit: int) -> sa.Select:
+    statement = _activity_rows().limit(limit + 1)  # one more: whether to offer "Show more"
+    if older:
+        statement = statement.where(Activity.id < sa.bindparam("before_id", type_=sa.Integer))
+    return statement
