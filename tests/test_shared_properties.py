@@ -56,9 +56,12 @@ def test_a_shared_property_changes_both_deals_and_is_recorded(
     deal = db_session.get(Deal, own)
     before = deal_fields.display(deal, key)
     count = len(activities(db_session, shared))
+    updated = [d.updated_at for d in both(db_session, shared)]
+    deal = db_session.get(Deal, own)
     assert deal_fields.update(actor, own, key, value, deal_fields.token(deal, key)) is True
     partner, vendor = both(db_session, shared)
     assert getattr(partner, column) == getattr(vendor, column) == value
+    assert partner.updated_at > updated[0] and vendor.updated_at > updated[1]
     rows = activities(db_session, shared)
     assert len(rows) == count + 1
     assert (rows[-1].actor_id, rows[-1].before) == (actor.id, before)
