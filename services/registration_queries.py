@@ -90,7 +90,7 @@ def open_request_count_for_deal():
         .join(SharedDeal, SharedDeal.id == RegistrationRequest.shared_deal_id)
         .where(
             SharedDeal.holds_deal(Deal.id),
-            RegistrationRequest.status == "requested",
+            RegistrationRequest.is_open(),
         )
         .correlate(Deal)
         .scalar_subquery()

@@ -86,7 +86,7 @@ def _open_request(shared_id: int) -> RegistrationRequest | None:
     return db.session.scalar(
         sa.select(RegistrationRequest).where(
             RegistrationRequest.shared_deal_id == shared_id,
-            RegistrationRequest.status == "requested",
+            RegistrationRequest.is_open(),
         )
     )
 
@@ -226,17 +226,21 @@ def conflicts_for(shared: SharedDeal, today: date | None = None) -> list[Conflic
     return [Conflicting(*row) for row in db.session.execute(select)]
 
 
-def conflicts_select(vendor_account_id, partner_account_id, partner_deal_id, today) -> sa.Select:
+def conflicts_select(
+    vendor_account_id, partner_account_id, partner_deal_id, today, only_if=None
+) -> sa.Select:
     """SELECT (partner, deal name, company) of `conflicts_for`, the first 20 by partner and deal.
 
     The shared deal's parties, partner deal and `today` are values or bind parameters; the
     partner deal's company is read in the same statement, so the deal page can run this
-    inside its card statement (services/shared_card.py).
+    inside its card statement (services/shared_card.py). `only_if`: a condition without
+    which there are none, tested with that company, before any other deal is read.
     """
     own, other = aliased(Deal), aliased(SharedDeal)
     wanted = (
         sa.select(_company_key(own.company_name))
         .where(own.id == partner_deal_id, _company_key(own.company_name) != "")
+        .where(*([] if only_if is None else [only_if]))
         .scalar_subquery()
     )
     # SQLite must start from the company's few registered deals: with sampled statistics

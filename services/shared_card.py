@@ -379,16 +379,20 @@ def _card_statement(is_vendor: bool) -> sa.Select:
         ),
     ]
     if is_vendor:
+        open_request = sa.exists().where(
+            RegistrationRequest.shared_deal_id == shared_id,
+            RegistrationRequest.is_open(),
+        )
+        # Asked with the partner deal's company, before any other deal is read: tested on
+        # the conflicts found, it read the company's registered deals to drop them all
+        # (the vendor's card, SQLite 100k: 1.11 -> ms a run).
         conflicts = registration_requests.conflicts_select(
             _parameter("vendor_account_id"),
             _parameter("partner_account_id"),
             _parameter("partner_deal_id"),
             sa.bindparam("today", type_=sa.Date),
+            only_if=open_request,
         ).subquery()
-        open_request = sa.exists().where(
-            RegistrationRequest.shared_deal_id == shared_id,
-            RegistrationRequest.status == "requested",
-        )
         partner, deal_name, company = conflicts.c
         lists.append(
             _rows(
@@ -397,7 +401,7 @@ def _card_statement(is_vendor: bool) -> sa.Select:
                 text1=partner,
                 text2=deal_name,
                 text3=company,
-            ).where(open_request)
+            )
         )
     union = sa.union_all(*lists).subquery("card")
     return sa.select(union).order_by(union.c.kind, union.c.position)

@@ -355,3 +355,43 @@ def test_a_field_saves_header_names_the_other_party_without_reading_it(
     header = page(response.get_data()).find(class_="shared-badge")
     assert header is not None and "Shared with" in header.get_text()
     assert not [s for s in statements if s.startswith("SELECT accounts.name FROM accounts")]
+
+
+def test_open_requests_are_asked_with_the_status_written_in(client, login_as, demo):
+    """Every statement of the vendor's deal page that asks for an open request says
+    "status = 'requested'" itself, as the partial index does: a bound status makes SQLite
+    prepare the statement again at every run, and PostgreSQL's generic plan miss it."""
+    seen = []
+
+    def catch(conn, cursor, statement, parameters, context, executemany):
+        if "registration_requests" in statement:
+            seen.append((statement, parameters))
+
+    login_as(demo.rita)
+    sa.event.listen(db.engine, "before_cursor_execute", catch)
+    try:
+        assert client.get(f"/deals/{demo.acme_shared.vendor_deal_id}").status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", catch)
+    asking = [(s, p) for s, p in seen if "registration_requests.status =" in s]
+    assert asking, seen
+    for statement, parameters in asking:
+        assert "registration_requests.status = 'requested'" in statement
+        values = parameters.values() if isinstance(parameters, dict) else parameters
+        assert "requested" not in list(values)
+
+
+def test_the_vendors_card_asks_for_an_open_request_before_reading_other_deals():
+    """The conflicts list exists only while a request is open: that is tested with the
+    partner deal's company, the key the conflicting deals are then read by, so with no
+    open request the key is NULL and no other deal is read."""
+    from services.shared_card import _card_statement
+
+    sql = str(_card_statement(True).compile(dialect=sa.dialects.sqlite.dialect()))
+    start = sql.index("(SELECT lower(replace(deals_1.company_name")
+    depth, end = 0, start
+    while end == start or depth:  # to the parenthesis closing the subquery
+        depth += {"(": 1, ")": -1}.get(sql[end], 0)
+        end += 1
+    company_key = sql[start:end]
+    assert "FROM registration_requests" in company_key, company_key
