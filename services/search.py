@@ -92,9 +92,15 @@ def ilike(column, pattern: str):
     On PostgreSQL the name and the company are compared lower-cased, as stored by
     the database (migration 0015), with LIKE against the lower-cased pattern: what
     ILIKE does, without lower-casing every row it tests. Any other column: ILIKE.
+
+    SQLite is given the pattern as `? || ''`, not a bare parameter: a bare one makes it
+    prepare the statement again at every run, to see whether the pattern's start could
+    use an index (it never can here: the pattern starts with % or is matched by FTS
+    first). The deals index's statement with "Deal name contains", 1,000,000 deals:
+    9.1 / 9.3 -> 8.7 / 8.7 ms.
     """
     if on_sqlite():
-        return column.like(pattern, escape="\\")
+        return column.like(sa.literal(pattern, sa.Text).concat(""), escape="\\")
     folded = FOLDED_COLUMNS.get(column)
     if folded is None:
         return column.ilike(pattern, escape="\\")

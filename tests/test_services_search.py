@@ -131,6 +131,17 @@ def test_the_trigram_index_serves_terms_of_three_characters_or_more(app, db_sess
         assert {"ix_deals_name_trgm", "ix_deals_company_name_trgm"} <= indexes
 
 
+def test_sqlite_is_not_given_a_bare_parameter_to_like(app, db_session):
+    """A LIKE against a bare parameter makes SQLite prepare the statement again at every
+    run (to see whether the pattern's start could use an index): the pattern is an
+    expression, and every LIKE of a search or a text filter says so."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite's LIKE optimisation")
+    for term in ("ab", "abc", "relaunch"):
+        sql = str(_compiled(term))
+        assert sql.count(" LIKE (? || ?)") == 2 and " LIKE ?" not in sql, sql
+
+
 def _schema_of_deals():
     """Names of the indexes, triggers and foreign keys on deals."""
     connection = db.session.connection()
