@@ -1,7 +1,8 @@
 """PostgreSQL: a transaction that only read ends with COMMIT, so psycopg keeps its
 prepared statements; one that wrote (or set anything) still rolls back; and a statement
 marked `planned_for_values` (the deals index's) is never prepared, so PostgreSQL plans
-it for its values at every run (extensions.py)."""
+it for its values at every run (extensions.py). SQLite: no statement of the main pages
+is prepared again at each run."""
 
 from __future__ import annotations
 
@@ -136,3 +137,51 @@ def test_the_deal_page_head_can_keep_a_generic_plan(side):
     from_clause = recorded[recorded.index("FROM") : recorded.index("WHERE")]
     assert from_clause.split() == ["FROM", "activities"]  # no second, unrelated shared_deals
     assert "activities.shared_deal_id = deal_registrations.shared_deal_id" in recorded
+
+
+def test_sqlite_prepares_each_statement_of_the_main_pages_once(client, login_as, demo, db_session):
+    """SQLite prepares a statement again at every run when a bound value could change its
+    plan: a bare LIKE pattern, or a value a partial index's condition names. No statement
+    of the deal page, the saves, the board or the index (filters, search) is like that
+    (SQLite's own count of each statement's re-preparations, `sqlite_stmt.reprep`)."""
+    if db_session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite's statements")
+    raw = db_session.connection().connection.dbapi_connection
+    try:
+        raw.execute("SELECT count(*) FROM sqlite_stmt")
+    except Exception:
+        pytest.skip("this SQLite has no sqlite_stmt table (SQLITE_ENABLE_STMTVTAB)")
+    partner, vendor = demo.acme_shared.partner_deal_id, demo.acme_shared.vendor_deal_id
+    hx = {"HX-Request": "true"}
+    pages = [
+        "/deals",
+        "/deals?layout=board",
+        "/deals?q=acme",
+        "/deals?f=name:contains:website",
+        "/deals?view=registered&f=active_registrations:gt:0",
+        "/deals?f=amount:gt:1000&sort=-amount",
+        "/deals?f=close_date:next_days:30",
+    ]
+    for round_ in range(3):  # a statement is prepared again when it is bound again
+        login_as(demo.rita)
+        assert client.get(f"/deals/{vendor}").status_code == 200
+        assert client.get("/deals?view=requests&f=open_requests:gt:0").status_code == 200
+        assert client.post(f"/deals/{vendor}/registrations", headers=hx).status_code == 200
+        login_as(demo.alice)
+        for path in [f"/deals/{partner}", *pages]:
+            assert client.get(path).status_code == 200, path
+            assert client.get(path, headers=hx).status_code == 200, path
+        for path, form in (
+            (f"/deals/{partner}/fields/amount", {"amount": str(1000 + round_)}),
+            (f"/deals/{partner}/notes/next_steps", {"text": f"Call back {round_}"}),
+            (f"/deals/{partner}/team", {"members": [demo.alice.id, demo.bob.id][: 1 + round_ % 2]}),
+        ):
+            assert client.post(path, data=form, headers=hx).status_code == 200, path
+    # Reads and writes only: transaction control and the migrations' PRAGMAs are prepared
+    # again when the schema changes (a test database's, made in the same session).
+    prepared_again = raw.execute(
+        "SELECT reprep, run, sql FROM sqlite_stmt WHERE reprep > 0"
+        " AND (sql LIKE 'SELECT%' OR sql LIKE 'INSERT%' OR sql LIKE 'UPDATE%'"
+        " OR sql LIKE 'DELETE%') AND sql NOT LIKE '%sqlite_stmt%'"
+    ).fetchall()
+    assert prepared_again == []
