@@ -56,14 +56,14 @@ def test_registered_until_follows_every_registration_write(db_session, demo):
     assert_column_agrees_with_count(demo)
 
     # Deregistered: the other registrations decide again.
-    registrations.deregister(shared, demo.rita, forever.id, TODAY)
+    registrations.deregister(shared, demo.rita, forever, TODAY)
     assert_column_agrees_with_count(demo)
     for deal in deals:
         db_session.refresh(deal)
         assert deal.registered_until >= TODAY + timedelta(days=10)
 
     # Re-dated, moved to another shared deal, removed: written straight, as a fix would be.
-    ten_days = db_session.get(DealRegistration, ten_days.id)
+    ten_days = db_session.get(DealRegistration, ten_days)
     ten_days.expires_on = TODAY + timedelta(days=400)
     db_session.flush()
     assert_column_agrees_with_count(demo)

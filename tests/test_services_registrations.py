@@ -34,9 +34,9 @@ def test_the_count_follows_the_expiry_date_without_any_write(demo, db_session):
 
 def test_deregistered_registrations_stop_counting(demo, db_session):
     reg = registrations.add(demo.acme_shared, demo.rita, None)
-    assert registrations.deregister(demo.acme_shared, demo.victor, reg.id) is True
+    assert registrations.deregister(demo.acme_shared, demo.victor, reg) is True
     assert count_for(db_session, demo.acme) == 1
-    assert registrations.deregister(demo.acme_shared, demo.rita, reg.id) is False
+    assert registrations.deregister(demo.acme_shared, demo.rita, reg) is False
     statuses = [r.status for r in registrations.rows_for(demo.acme_shared, TODAY)]
     assert sorted(statuses) == ["active", "deregistered"]
     row = db_session.scalar(sa.select(Activity).order_by(Activity.id.desc()))
@@ -101,7 +101,7 @@ def test_expiry_is_recorded_once_when_first_seen(demo, db_session):
             )
         )
     )
-    assert [(r.actor_id, r.summary) for r in rows] == [(None, f"registration #{reg.id} expired")]
+    assert [(r.actor_id, r.summary) for r in rows] == [(None, f"registration #{reg} expired")]
     # Recorded by no one, it reaches the whole team, both parties (no actor left out).
     team = set(
         db_session.scalars(

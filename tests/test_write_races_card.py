@@ -236,7 +236,7 @@ def test_deregistrations_at_once_deregister_once(race_app, acme, clients):
     for _ in range(ROUNDS):
         with race_app.app_context():
             shared = db.session.get(SharedDeal, acme["shared"])
-            registration_id = registrations.add(shared, demo_user("rita"), None).id
+            registration_id = registrations.add(shared, demo_user("rita"), None)
         history_before = activity_count(race_app, acme["shared"], "registration_deregistered")
         url = f"/deals/{acme['vendor_deal']}/registrations/{registration_id}/deregistration"
         answers = race([(clients["rita"], url, {}), (clients["victor"], url, {}), (extra, url, {})])
