@@ -92,6 +92,34 @@ def add(shared: SharedDeal, actor: User, expires_on: date | None, today: date | 
 
 
 @functools.cache
+def _deregister_statement() -> sa.Update:
+    # Built once (bind parameters): the registration, if not deregistered yet, returning
+    # its expiry (what its status was).
+    table = DealRegistration.__table__
+    return (
+        sa.update(table)
+        .where(
+            table.c.id == sa.bindparam("registration_id", type_=sa.Integer),
+            table.c.shared_deal_id == sa.bindparam("shared_id", type_=sa.Integer),
+            table.c.deregistered_at.is_(None),
+        )
+        .values(
+            deregistered_at=sa.bindparam("at", type_=table.c.deregistered_at.type),
+            deregistered_by_id=sa.bindparam("by_id", type_=sa.Integer),
+        )
+        .returning(table.c.expires_on)
+    )
+
+
+@functools.cache
+def _registration_statement() -> sa.Select:
+    return sa.select(DealRegistration.id).where(
+        DealRegistration.id == sa.bindparam("registration_id", type_=sa.Integer),
+        DealRegistration.shared_deal_id == sa.bindparam("shared_id", type_=sa.Integer),
+    )
+
+
+@functools.cache
 def _insert_statement() -> sa.Insert:
     # The table's INSERT … RETURNING id, built once: the unit of work's flush of a new
     # DealRegistration cost more than its INSERT.
@@ -110,20 +138,16 @@ def deregister(
     today = today or date.today()
     _check_vendor(shared, actor)
     with shared_deal_change(shared, actor) as change:
-        registration = db.session.scalar(
-            sa.select(DealRegistration).where(
-                DealRegistration.id == registration_id,
-                DealRegistration.shared_deal_id == change.shared.id,
-            )
-        )
-        if registration is None:
-            raise NotFound(f"No registration {registration_id} on this shared deal.")
-        if registration.deregistered_at is not None:
-            return False
-        before = registration.status_on(today)
-        registration.deregistered_at = utcnow()
-        registration.deregistered_by_id = actor.id
-        db.session.flush()
+        # Under the shared deal's lock no one else changes its registrations: one UPDATE
+        # of the registration if it still counts, and a read only when it did not.
+        key = {"registration_id": registration_id, "shared_id": change.shared.id}
+        parameters = {**key, "at": utcnow(), "by_id": actor.id}
+        expires_on = db.session.execute(_deregister_statement(), parameters).first()
+        if expires_on is None:
+            if db.session.scalar(_registration_statement(), key) is None:
+                raise NotFound(f"No registration {registration_id} on this shared deal.")
+            return False  # already deregistered
+        before = DealRegistration.status_of(expires_on[0], None, today)
         change.record(
             "registration_deregistered",
             "deregistered the deal",
