@@ -127,16 +127,27 @@ def stages_by_pipeline(account_id: int) -> list[tuple[Pipeline, list[Stage]]]:
 def _pipeline_and_stage(account_id: int, pipeline_id: int, stage_id: int) -> tuple[Pipeline, Stage]:
     """The account's pipeline `pipeline_id` and its stage `stage_id`, in one statement;
     Invalid, saying which is wrong, when either is not one of the account's."""
-    row = db.session.execute(
-        sa.select(Pipeline, Stage)
-        .join(Stage, Stage.pipeline_id == Pipeline.id)
-        .where(Pipeline.account_id == account_id, Pipeline.id == pipeline_id, Stage.id == stage_id)
-    ).first()
+    parameters = {"account_id": account_id, "pipeline_id": pipeline_id, "stage_id": stage_id}
+    row = db.session.execute(_pipeline_and_stage_statement(), parameters).first()
     if row is not None:
         return tuple(row)
     if all(p.id != pipeline_id for p in settings.pipelines_of(account_id)):
         raise Invalid(_("Choose one of your account's pipelines."), "pipeline")
     raise Invalid(_("Choose a deal stage of the chosen pipeline."), "stage")
+
+
+@functools.cache
+def _pipeline_and_stage_statement() -> sa.Select:
+    # Built once (bind parameters): every stage edit and board move runs it.
+    return (
+        sa.select(Pipeline, Stage)
+        .join(Stage, Stage.pipeline_id == Pipeline.id)
+        .where(
+            Pipeline.account_id == sa.bindparam("account_id", type_=sa.Integer),
+            Pipeline.id == sa.bindparam("pipeline_id", type_=sa.Integer),
+            Stage.id == sa.bindparam("stage_id", type_=sa.Integer),
+        )
+    )
 
 
 def _apply(deal: Deal, key: str, value) -> None:
