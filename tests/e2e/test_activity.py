@@ -62,3 +62,28 @@ def test_show_more_without_javascript_opens_the_older_activity(
         "link", name=re.compile("Acme")
     ).click()
     expect(page.locator("#activity-list > li.timeline-item")).to_have_count(20)
+
+
+def test_every_kind_of_entry_sets_its_avatar_beside_its_words(page, live_server, fresh_app, log_in):
+    """Each entry's avatar sits left of its text, whatever its action: an entry's class
+    names its action, and "field" (a deal field's change) once took the form fields'
+    column layout, putting the avatar on a line of its own."""
+    from extensions import db
+    from models import SharedDeal, User
+    from services import activity
+
+    with fresh_app.app_context():
+        rita = db.session.scalar(sa.select(User).where(User.email == "rita@northwind.example"))
+        shared = db.session.scalars(sa.select(SharedDeal).order_by(SharedDeal.id)).first()
+        for action in ("field", "stage", "pipeline", "note", "team", "products"):
+            activity.record(shared, rita, action, f"an entry of kind {action}", "before", "after")
+        db.session.commit()
+    log_in("alice@brightside.example")
+    page.goto(acme_url(live_server, fresh_app))
+    entries = page.locator("#activity-list > li.timeline-item")
+    expect(entries.first).to_contain_text("an entry of kind products")
+    for n in range(6):
+        avatar = entries.nth(n).locator(".avatar").bounding_box()
+        words = entries.nth(n).locator(".timeline-body").bounding_box()
+        assert avatar["x"] + avatar["width"] <= words["x"], entries.nth(n).inner_text()
+        assert abs(avatar["y"] - words["y"]) < avatar["height"], entries.nth(n).inner_text()
