@@ -2,12 +2,12 @@
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models import Activity, Notification, Product
 from services import product_interest
 from services.errors import Forbidden, Invalid
+from tests.changes import sequences_of_changes
 
 
 def product(db_session, name):
@@ -80,19 +80,7 @@ def test_a_third_party_cannot_edit(demo, db_session):
         product_interest.apply_changes(demo.acme_shared, demo.hana, set(), set())
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    changes=st.lists(
-        st.tuples(
-            st.sampled_from(["alice", "rita"]),
-            st.sets(st.integers(0, 4)),
-            st.sets(st.integers(0, 4)),
-        ),
-        max_size=4,
-    )
-)
+@sequences_of_changes(st.integers(0, 4))
 def test_the_history_names_the_products_before_and_after_each_change(demo, db_session, changes):
     """Whatever is added and removed: a change's history line names the product interest
     as it was and as it is now, in catalogue order (worked out from one read under the

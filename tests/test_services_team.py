@@ -2,12 +2,12 @@
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models import Activity, DealTeamMember, Notification
 from services import accounts, activity, team
 from services.errors import Forbidden, Invalid
+from tests.changes import sequences_of_changes
 
 
 def member_ids(db_session, shared):
@@ -163,19 +163,7 @@ def _team_names(shared) -> str:
     return ", ".join(m.full_name for m in team.members_of(shared)) or "nobody"
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    changes=st.lists(
-        st.tuples(
-            st.sampled_from(["alice", "rita"]),
-            st.sets(st.sampled_from(["alice", "bob", "rita", "victor"])),
-            st.sets(st.sampled_from(["alice", "bob", "rita", "victor"])),
-        ),
-        max_size=4,
-    )
-)
+@sequences_of_changes(st.sampled_from(["alice", "bob", "rita", "victor"]))
 def test_the_history_says_the_team_before_and_after_each_change(demo, db_session, changes):
     """Whatever a user adds and removes: a change's history line names the team as it
     was and as it is now (the service works out "after" without reading the team again)."""
