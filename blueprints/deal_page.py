@@ -73,7 +73,11 @@ def render_deal_page(
         **state,
     }
     if shared is not None:
-        context["card"] = shared_card.card_for(current_user, shared)
+        # The deal's open_request_since says whether a request is open (migration 0017's
+        # triggers keep it on both deals): the conflicts are read only then.
+        context["card"] = shared_card.card_for(
+            current_user, shared, conflicts=deal.open_request_since is not None
+        )
         context["activity_rows"], context["activity_more"] = shared_card.activity_for(shared)
     return render_template(template, **context)
 

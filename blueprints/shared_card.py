@@ -51,6 +51,8 @@ bp.before_request(mark_activity)
 
 # What a part's template reads of the card, when it is less than the whole card.
 _PART_CARDS = {"card/_note.html": shared_card.notes_card}
+# The parts that show the registrations conflicting with an open request.
+_CONFLICTS_SHOWN = {"card/_registrations.html"}
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,11 @@ def _card_part(
     `shared` is the route's: a service's commit keeps it loaded as saved (extensions.py),
     a rollback expires it and it is read again."""
     deal = DealLink(deal_id)
-    load = shared_card.card_for if oob_parts else _PART_CARDS.get(template, shared_card.card_for)
-    card = load(current_user, shared)
+    if oob_parts or template not in _PART_CARDS:
+        # Only the registrations show the conflicts with an open request (see card_for).
+        card = shared_card.card_for(current_user, shared, conflicts=template in _CONFLICTS_SHOWN)
+    else:
+        card = _PART_CARDS[template](current_user, shared)
     body = render_template(template, deal=deal, card=card, **state)
     for part in oob_parts:
         body += render_template(part, deal=deal, card=card, oob=True)

@@ -358,9 +358,10 @@ def test_a_field_saves_header_names_the_other_party_without_reading_it(
 
 
 def test_open_requests_are_asked_with_the_status_written_in(client, login_as, demo):
-    """Every statement of the vendor's deal page that asks for an open request says
-    "status = 'requested'" itself, as the partial index does: a bound status makes SQLite
-    prepare the statement again at every run, and PostgreSQL's generic plan miss it."""
+    """Every statement of the vendor's deal page and registration answer that asks for an
+    open request says "status = 'requested'" itself, as the partial index does: a bound
+    status makes SQLite prepare the statement again at every run, and PostgreSQL's
+    generic plan miss it."""
     seen = []
 
     def catch(conn, cursor, statement, parameters, context, executemany):
@@ -369,8 +370,12 @@ def test_open_requests_are_asked_with_the_status_written_in(client, login_as, de
 
     login_as(demo.rita)
     sa.event.listen(db.engine, "before_cursor_execute", catch)
+    vendor_deal = demo.acme_shared.vendor_deal_id
     try:
-        assert client.get(f"/deals/{demo.acme_shared.vendor_deal_id}").status_code == 200
+        assert client.get(f"/deals/{vendor_deal}").status_code == 200
+        # The registrations' part asks (with the conflicts) whatever the deal's state.
+        added = client.post(f"/deals/{vendor_deal}/registrations", headers={"HX-Request": "true"})
+        assert added.status_code == 200
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", catch)
     asking = [(s, p) for s, p in seen if "registration_requests.status =" in s]
@@ -402,3 +407,37 @@ def test_the_vendors_card_asks_for_an_open_request_before_reading_other_deals():
     )
     assert asked in company_key, company_key
     assert asked in sql[end:], sql[end:]  # the list's own WHERE, after its FROM
+
+
+def test_the_vendors_page_reads_the_conflicts_only_while_a_request_is_open(
+    client, login_as, demo, db_session
+):
+    """The vendor's deal page asks for the conflicting registrations only when the deal
+    says a request is open (its open_request_since); its team save never does (the
+    team's parts do not show them). The card stays one statement either way."""
+    vendor_deal = demo.acme_shared.vendor_deal_id
+    login_as(demo.rita)
+
+    def card_statements(method, path, **kwargs):
+        db_session.expunge_all()
+        with counted_statements() as statements:
+            assert getattr(client, method)(path, **kwargs).status_code == 200
+        return [s for s in statements if "card.kind" in s]
+
+    (card,) = card_statements("get", f"/deals/{vendor_deal}")
+    assert "company_name" not in card  # the conflicts are read by the partner deal's company
+    team = {"members": [demo.rita.id], "original_members": [demo.rita.id]}
+    hx = {"HX-Request": "true"}
+    (card,) = card_statements("post", f"/deals/{vendor_deal}/team", data=team, headers=hx)
+    assert "company_name" not in card
+    db_session.execute(
+        sa.update(DealRegistration)
+        .where(DealRegistration.shared_deal_id == demo.acme_shared.id)
+        .values(deregistered_at=utcnow())
+    )
+    db_session.add(
+        RegistrationRequest(shared_deal_id=demo.acme_shared.id, requested_by_id=demo.alice.id)
+    )
+    db_session.commit()
+    (card,) = card_statements("get", f"/deals/{vendor_deal}")
+    assert "company_name" in card
