@@ -11,7 +11,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, String, event, literal_column
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine
 
@@ -145,6 +145,17 @@ PLANNED_FOR_VALUES = "planned_for_values"
 def planned_for_values(statement):
     """`statement`, run on PostgreSQL unprepared, so planned for its values at every run."""
     return statement.execution_options(**{PLANNED_FOR_VALUES: True})
+
+
+def written_in(constant: str):
+    """`constant` (the code's own, never input) written into the SQL, not bound.
+
+    For a value the database should see when it plans: a bound one makes PostgreSQL's
+    plan made for any values misjudge a rare value (the deal page's head statement was
+    planned at every run), and makes SQLite prepare the statement again at every run
+    when a partial index's condition names the value (an open request's status).
+    """
+    return literal_column("'" + constant.replace("'", "''") + "'", String)
 
 
 @event.listens_for(Engine, "do_execute")

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Activity, DealTeamMember, Notification, SharedDeal, User, utcnow
+from services.rows import insert_row
 
 # The column's size: PostgreSQL refuses a longer text (SQLite would keep it).
 SUMMARY_MAX = Activity.__table__.c.summary.type.length
@@ -77,7 +78,7 @@ def record(
         "after": after,
         "created_at": now,
     }
-    activity_id = db.session.execute(_activity_statement(), row).scalar_one()
+    activity_id = insert_row(Activity, row)
     db.session.info.setdefault(_RECORDED, []).append(activity_id)
     also_notify = sorted(set(also_notify))
     parameters = {
@@ -90,15 +91,6 @@ def record(
         parameters["also_notify"] = also_notify
     db.session.execute(_notify_statement(bool(also_notify)), parameters)
     return activity_id
-
-
-@functools.cache
-def _activity_statement() -> sa.Insert:
-    """`record`'s history row: the table's INSERT (a model's, given parameters, is the
-    session's bulk insert), built once. The unit of work's flush of an Activity object
-    cost more than the row's INSERT."""
-    table = Activity.__table__
-    return sa.insert(table).returning(table.c.id)
 
 
 @functools.cache

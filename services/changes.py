@@ -10,7 +10,8 @@
   A service validates its input *before* it enters, so the lock is held for
   the write alone.
 - `lock_row()` (`lock_where()`) reads a row under its write lock; `upsert()` creates-or-updates a
-  row in one statement (for rows two requests might both create).
+  row in one statement (for rows two requests might both create); services/rows.py
+  writes rows with the table's own statements.
 - `shared_deal_change` adds a row lock on the shared deal (fetched, so what is
   compared is what is stored now, on PostgreSQL as on SQLite) and the party
   check: only the two parties of a shared deal may change it.

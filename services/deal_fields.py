@@ -27,6 +27,7 @@ from models import Deal, Pipeline, SharedDeal, Stage, User
 from services import accounts, activity, settings, values
 from services.changes import lock_row, locking, writing
 from services.errors import Conflict, Invalid, NotFound
+from services.rows import update_rows
 
 MAX_COMPANY = 200
 MAX_NAME = 200
@@ -223,7 +224,7 @@ _COLUMNS = {
 
 
 def _write(deals: dict[int, Deal], new: dict) -> None:
-    """UPDATE the `deals` to the `new` column values, by a statement built once.
+    """UPDATE the `deals` to the `new` column values (rows.update_rows).
 
     The objects are expired first, which drops what `_apply` set on them (the statement
     writes it), so the session has nothing to flush: the unit of work's flush of a
@@ -231,26 +232,7 @@ def _write(deals: dict[int, Deal], new: dict) -> None:
     """
     for locked in deals.values():
         db.session.expire(locked)
-    statement = _update_statement(tuple(new))
-    parameters = {f"new_{column}": value for column, value in new.items()}
-    db.session.execute(statement, [{"row_id": row_id, **parameters} for row_id in sorted(deals)])
-
-
-@functools.cache
-def _update_statement(columns: tuple[str, ...]) -> sa.Update:
-    # The table's UPDATE (a model's, given parameters, would be the session's bulk update);
-    # `updated_at` is set by its column's onupdate.
-    table = Deal.__table__
-    return (
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("row_id", type_=sa.Integer))
-        .values(
-            {
-                column: sa.bindparam(f"new_{column}", type_=table.c[column].type)
-                for column in columns
-            }
-        )
-    )
+    update_rows(Deal, deals, new)  # updated_at by its column's onupdate
 
 
 @functools.cache

@@ -17,6 +17,7 @@ from extensions import db
 from models import Product, ProductInterest, SharedDeal, User
 from services.changes import shared_deal_change
 from services.errors import Invalid
+from services.rows import insert_rows
 
 CHOOSE_PRODUCTS = _l("Choose products from the vendor's catalogue.")
 
@@ -78,7 +79,7 @@ def apply_changes(
             return False
         if to_add:
             rows = [{"shared_deal_id": shared.id, "product_id": pid} for pid in sorted(to_add)]
-            db.session.execute(_insert_statement(), rows)
+            insert_rows(ProductInterest, rows)
         if to_remove:
             parameters = {"shared_id": shared.id, "product_ids": sorted(to_remove)}
             db.session.execute(_delete_statement(), parameters)
@@ -106,11 +107,6 @@ def _catalogue_statement() -> sa.Select:
         .where(Product.vendor_account_id == sa.bindparam("vendor_account_id", type_=sa.Integer))
         .order_by(Product.position, Product.name)
     )
-
-
-@functools.cache
-def _insert_statement() -> sa.Insert:
-    return sa.insert(ProductInterest.__table__)
 
 
 @functools.cache

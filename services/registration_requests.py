@@ -237,12 +237,12 @@ def conflicts_select(
     which there are none, tested with that company, before any other deal is read.
     """
     own, other = aliased(Deal), aliased(SharedDeal)
-    wanted = (
-        sa.select(_company_key(own.company_name))
-        .where(own.id == partner_deal_id, _company_key(own.company_name) != "")
-        .where(*([] if only_if is None else [only_if]))
-        .scalar_subquery()
+    wanted = sa.select(_company_key(own.company_name)).where(
+        own.id == partner_deal_id, _company_key(own.company_name) != ""
     )
+    if only_if is not None:
+        wanted = wanted.where(only_if)
+    wanted = wanted.scalar_subquery()
     # SQLite must start from the company's few registered deals: with sampled statistics
     # (analysis_limit) it would walk every shared deal of the vendor instead, testing each
     # deal's company (1,000,000 deals: 15-22 ms against 8 ms). `+ 0` keeps it from reading

@@ -12,10 +12,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from catalog import lazy_gettext as _l
-from extensions import db
+from extensions import db, written_in
 from models import Activity, DealRegistration, SharedDeal, User, utcnow
 from services.changes import shared_deal_change
 from services.errors import Forbidden, Invalid, NotFound
+from services.rows import insert_row
 
 NOT_VENDOR = _l("Only the vendor's users can register or deregister a shared deal.")
 EXPIRY_IN_PAST = _l("The expiry date cannot be in the past.")
@@ -86,7 +87,7 @@ def add(shared: SharedDeal, actor: User, expires_on: date | None, today: date | 
             "registered_at": utcnow(),
             "expires_on": expires_on,
         }
-        registration_id = db.session.execute(_insert_statement(), row).scalar_one()
+        registration_id = insert_row(DealRegistration, row)
         change.record("registration_added", "registered the deal", after=_describe(expires_on))
     return registration_id
 
@@ -117,14 +118,6 @@ def _registration_statement() -> sa.Select:
         DealRegistration.id == sa.bindparam("registration_id", type_=sa.Integer),
         DealRegistration.shared_deal_id == sa.bindparam("shared_id", type_=sa.Integer),
     )
-
-
-@functools.cache
-def _insert_statement() -> sa.Insert:
-    # The table's INSERT … RETURNING id, built once: the unit of work's flush of a new
-    # DealRegistration cost more than its INSERT.
-    table = DealRegistration.__table__
-    return sa.insert(table).returning(table.c.id)
 
 
 def deregister(
@@ -203,11 +196,11 @@ def unrecorded_expiry_condition(shared_deal_id, today: date):
     # The history of the registration's own shared deal (correlated to the registration:
     # `shared_deal_id` may be a column two queries out, which SQLAlchemy would not
     # correlate, so the history would be every shared deal's). The action is written into
-    # the SQL, not bound: PostgreSQL's plan made for any values then knows the action is
-    # rare, and the deal page's head statement keeps it instead of planning at every run.
+    # the SQL (extensions.written_in): PostgreSQL's plan made for any values then knows the
+    # action is rare, and the deal page's head statement keeps it.
     recorded = sa.select(Activity.id).where(
         Activity.shared_deal_id == DealRegistration.shared_deal_id,
-        Activity.action == sa.literal_column(f"'{EXPIRED_ACTION}'", sa.String),
+        Activity.action == written_in(EXPIRED_ACTION),
         Activity.summary
         == sa.literal("registration #") + sa.cast(DealRegistration.id, sa.String) + " expired",
     )

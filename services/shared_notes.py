@@ -7,18 +7,16 @@ change someone else made meanwhile (`errors.Conflict`).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
 from catalog import gettext as _
 from catalog import lazy_gettext as _l
-from extensions import db
 from models import SharedDeal, User
 from services.changes import shared_deal_change
 from services.errors import Conflict, Invalid
+from services.rows import update_rows
 
 MAX_NOTE = 5000
 
@@ -63,23 +61,11 @@ def update(shared: SharedDeal, actor: User, key: str, text: str, original: str |
             raise Conflict(spec.label, current or "—")
         if text == current:
             return False
-        # The row by one UPDATE built once, and the object told it holds the text, unchanged
-        # for the session: the unit of work's flush cost more than the UPDATE.
-        db.session.execute(
-            _update_statement(spec.key), {"shared_id": change.shared.id, "text": text}
-        )
+        # The row by the table's UPDATE, and the object told it holds the text, unchanged
+        # for the session (rows.update_rows).
+        update_rows(SharedDeal, [change.shared.id], {spec.key: text})
         set_committed_value(change.shared, spec.key, text)
         change.record(
             "note", f"changed the {spec.noun}", before=current or None, after=text or None
         )
     return True
-
-
-@functools.cache
-def _update_statement(key: str) -> sa.Update:
-    table = SharedDeal.__table__
-    return (
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("shared_id", type_=sa.Integer))
-        .values({key: sa.bindparam("text", type_=table.c[key].type)})
-    )
