@@ -140,9 +140,9 @@ def activity_summary(context, item) -> str:
 
 
 @pass_context
-def activity_value(context, text) -> str | None:
-    """An activity's before/after value in the reader's language."""
-    return activity_text.value(text, _language(context), _say(context))
+def activity_value(context, text, summary=None) -> str | None:
+    """An activity's before/after value in the reader's language; `summary`: its entry's."""
+    return activity_text.value(text, _language(context), _say(context), summary)
 
 
 def initials(name) -> str:

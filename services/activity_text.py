@@ -13,8 +13,11 @@ import re
 from collections.abc import Callable
 from datetime import date
 
+from babel.dates import get_month_names
+
 from catalog import gettext
 from services import values
+from services.errors import Invalid
 
 # (message, **variables) -> the message in the reader's language, %-formatted.
 Say = Callable[..., str]
@@ -152,11 +155,50 @@ def summary(text: str | None, locale: str, say: Say = gettext) -> str:
     return say(text) if text in _FIXED else _said_again(text, _SENTENCES, locale, say)
 
 
-def value(text: str | None, locale: str, say: Say = gettext) -> str | None:
-    """A stored before/after value: statuses and dates said in the language, the rest as is."""
+def value(
+    text: str | None, locale: str, say: Say = gettext, summary: str | None = None
+) -> str | None:
+    """A stored before/after value: statuses, dates and amounts said in the language, the rest
+    as is. `summary` is its entry's stored sentence: an amount or a close date is recognised
+    only in the change of that field (a deal's name may look like an amount)."""
     if text is None:
         return None
-    return say(text) if text in _STATUS else _said_again(text, _VALUES, locale, say)
+    if text in _STATUS:
+        return say(text)
+    field_value = _FIELD_VALUES.get(summary)
+    if field_value is not None:
+        return field_value(text, locale)
+    return _said_again(text, _VALUES, locale, say)
+
+
+def _amount_again(text: str, locale: str) -> str:
+    """An amount as the history stores it ("306,500.00", English) in `locale`'s form."""
+    try:
+        amount = values.parse_amount(text, values.DEFAULT_LOCALE)
+    except Invalid:
+        return text
+    return values.format_amount(amount, locale) if amount is not None else text
+
+
+# The history's dates of a close date change: English medium dates ("Dec 5, 2026").
+_MONTHS = {name: number for number, name in get_month_names("abbreviated", locale="en").items()}
+_MEDIUM_DATE = re.compile(r"(" + "|".join(_MONTHS) + r") (\d{1,2}), (\d{4})")
+
+
+def _date_again(text: str, locale: str) -> str:
+    """A date as the history stores it ("Dec 5, 2026", English) in `locale`'s form."""
+    match = _MEDIUM_DATE.fullmatch(text)
+    if match is None:
+        return text
+    try:
+        day = date(int(match[3]), _MONTHS[match[1]], int(match[2]))
+    except ValueError:
+        return text
+    return values.format_date(day, locale)
+
+
+# The field changes whose values are amounts or dates (services/deal_fields.py writes them).
+_FIELD_VALUES = {"changed the amount": _amount_again, "changed the close date": _date_again}
 
 
 def _said_again(text: str, shapes, locale: str, say: Say) -> str:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Activity, Deal, Notification, SharedDeal, User
-from services import deal_fields
+from services import deal_fields, values
 from services.errors import Conflict
 from tests.html import field_value, page, region, text
 
@@ -137,6 +137,35 @@ def test_alice_edits_the_amount_and_rita_sees_it(client, login_as, demo, db_sess
     assert field_value(vendor_page, "Amount") == "88,000.00"
     assert "changed the amount" in text(region(vendor_page, "Activity"))
     assert "changed the amount" in text(page(client.get("/notifications")).find("main"))
+
+
+def test_a_french_reader_sees_the_changed_amount_and_date_in_french(
+    client, login_as, demo, db_session
+):
+    """The history is written in English; its amounts and dates are said again."""
+    login_as(demo.alice)
+    acme = demo.acme
+    before_amount = values.format_amount(acme.amount, "fr")
+    before_date = values.format_date(acme.close_date, "fr")
+    for key, typed in (("amount", "88,000"), ("close_date", "2027-03-05")):
+        r = client.post(
+            f"/deals/{acme.id}/fields/{key}",
+            data={key: typed, "original": deal_fields.token(acme, key)},
+            headers=HX,
+        )
+        assert r.status_code == 200
+    login_as(demo.rita)
+    db_session.get(User, demo.rita.id).language = "fr"
+    db_session.commit()
+    for doc in (
+        region(page(client.get(f"/deals/{demo.acme_shared.vendor_deal_id}")), "Activité"),
+        page(client.get("/notifications")).find("main"),
+    ):
+        said = text(doc).replace("\u202f", " ")
+        before = before_amount.replace("\u202f", " ")
+        assert f"{before} changé en 88 000,00" in said, said
+        assert f"{before_date} changé en 5 mars 2027" in said, said
+        assert "88,000.00" not in said and "Mar 5, 2027" not in said
 
 
 def test_the_card_shows_the_other_partys_stage(client, login_as, demo, db_session):
