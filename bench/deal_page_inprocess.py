@@ -32,10 +32,25 @@ from bench import REFUSED
 from bench.server import create_app
 from bench.sessions import log_in_as
 from extensions import db
-from models import Account, Activity, Deal, Product, SharedDeal, Stage, User
+from models import (
+    Account,
+    Activity,
+    Deal,
+    Product,
+    RegistrationRequest,
+    SharedDeal,
+    Stage,
+    User,
+)
 from services import activity as activity_service
+from services import registration_requests
 
 taken: list = []
+# (vendor deal, request id) of open requests, each taken by one decline or approval; the
+# shared deals "registration request" asked for, whose requests they take first.
+opened: list = []
+asked: list = []
+REQUESTS_AT_ONCE = 25
 HX = {"HX-Request": "true"}
 EXTRA_HISTORY = 120
 WARM_UP = 12  # requests before one is measured
@@ -127,6 +142,24 @@ def _endpoints(app):
         deal, registration = taken.pop()
         return f"/deals/{deal}/registrations/{registration}/deregistration"
 
+    free: list = []  # (partner deal, shared deal) neither registered nor requested
+
+    def request_path():
+        if not free:
+            free.extend(free_to_request(app, ids["account"], REQUESTS_AT_ONCE))
+        deal, shared_id = free.pop()
+        asked.append(shared_id)
+        return f"/deals/{deal}/registration-requests"
+
+    def decision_path(decision):
+        def path():
+            if not opened:
+                open_requests(app, ids["account"], REQUESTS_AT_ONCE)
+            deal, request_id = opened.pop()
+            return f"/deals/{deal}/registration-requests/{request_id}/{decision}"
+
+        return path
+
     def team_body():
         # Bob added, then removed: what the form showed is the team before the change.
         with_bob = ids["team"] + [ids["bob"]]
@@ -168,6 +201,15 @@ def _endpoints(app):
         ),
         ("registration add", vendor, "POST", add_path, lambda: {}),
         ("registration deregister", vendor, "POST", deregister_path, lambda: {}),
+        ("registration request", partner, "POST", request_path, lambda: {"message": "Please"}),
+        (
+            "request decline",
+            vendor,
+            "POST",
+            decision_path("decline"),
+            lambda: {"reason": "Another partner has it"},
+        ),
+        ("request approval", vendor, "POST", decision_path("approval"), lambda: {}),
         (
             "board move",
             partner,
@@ -176,6 +218,43 @@ def _endpoints(app):
             lambda: {"stage": ids["stages"][toggle()], "query": "layout=board"},
         ),
     ]
+
+
+def free_to_request(app, account_id, count):
+    """(partner deal, shared deal) of `count` of the account's shared deals that are neither
+    registered nor requested."""
+    with app.app_context():
+        return list(
+            db.session.execute(
+                sa.text(
+                    "SELECT d.id, s.id FROM shared_deals s "
+                    "JOIN deals d ON d.id = s.partner_deal_id "
+                    "WHERE s.partner_account_id = :a AND d.registered_until IS NULL "
+                    "AND d.open_request_since IS NULL ORDER BY s.id DESC LIMIT :n"
+                ).bindparams(a=account_id, n=count)
+            )
+        )
+
+
+def open_requests(app, account_id, count):
+    """Queue open requests for the declines and approvals: those "registration request"
+    made, else `count` new ones (Alice's, through the service)."""
+    with app.app_context():
+        if asked:
+            made = db.session.execute(
+                sa.select(SharedDeal.vendor_deal_id, RegistrationRequest.id)
+                .join(SharedDeal, SharedDeal.id == RegistrationRequest.shared_deal_id)
+                .where(RegistrationRequest.shared_deal_id.in_(asked), RegistrationRequest.is_open())
+            )
+            opened.extend(tuple(row) for row in made)
+            asked.clear()
+            if opened:
+                return
+        alice = db.session.scalar(sa.select(User).where(User.email == "alice@brightside.example"))
+        for _, shared_id in free_to_request(app, account_id, count):
+            shared = db.session.get(SharedDeal, shared_id)
+            request_id = registration_requests.request(shared, alice, "Please")
+            opened.append((shared.vendor_deal_id, request_id))
 
 
 def _send(app, endpoint):

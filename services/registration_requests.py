@@ -10,6 +10,7 @@ DealRegistration an approval makes does (services/registration_queries.py).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -20,9 +21,11 @@ from catalog import gettext as _
 from catalog import lazy_gettext as _l
 from extensions import db, on_sqlite
 from models import Account, Deal, DealRegistration, RegistrationRequest, SharedDeal, User, utcnow
+from services import registrations
 from services.changes import shared_deal_change
 from services.errors import Forbidden, Invalid, NotFound
 from services.registration_queries import active_condition
+from services.rows import insert_row, shared_row_exists, shared_row_update, update_shared_row
 
 MAX_MESSAGE = 1000
 NOT_PARTNER = _l("Only the partner's users can request a registration.")
@@ -31,7 +34,6 @@ ALREADY_OPEN = _l("A registration request is already open for this deal.")
 ALREADY_REGISTERED = _l("This deal is already registered.")
 ALREADY_DECIDED = _l("This request was already approved or declined.")
 REASON_REQUIRED = _l("Give a reason for declining.")
-EXPIRY_IN_PAST = _l("The expiry date cannot be in the past.")
 
 
 @dataclass(frozen=True)
@@ -82,32 +84,26 @@ def rows_for(shared: SharedDeal) -> list[RequestRow]:
     ]
 
 
-def _open_request(shared_id: int) -> RegistrationRequest | None:
-    return db.session.scalar(
-        sa.select(RegistrationRequest).where(
-            RegistrationRequest.shared_deal_id == shared_id,
-            RegistrationRequest.is_open(),
-        )
+@functools.cache
+def _may_request_statement() -> sa.Select:
+    # Built once (bind parameters): (is a request open, is the deal registered).
+    shared_id = sa.bindparam("shared_id", type_=sa.Integer)
+    open_request = sa.select(RegistrationRequest.id).where(
+        RegistrationRequest.shared_deal_id == shared_id, RegistrationRequest.is_open()
     )
-
-
-def _is_registered(shared_id: int, today: date) -> bool:
-    return bool(
-        db.session.scalar(
-            sa.select(sa.func.count(DealRegistration.id)).where(
-                DealRegistration.shared_deal_id == shared_id, active_condition(today)
-            )
-        )
+    registered = sa.select(DealRegistration.id).where(
+        DealRegistration.shared_deal_id == shared_id,
+        active_condition(sa.bindparam("today", type_=sa.Date)),
     )
+    return sa.select(open_request.exists(), registered.exists())
 
 
-def request(
-    shared: SharedDeal, actor: User, message: str = "", today: date | None = None
-) -> RegistrationRequest:
+def request(shared: SharedDeal, actor: User, message: str = "", today: date | None = None) -> int:
     """Ask the vendor to register the shared deal (partner users only). Commits.
 
     Refused (Invalid) while another request is open or the deal is registered.
     The shared deal's row lock makes two simultaneous requests one after the other.
+    Returns the request's id.
     """
     today = today or date.today()
     if actor.account_id != shared.partner_account_id:
@@ -116,37 +112,45 @@ def request(
     if len(message) > MAX_MESSAGE:
         raise Invalid(_("Use at most %(num)s characters.", num=MAX_MESSAGE), "message")
     with shared_deal_change(shared, actor) as change:
-        if _open_request(change.shared.id) is not None:
+        state = {"shared_id": change.shared.id, "today": today}
+        already_open, registered = db.session.execute(_may_request_statement(), state).one()
+        if already_open:
             raise Invalid(ALREADY_OPEN)
-        if _is_registered(change.shared.id, today):
+        if registered:
             raise Invalid(ALREADY_REGISTERED)
-        made = RegistrationRequest(
-            shared_deal_id=change.shared.id, requested_by_id=actor.id, message=message
-        )
-        db.session.add(made)
-        db.session.flush()
+        row = {
+            "shared_deal_id": change.shared.id,
+            "status": "requested",
+            "requested_by_id": actor.id,
+            "requested_at": utcnow(),
+            "message": message,
+        }
+        request_id = insert_row(RegistrationRequest, row)
         change.record("registration_requested", "requested a registration", after=message or None)
-    return made
+    return request_id
 
 
-def _decide(shared: SharedDeal, actor: User, request_id: int):
-    """The open request `request_id` of the locked shared deal, for a vendor user."""
-    if actor.account_id != shared.vendor_account_id:
-        raise Forbidden(NOT_VENDOR)
-    made = db.session.scalar(
-        sa.select(RegistrationRequest)
-        .where(
-            RegistrationRequest.id == request_id,
-            RegistrationRequest.shared_deal_id == shared.id,
-        )
-        .execution_options(populate_existing=True)
-    )
-    if made is None:
-        raise NotFound(f"No registration request {request_id} on this shared deal.")
-    if made.status != "requested":
+@functools.cache
+def _decide_statement(columns: tuple[str, ...]) -> sa.Update:
+    # Built once per decision: the open request takes the decision, returning who asked (a
+    # request decided meanwhile matches nothing).
+    open_request = RegistrationRequest.is_open()
+    update = shared_row_update(RegistrationRequest, columns, open_request)
+    return update.returning(RegistrationRequest.__table__.c.requested_by_id)
+
+
+def _decide(shared: SharedDeal, actor: User, request_id: int, **decision) -> list[int]:
+    """Write the decision on the open request `request_id` of the locked shared deal (the
+    columns `decision` and who decided when). Returns whom to tell: who asked, if still a
+    user. NotFound for a request of another shared deal; Invalid for one already decided."""
+    values = {**decision, "decided_by_id": actor.id, "decided_at": utcnow()}
+    statement = _decide_statement(tuple(values))
+    asked = update_shared_row(statement, request_id, shared.id, values)
+    if asked is None:
+        if not shared_row_exists(RegistrationRequest, request_id, shared.id):
+            raise NotFound(f"No registration request {request_id} on this shared deal.")
         raise Invalid(ALREADY_DECIDED)
-    made.decided_by_id, made.decided_at = actor.id, utcnow()
-    return made
+    return [asked.requested_by_id] if asked.requested_by_id else []
 
 
 def approve(
@@ -155,30 +159,29 @@ def approve(
     request_id: int,
     expires_on: date | None,
     today: date | None = None,
-) -> DealRegistration:
-    """Approve the open request (vendor users only): the deal is registered. Commits."""
+) -> int:
+    """Approve the open request (vendor users only): the deal is registered. Commits.
+
+    Returns the registration's id.
+    """
     today = today or date.today()
     if actor.account_id != shared.vendor_account_id:
         raise Forbidden(NOT_VENDOR)
-    if expires_on is not None and expires_on < today:
-        raise Invalid(EXPIRY_IN_PAST, "expires_on")
+    registrations.check_expiry(expires_on, today)
     with shared_deal_change(shared, actor) as change:
-        made = _decide(change.shared, actor, request_id)
-        registration = DealRegistration(
-            shared_deal_id=change.shared.id, registered_by_id=actor.id, expires_on=expires_on
+        # The registration first, for the request to name it; a refusal rolls both back.
+        registration_id = registrations.insert(change.shared, actor, expires_on)
+        asked = _decide(
+            change.shared, actor, request_id, status="approved", registration_id=registration_id
         )
-        db.session.add(registration)
-        db.session.flush()
-        made.status, made.registration_id = "approved", registration.id
-        expiry = f"expires {expires_on.isoformat()}" if expires_on else "no expiry"
         change.record(
             "registration_approved",
             "approved the registration request",
             before="requested",
-            after=f"active, {expiry}",
-            also_notify=[made.requested_by_id] if made.requested_by_id else (),
+            after=f"active, {registrations.describe(expires_on)}",
+            also_notify=asked,
         )
-    return registration
+    return registration_id
 
 
 def decline(shared: SharedDeal, actor: User, request_id: int, reason: str) -> None:
@@ -191,14 +194,13 @@ def decline(shared: SharedDeal, actor: User, request_id: int, reason: str) -> No
     if len(reason) > MAX_MESSAGE:
         raise Invalid(_("Use at most %(num)s characters.", num=MAX_MESSAGE), "reason")
     with shared_deal_change(shared, actor) as change:
-        made = _decide(change.shared, actor, request_id)
-        made.status, made.decline_reason = "declined", reason
+        asked = _decide(change.shared, actor, request_id, status="declined", decline_reason=reason)
         change.record(
             "registration_declined",
             "declined the registration request",
             before="requested",
             after=reason,
-            also_notify=[made.requested_by_id] if made.requested_by_id else (),
+            also_notify=asked,
         )
 
 

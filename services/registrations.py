@@ -16,7 +16,7 @@ from extensions import db, written_in
 from models import Activity, DealRegistration, SharedDeal, User, utcnow
 from services.changes import shared_deal_change
 from services.errors import Forbidden, Invalid, NotFound
-from services.rows import insert_row
+from services.rows import insert_row, shared_row_exists, shared_row_update, update_shared_row
 
 NOT_VENDOR = _l("Only the vendor's users can register or deregister a shared deal.")
 EXPIRY_IN_PAST = _l("The expiry date cannot be in the past.")
@@ -66,7 +66,8 @@ def _check_vendor(shared: SharedDeal, actor: User) -> None:
         raise Forbidden(NOT_VENDOR)
 
 
-def _describe(expires_on: date | None) -> str:
+def describe(expires_on: date | None) -> str:
+    """A registration's expiry as the history writes it: "expires 2027-01-31", "no expiry"."""
     return f"expires {expires_on.isoformat()}" if expires_on else "no expiry"
 
 
@@ -78,46 +79,38 @@ def add(shared: SharedDeal, actor: User, expires_on: date | None, today: date | 
     """
     today = today or date.today()
     _check_vendor(shared, actor)
+    check_expiry(expires_on, today)
+    with shared_deal_change(shared, actor) as change:
+        registration_id = insert(change.shared, actor, expires_on)
+        change.record("registration_added", "registered the deal", after=describe(expires_on))
+    return registration_id
+
+
+def check_expiry(expires_on: date | None, today: date) -> None:
+    """Refuse (Invalid) an expiry date before `today`."""
     if expires_on is not None and expires_on < today:
         raise Invalid(EXPIRY_IN_PAST, "expires_on")
-    with shared_deal_change(shared, actor) as change:
-        row = {
-            "shared_deal_id": change.shared.id,
-            "registered_by_id": actor.id,
-            "registered_at": utcnow(),
-            "expires_on": expires_on,
-        }
-        registration_id = insert_row(DealRegistration, row)
-        change.record("registration_added", "registered the deal", after=_describe(expires_on))
-    return registration_id
+
+
+def insert(shared: SharedDeal, actor: User, expires_on: date | None) -> int:
+    """Write an active registration of the (locked) shared deal; returns its id."""
+    row = {
+        "shared_deal_id": shared.id,
+        "registered_by_id": actor.id,
+        "registered_at": utcnow(),
+        "expires_on": expires_on,
+    }
+    return insert_row(DealRegistration, row)
 
 
 @functools.cache
 def _deregister_statement() -> sa.Update:
-    # Built once (bind parameters): the registration, if not deregistered yet, returning
-    # its expiry (what its status was).
+    # Built once: the registration, if not deregistered yet, returning its expiry (what its
+    # status was).
+    columns = ("deregistered_at", "deregistered_by_id")
     table = DealRegistration.__table__
-    return (
-        sa.update(table)
-        .where(
-            table.c.id == sa.bindparam("registration_id", type_=sa.Integer),
-            table.c.shared_deal_id == sa.bindparam("shared_id", type_=sa.Integer),
-            table.c.deregistered_at.is_(None),
-        )
-        .values(
-            deregistered_at=sa.bindparam("at", type_=table.c.deregistered_at.type),
-            deregistered_by_id=sa.bindparam("by_id", type_=sa.Integer),
-        )
-        .returning(table.c.expires_on)
-    )
-
-
-@functools.cache
-def _registration_statement() -> sa.Select:
-    return sa.select(DealRegistration.id).where(
-        DealRegistration.id == sa.bindparam("registration_id", type_=sa.Integer),
-        DealRegistration.shared_deal_id == sa.bindparam("shared_id", type_=sa.Integer),
-    )
+    update = shared_row_update(DealRegistration, columns, table.c.deregistered_at.is_(None))
+    return update.returning(table.c.expires_on)
 
 
 def deregister(
@@ -133,11 +126,11 @@ def deregister(
     with shared_deal_change(shared, actor) as change:
         # Under the shared deal's lock no one else changes its registrations: one UPDATE
         # of the registration if it still counts, and a read only when it did not.
-        key = {"registration_id": registration_id, "shared_id": change.shared.id}
-        parameters = {**key, "at": utcnow(), "by_id": actor.id}
-        expires_on = db.session.execute(_deregister_statement(), parameters).first()
+        values = {"deregistered_at": utcnow(), "deregistered_by_id": actor.id}
+        statement = _deregister_statement()
+        expires_on = update_shared_row(statement, registration_id, change.shared.id, values)
         if expires_on is None:
-            if db.session.scalar(_registration_statement(), key) is None:
+            if not shared_row_exists(DealRegistration, registration_id, change.shared.id):
                 raise NotFound(f"No registration {registration_id} on this shared deal.")
             return False  # already deregistered
         before = DealRegistration.status_of(expires_on[0], None, today)

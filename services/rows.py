@@ -27,6 +27,30 @@ def insert_rows(model, rows: list[dict]) -> None:
     db.session.execute(_insert(model), rows)
 
 
+def update_shared_row(statement: sa.Update, row_id: int, shared_id: int, values: dict):
+    """Run `statement` (from `shared_row_update`) on the row `row_id` of the shared deal
+    `shared_id` with `values`; its RETURNING row, or None when no row matched."""
+    parameters = {"row_id": row_id, "shared_id": shared_id, **_new(values)}
+    return db.session.execute(statement, parameters).first()
+
+
+def shared_row_update(model, columns: Iterable[str], *conditions) -> sa.Update:
+    """UPDATE `columns` of `model`'s row `row_id` if it belongs to the shared deal `shared_id`
+    and meets `conditions` (for `update_shared_row`; its caller builds it once)."""
+    table = model.__table__
+    return (
+        sa.update(table)
+        .where(*_shared_row(model), *conditions)
+        .values({column: _new_value(table, column) for column in columns})
+    )
+
+
+def shared_row_exists(model, row_id: int, shared_id: int) -> bool:
+    """Whether `model` has a row `row_id` of the shared deal `shared_id`."""
+    key = {"row_id": row_id, "shared_id": shared_id}
+    return db.session.scalar(_shared_row_id(model), key) is not None
+
+
 def update_rows(model, row_ids: Iterable[int], values: dict) -> None:
     """UPDATE the rows `row_ids` of `model` to `values` (columns by name; a column's
     onupdate, such as updated_at, applies), in id order, in one executemany.
@@ -34,7 +58,7 @@ def update_rows(model, row_ids: Iterable[int], values: dict) -> None:
     No object of the session changes: a caller that set the values on loaded objects
     expires them first (nothing left to flush), or says they hold them
     (`set_committed_value`)."""
-    parameters = {f"new_{column}": value for column, value in values.items()}
+    parameters = _new(values)
     rows = [{"row_id": row_id, **parameters} for row_id in sorted(row_ids)]
     db.session.execute(_update_by_id(model, tuple(values)), rows)
 
@@ -55,11 +79,32 @@ def _update_by_id(model, columns: tuple[str, ...]) -> sa.Update:
     table = model.__table__
     return (
         sa.update(table)
-        .where(table.c.id == sa.bindparam("row_id", type_=sa.Integer))
-        .values(
-            {
-                column: sa.bindparam(f"new_{column}", type_=table.c[column].type)
-                for column in columns
-            }
-        )
+        .where(table.c.id == _row_id())
+        .values({column: _new_value(table, column) for column in columns})
     )
+
+
+@functools.cache
+def _shared_row_id(model) -> sa.Select:
+    return sa.select(model.__table__.c.id).where(*_shared_row(model))
+
+
+def _shared_row(model) -> tuple:
+    table = model.__table__
+    return (
+        table.c.id == _row_id(),
+        table.c.shared_deal_id == sa.bindparam("shared_id", type_=sa.Integer),
+    )
+
+
+def _row_id():
+    return sa.bindparam("row_id", type_=sa.Integer)
+
+
+def _new_value(table, column: str):
+    # Not the column's own name: SQLAlchemy keeps that for the SET clause's parameters.
+    return sa.bindparam(f"new_{column}", type_=table.c[column].type)
+
+
+def _new(values: dict) -> dict:
+    return {f"new_{column}": value for column, value in values.items()}

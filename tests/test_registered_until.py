@@ -197,19 +197,19 @@ def test_open_request_since_follows_every_request_write(db_session, demo):
     ours = {shared.partner_deal_id, shared.vendor_deal_id}
     partner = db_session.get(User, db_session.get(Deal, shared.partner_deal_id).owner_id)
 
-    made = registration_requests.request(shared, partner, "Please", TODAY)
+    request_id = registration_requests.request(shared, partner, "Please", TODAY)
     assert_open_column_agrees_with_count(demo)
     assert ours <= open_by_column(demo.northwind.id) | open_by_column(partner.account_id)
-    registration_requests.decline(shared, demo.rita, made.id, "No")
+    registration_requests.decline(shared, demo.rita, request_id, "No")
     assert_open_column_agrees_with_count(demo)
     assert not ours & (open_by_column(demo.northwind.id) | open_by_column(partner.account_id))
     again = registration_requests.request(shared, partner, "Again", TODAY)
     assert_open_column_agrees_with_count(demo)
-    registration_requests.approve(shared, demo.rita, again.id, None, TODAY)
+    registration_requests.approve(shared, demo.rita, again, None, TODAY)
     assert_open_column_agrees_with_count(demo)
 
     # Re-opened, moved to another shared deal, removed: written straight, as a fix would be.
-    again = db_session.get(RegistrationRequest, again.id)
+    again = db_session.get(RegistrationRequest, again)
     again.status = "requested"
     db_session.flush()
     assert_open_column_agrees_with_count(demo)

@@ -53,17 +53,17 @@ def test_the_demo_has_an_open_and_a_declined_request(db_session, demo):
 
 def test_request_then_approve_registers_the_deal(db_session, demo):
     shared = unregistered(db_session, demo)
-    made = registration_requests.request(shared, demo.alice, "Please register")
+    request_id = registration_requests.request(shared, demo.alice, "Please register")
     assert active_count(db_session, shared.partner_deal_id) == 0  # requested never counts
-    registration = registration_requests.approve(
-        shared, demo.rita, made.id, TODAY + timedelta(days=30)
+    registration_id = registration_requests.approve(
+        shared, demo.rita, request_id, TODAY + timedelta(days=30)
     )
     db_session.expire_all()
-    made = db_session.get(RegistrationRequest, made.id)
+    made = db_session.get(RegistrationRequest, request_id)
     assert (made.status, made.decided_by_id, made.registration_id) == (
         "approved",
         demo.rita.id,
-        registration.id,
+        registration_id,
     )
     assert active_count(db_session, shared.partner_deal_id) == 1
     assert active_count(db_session, shared.vendor_deal_id) == 1
@@ -75,18 +75,23 @@ def test_request_then_approve_registers_the_deal(db_session, demo):
 
 def test_decline_needs_a_reason_and_never_counts(db_session, demo):
     shared = unregistered(db_session, demo)
-    made = registration_requests.request(shared, demo.alice)
+    request_id = registration_requests.request(shared, demo.alice)
     with pytest.raises(Invalid):
-        registration_requests.decline(shared, demo.rita, made.id, "   ")
-    registration_requests.decline(shared, demo.rita, made.id, "Direct account")
+        registration_requests.decline(shared, demo.rita, request_id, "   ")
+    registration_requests.decline(shared, demo.rita, request_id, "Direct account")
     db_session.expire_all()
-    made = db_session.get(RegistrationRequest, made.id)
+    made = db_session.get(RegistrationRequest, request_id)
     assert (made.status, made.decline_reason) == ("declined", "Direct account")
     assert active_count(db_session, shared.partner_deal_id) == 0
     # Decided: it cannot be approved any more, and a new request may be made.
     with pytest.raises(Invalid):
         registration_requests.approve(shared, demo.rita, made.id, None)
-    assert registration_requests.request(shared, demo.alice).status == "requested"
+    registered = sa.select(sa.func.count(DealRegistration.id)).where(
+        DealRegistration.shared_deal_id == shared.id
+    )
+    assert db_session.scalar(registered) == 0  # the refused approval wrote nothing
+    again = registration_requests.request(shared, demo.alice)
+    assert db_session.get(RegistrationRequest, again).status == "requested"
 
 
 def test_one_open_request_at_a_time(db_session, demo):
@@ -105,14 +110,14 @@ def test_only_partners_request_and_only_vendors_decide(db_session, demo):
     shared = unregistered(db_session, demo)
     with pytest.raises(Forbidden):
         registration_requests.request(shared, demo.rita)
-    made = registration_requests.request(shared, demo.alice)
+    request_id = registration_requests.request(shared, demo.alice)
     with pytest.raises(Forbidden):
-        registration_requests.approve(shared, demo.alice, made.id, None)
+        registration_requests.approve(shared, demo.alice, request_id, None)
     with pytest.raises(Forbidden):
-        registration_requests.decline(shared, demo.bob, made.id, "no")
+        registration_requests.decline(shared, demo.bob, request_id, "no")
     other = shared_of(db_session, demo, HOOLI)
     with pytest.raises(NotFound):  # a request of another shared deal
-        registration_requests.approve(other, demo.rita, made.id, None)
+        registration_requests.approve(other, demo.rita, request_id, None)
 
 
 def test_the_conflict_warning_lists_other_partners_on_the_same_company(db_session, demo):

@@ -324,7 +324,7 @@ def test_approve_and_decline_at_once_decide_once(race_app, acme, clients):
         _unregister(race_app, acme)
         with race_app.app_context():
             shared = db.session.get(SharedDeal, acme["shared"])
-            request_id = registration_requests.request(shared, demo_user("alice"), "please").id
+            request_id = registration_requests.request(shared, demo_user("alice"), "please")
         base = f"/deals/{acme['vendor_deal']}/registration-requests/{request_id}"
         registered_before = len(_registrations(race_app, acme["shared"]))
         answers = race(
