@@ -59,31 +59,6 @@ class Conflicting:
     company: str
 
 
-def rows_for(shared: SharedDeal) -> list[RequestRow]:
-    """The shared deal's requests, newest first."""
-    requester, decider = aliased(User), aliased(User)
-    rows = db.session.execute(
-        sa.select(RegistrationRequest, requester.full_name, decider.full_name)
-        .outerjoin(requester, requester.id == RegistrationRequest.requested_by_id)
-        .outerjoin(decider, decider.id == RegistrationRequest.decided_by_id)
-        .where(RegistrationRequest.shared_deal_id == shared.id)
-        .order_by(RegistrationRequest.id.desc())
-    )
-    return [
-        RequestRow(
-            id=r.id,
-            status=r.status,
-            requested_by=by or "",
-            requested_at=r.requested_at,
-            message=r.message,
-            decided_by=decided or "",
-            decided_at=r.decided_at,
-            decline_reason=r.decline_reason,
-        )
-        for r, by, decided in rows
-    ]
-
-
 @functools.cache
 def _may_request_statement() -> sa.Select:
     # Built once (bind parameters): (is a request open, is the deal registered).
@@ -214,24 +189,12 @@ def _company_key(column):
     return sa.func.lower(sa.func.replace(column, sa.literal_column("' '"), sa.literal_column("''")))
 
 
-def conflicts_for(shared: SharedDeal, today: date | None = None) -> list[Conflicting]:
-    """Other partners' active registrations on deals whose company name matches this one's.
-
-    The company is the partner's deal's; a deal without a company conflicts with none.
-    """
-    select = conflicts_select(
-        shared.vendor_account_id,
-        shared.partner_account_id,
-        shared.partner_deal_id,
-        today or date.today(),
-    )
-    return [Conflicting(*row) for row in db.session.execute(select)]
-
-
 def conflicts_select(
     vendor_account_id, partner_account_id, partner_deal_id, today, only_if=None
 ) -> sa.Select:
-    """SELECT (partner, deal name, company) of `conflicts_for`, the first 20 by partner and deal.
+    """Other partners' active registrations on deals whose company name matches this one's:
+    SELECT (partner, deal name, company), the first 20 by partner and deal. The company is
+    the partner's deal's; a deal without a company conflicts with none.
 
     The shared deal's parties, partner deal and `today` are values or bind parameters; the
     partner deal's company is read in the same statement, so the deal page can run this

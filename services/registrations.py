@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 
 from catalog import lazy_gettext as _l
 from extensions import db, written_in
@@ -34,31 +33,6 @@ class RegistrationRow:
     expires_on: date | None
     deregistered_at: datetime | None
     deregistered_by: str
-
-
-def rows_for(shared: SharedDeal, today: date) -> list[RegistrationRow]:
-    """The shared deal's registrations with their status on `today`, newest first."""
-    registered_by = aliased(User)
-    deregistered_by = aliased(User)
-    rows = db.session.execute(
-        sa.select(DealRegistration, registered_by.full_name, deregistered_by.full_name)
-        .outerjoin(registered_by, registered_by.id == DealRegistration.registered_by_id)
-        .outerjoin(deregistered_by, deregistered_by.id == DealRegistration.deregistered_by_id)
-        .where(DealRegistration.shared_deal_id == shared.id)
-        .order_by(DealRegistration.registered_at.desc(), DealRegistration.id.desc())
-    )
-    return [
-        RegistrationRow(
-            id=reg.id,
-            status=reg.status_on(today),
-            registered_by=by or "",
-            registered_at=reg.registered_at,
-            expires_on=reg.expires_on,
-            deregistered_at=reg.deregistered_at,
-            deregistered_by=deregistered or "",
-        )
-        for reg, by, deregistered in rows
-    ]
 
 
 def _check_vendor(shared: SharedDeal, actor: User) -> None:

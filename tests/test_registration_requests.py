@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Deal, DealRegistration, Notification, RegistrationRequest, SharedDeal, User
-from services import registration_queries, registration_requests, shared_deals
+from services import registration_queries, registration_requests, shared_card, shared_deals
 from services.errors import Forbidden, Invalid, NotFound
 from tests.databases import sqlite_plan
 from tests.html import page, text
@@ -127,12 +127,16 @@ def test_the_conflict_warning_lists_other_partners_on_the_same_company(db_sessio
     partner_deal.company_name = " wayne  ENTERPRISES"
     db_session.commit()
     assert wayne.company_name.replace(" ", "").lower() == "wayneenterprises"
-    (conflict,) = registration_requests.conflicts_for(shared)
+    # The vendor sees them while a request is open.
+    assert shared_card.card_for(demo.rita, shared).conflicts == []
+    registration_requests.request(shared, demo.alice)
+    (conflict,) = shared_card.card_for(demo.rita, shared).conflicts
     assert conflict.partner == "Harbor Digital"
+    assert shared_card.card_for(demo.alice, shared).conflicts == []  # the vendor's only
     # The same partner's own deals are no conflict.
     partner_deal.company_name = "Acme Corp"
     db_session.commit()
-    assert registration_requests.conflicts_for(shared) == []
+    assert shared_card.card_for(demo.rita, shared).conflicts == []
 
 
 def test_the_vendor_view_lists_open_requests(client, login_as, demo, db_session):
