@@ -34,6 +34,8 @@ REGISTRATION_STATUS_LABELS = {
 
 def register(app: Flask) -> None:
     """Add the filters and globals to `app`'s templates."""
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
     app.add_template_filter(amount)
     app.add_template_filter(date)
     app.add_template_filter(datetime)
