@@ -224,6 +224,17 @@ def field_save(deal_id, key):
     return changed(saved_row, back_to(deal_id, f"field-{key}"))
 
 
+# ---------------------------------------------------------------- registration history
+
+
+@bp.get("/deals/<id:deal_id>/registrations")
+def registration_history(deal_id):
+    """Every registration and request of the deal's shared deal (the card shows the newest)."""
+    deal, shared = own_shared_deal(deal_id)
+    card = shared_card.card_for(current_user, shared, conflicts=False, shown=shared_card.EVERY_ROW)
+    return render_template("deal_page/registrations.html", deal=deal, card=card)
+
+
 # ---------------------------------------------------------------- activity
 
 

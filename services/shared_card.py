@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from catalog import gettext as _
-from extensions import db
+from extensions import db, written_in
 from models import (
     Account,
     Activity,
@@ -35,6 +35,12 @@ from services.errors import NotFound
 # The Activity shows its newest rows, then "Show more": rendering its rows (each moment
 # formatted, each summary translated) was most of the deal page's time at 50.
 ACTIVITY_PAGE_SIZE = 20
+# The card's registrations and requests: the newest this many of each list, and every
+# active registration and the open request besides; the rest on the deal's registration
+# history page. A deal registered again every year would otherwise grow its card, and
+# every registration save's answer, by a row a year.
+CARD_HISTORY = 2
+EVERY_ROW = 2**31 - 1  # `card_for(shown=...)`: the history page's, every row
 
 
 @dataclass
@@ -59,6 +65,16 @@ class SharedCard:
     requests: list[registration_requests.RequestRow] = dataclasses.field(default_factory=list)
     # Shown to vendor users before they approve an open request.
     conflicts: list[registration_requests.Conflicting] = dataclasses.field(default_factory=list)
+    # How many registrations and requests the shared deal has; the lists may show fewer.
+    registrations_total: int = 0
+    requests_total: int = 0
+
+    @property
+    def history_left_out(self) -> bool:
+        """Whether the card leaves out older registrations or requests."""
+        return self.registrations_total > len(self.registrations) or self.requests_total > len(
+            self.requests
+        )
 
     @property
     def open_request(self) -> registration_requests.RequestRow | None:
@@ -153,9 +169,16 @@ def _shared_deal_of_statement(account_kind: str) -> sa.Select:
 
 
 def card_for(
-    user: User, shared: SharedDeal, today: date | None = None, conflicts: bool = True
+    user: User,
+    shared: SharedDeal,
+    today: date | None = None,
+    conflicts: bool = True,
+    shown: int = CARD_HISTORY,
 ) -> SharedCard:
     """Load everything the card shows in one statement (`_card_statement`), no lazy loads.
+
+    `shown`: how many of the newest registrations and requests, with the active ones and
+    the open one besides (CARD_HISTORY; EVERY_ROW for the registration history page).
 
     `conflicts=False`: without the registrations that conflict with an open request, for
     a caller that knows none is open, or shows no registrations. On PostgreSQL the list
@@ -174,6 +197,7 @@ def card_for(
         "partner_account_id": shared.partner_account_id,
         "partner_deal_id": shared.partner_deal_id,
         "today": today,
+        "shown": max(0, min(shown, EVERY_ROW)),
     }
     for row in db.session.execute(_card_statement(is_vendor and conflicts), parameters):
         kinds[row.kind].append(row)
@@ -226,7 +250,14 @@ def card_for(
         conflicts=[
             registration_requests.Conflicting(r.text1, r.text2, r.text3) for r in kinds["conflict"]
         ],
+        registrations_total=_total(kinds["registration"]),
+        requests_total=_total(kinds["request"]),
     )
+
+
+def _total(rows) -> int:
+    # Each row of a bounded list carries its list's whole count (`_bounded`).
+    return rows[0].number if rows else 0
 
 
 @dataclass(frozen=True)
@@ -284,6 +315,13 @@ def _rows(kind: str, order_by, **columns) -> sa.Select:
         sa.func.row_number().over(order_by=order_by).label("position"),
         *(_column(columns.get(name), type_).label(name) for name, type_ in _CARD_COLUMNS.items()),
     )
+
+
+def _bounded(rows: sa.Select, kept) -> sa.Select:
+    """`rows` (a list of the card statement) to its first `shown` rows and those that meet
+    `kept(rows)` (the active registrations, the open request), whatever their position."""
+    rows = rows.subquery()
+    return sa.select(rows).where(sa.or_(rows.c.position <= _parameter("shown"), kept(rows)))
 
 
 def _parameter(name: str):
@@ -352,36 +390,48 @@ def _card_statement(with_conflicts: bool) -> sa.Select:
             id=Product.id,
             text1=Product.name,
         ).where(Product.vendor_account_id == _parameter("vendor_account_id")),
-        _rows(
-            "registration",
-            (DealRegistration.registered_at.desc(), DealRegistration.id.desc()),
-            id=DealRegistration.id,
-            text1=registered_by.full_name,
-            text2=deregistered_by.full_name,
-            at1=DealRegistration.registered_at,
-            at2=DealRegistration.deregistered_at,
-            day=DealRegistration.expires_on,
-        )
-        .select_from(DealRegistration)
-        .outerjoin(registered_by, registered_by.id == DealRegistration.registered_by_id)
-        .outerjoin(deregistered_by, deregistered_by.id == DealRegistration.deregistered_by_id)
-        .where(DealRegistration.shared_deal_id == shared_id),
-        _rows(
-            "request",
-            RegistrationRequest.id.desc(),
-            id=RegistrationRequest.id,
-            text1=RegistrationRequest.status,
-            text2=requester.full_name,
-            text3=RegistrationRequest.message,
-            text4=decider.full_name,
-            text5=RegistrationRequest.decline_reason,
-            at1=RegistrationRequest.requested_at,
-            at2=RegistrationRequest.decided_at,
-        )
-        .select_from(RegistrationRequest)
-        .outerjoin(requester, requester.id == RegistrationRequest.requested_by_id)
-        .outerjoin(decider, decider.id == RegistrationRequest.decided_by_id)
-        .where(RegistrationRequest.shared_deal_id == shared_id),
+        _bounded(
+            _rows(
+                "registration",
+                (DealRegistration.registered_at.desc(), DealRegistration.id.desc()),
+                id=DealRegistration.id,
+                text1=registered_by.full_name,
+                text2=deregistered_by.full_name,
+                number=sa.func.count().over(),
+                at1=DealRegistration.registered_at,
+                at2=DealRegistration.deregistered_at,
+                day=DealRegistration.expires_on,
+            )
+            .select_from(DealRegistration)
+            .outerjoin(registered_by, registered_by.id == DealRegistration.registered_by_id)
+            .outerjoin(deregistered_by, deregistered_by.id == DealRegistration.deregistered_by_id)
+            .where(DealRegistration.shared_deal_id == shared_id),
+            # Active: not deregistered, and no expiry or not past it.
+            lambda rows: sa.and_(
+                rows.c.at2.is_(None),
+                sa.or_(rows.c.day.is_(None), rows.c.day >= sa.bindparam("today", type_=sa.Date)),
+            ),
+        ),
+        _bounded(
+            _rows(
+                "request",
+                RegistrationRequest.id.desc(),
+                id=RegistrationRequest.id,
+                text1=RegistrationRequest.status,
+                text2=requester.full_name,
+                text3=RegistrationRequest.message,
+                text4=decider.full_name,
+                text5=RegistrationRequest.decline_reason,
+                number=sa.func.count().over(),
+                at1=RegistrationRequest.requested_at,
+                at2=RegistrationRequest.decided_at,
+            )
+            .select_from(RegistrationRequest)
+            .outerjoin(requester, requester.id == RegistrationRequest.requested_by_id)
+            .outerjoin(decider, decider.id == RegistrationRequest.decided_by_id)
+            .where(RegistrationRequest.shared_deal_id == shared_id),
+            lambda rows: rows.c.text1 == written_in("requested"),
+        ),
         # Who "Edit deal team" offers: the viewer's account's active users, by name.
         _rows("candidate", (User.full_name, User.id), id=User.id, text1=User.full_name).where(
             User.account_id == account_id, User.active.is_(True)

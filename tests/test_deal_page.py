@@ -692,6 +692,77 @@ def test_vendor_adds_and_deregisters_a_registration(client, login_as, demo, db_s
     assert db_session.get(DealRegistration, reg).deregistered_at is not None
 
 
+def test_the_card_shows_the_newest_registrations_and_the_page_all(
+    client, login_as, demo, db_session
+):
+    """A deal registered again and again: the card shows the two newest registrations
+    and requests, and every active registration besides, and links to the page of all; a
+    save's answer stays small."""
+    from services import registration_requests, registrations, shared_card
+
+    shared = demo.acme_shared
+    demo_active = registration_id(db_session, shared)
+    ended = []
+    for _ in range(5):
+        ended.append(registrations.add(shared, demo.rita, None))
+        registrations.deregister(shared, demo.rita, ended[-1])
+    for n in range(4):  # declined requests need an unregistered deal: deregister, then ask
+        registrations.deregister(shared, demo.rita, demo_active)
+        request_id = registration_requests.request(shared, demo.alice, f"ask {n}")
+        registration_requests.decline(shared, demo.rita, request_id, f"no {n}")
+        demo_active = registrations.add(shared, demo.rita, None)
+    total = db_session.scalar(
+        sa.select(sa.func.count(DealRegistration.id)).where(
+            DealRegistration.shared_deal_id == shared.id
+        )
+    )
+    assert total == 10  # the demo's, five ended, four added after asking
+
+    login_as(demo.rita)
+    section = region(page(client.get(url(vendor_deal(db_session, shared)))), "Deal registrations")
+    rows = table_rows(section.find("table"))
+    assert [row["Status"] for row in rows] == ["Active", "Deregistered"]
+    assert "1 active" in text(section)
+    requests = section.select(".request-list li")
+    assert [r.select_one(".request-message").get_text() for r in requests] == [
+        "“ask 3”",
+        "“ask 2”",
+    ]
+    history = link(section, "All registrations and requests")["href"]
+    doc = page(client.get(history))
+    assert heading(doc, 1) == "Deal registrations: Acme Corp website relaunch"
+    assert len(table_rows(doc.find("table"))) == total
+    assert len(doc.select(".request-list li")) == 4
+    assert "Deregister" not in buttons(doc) + links(doc)  # read-only: actions are on the card
+
+    # Every active registration stays on the card, however many ended after it.
+    card = shared_card.card_for(demo.rita, shared)
+    assert card.active_registrations == 1 and card.registrations_total == total
+    for _ in range(4):
+        registrations.deregister(shared, demo.rita, registrations.add(shared, demo.rita, None))
+    card = shared_card.card_for(demo.rita, shared)
+    assert [r.id for r in card.registrations if r.status == "active"] == [demo_active]
+    assert len(card.registrations) == shared_card.CARD_HISTORY + 1  # the newest two, and it
+
+    # A registration save answers with the bounded card: within 4 KB.
+    added = client.post(url(vendor_deal(db_session, shared), "/registrations"), headers=HX)
+    assert added.status_code == 200 and len(added.get_data()) <= 4 * 1024, len(added.get_data())
+
+    # The partner reads the page too; another partner's user does not find it.
+    login_as(demo.alice)
+    assert heading(page(client.get(url(demo.acme, "/registrations"))), 1).startswith(
+        "Deal registrations:"
+    )
+    login_as(demo.hana)
+    assert client.get(url(demo.acme, "/registrations")).status_code == 404
+
+
+def test_a_deal_with_few_registrations_has_no_history_link(client, login_as, demo):
+    login_as(demo.rita)
+    doc = page(client.get(url(demo.acme_shared.vendor_deal_id)))
+    assert "All registrations and requests" not in links(region(doc, "Deal registrations"))
+
+
 def test_partner_cannot_change_registrations(client, login_as, demo, db_session):
     login_as(demo.alice)
     reg = registration_id(db_session, demo.acme_shared)
