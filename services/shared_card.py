@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from catalog import gettext as _
-from extensions import db, written_in
+from extensions import db
 from models import (
     Account,
     Activity,
@@ -31,6 +31,7 @@ from models import (
 )
 from services import activity, deal_page, registration_requests, registrations, shared_notes, team
 from services.errors import NotFound
+from services.registration_queries import active_condition
 
 # The Activity shows its newest rows, then "Show more": rendering its rows (each moment
 # formatted, each summary translated) was most of the deal page's time at 50.
@@ -317,11 +318,11 @@ def _rows(kind: str, order_by, **columns) -> sa.Select:
     )
 
 
-def _bounded(rows: sa.Select, kept) -> sa.Select:
-    """`rows` (a list of the card statement) to its first `shown` rows and those that meet
-    `kept(rows)` (the active registrations, the open request), whatever their position."""
+def _bounded(rows: sa.Select) -> sa.Select:
+    """`rows` (a list of the card statement) to its first `shown` rows and those it flags
+    (the active registrations, the open request), whatever their position."""
     rows = rows.subquery()
-    return sa.select(rows).where(sa.or_(rows.c.position <= _parameter("shown"), kept(rows)))
+    return sa.select(rows).where(sa.or_(rows.c.position <= _parameter("shown"), rows.c.flag))
 
 
 def _parameter(name: str):
@@ -398,6 +399,7 @@ def _card_statement(with_conflicts: bool) -> sa.Select:
                 text1=registered_by.full_name,
                 text2=deregistered_by.full_name,
                 number=sa.func.count().over(),
+                flag=active_condition(sa.bindparam("today", type_=sa.Date)),
                 at1=DealRegistration.registered_at,
                 at2=DealRegistration.deregistered_at,
                 day=DealRegistration.expires_on,
@@ -406,11 +408,6 @@ def _card_statement(with_conflicts: bool) -> sa.Select:
             .outerjoin(registered_by, registered_by.id == DealRegistration.registered_by_id)
             .outerjoin(deregistered_by, deregistered_by.id == DealRegistration.deregistered_by_id)
             .where(DealRegistration.shared_deal_id == shared_id),
-            # Active: not deregistered, and no expiry or not past it.
-            lambda rows: sa.and_(
-                rows.c.at2.is_(None),
-                sa.or_(rows.c.day.is_(None), rows.c.day >= sa.bindparam("today", type_=sa.Date)),
-            ),
         ),
         _bounded(
             _rows(
@@ -423,6 +420,7 @@ def _card_statement(with_conflicts: bool) -> sa.Select:
                 text4=decider.full_name,
                 text5=RegistrationRequest.decline_reason,
                 number=sa.func.count().over(),
+                flag=RegistrationRequest.is_open(),
                 at1=RegistrationRequest.requested_at,
                 at2=RegistrationRequest.decided_at,
             )
@@ -430,7 +428,6 @@ def _card_statement(with_conflicts: bool) -> sa.Select:
             .outerjoin(requester, requester.id == RegistrationRequest.requested_by_id)
             .outerjoin(decider, decider.id == RegistrationRequest.decided_by_id)
             .where(RegistrationRequest.shared_deal_id == shared_id),
-            lambda rows: rows.c.text1 == written_in("requested"),
         ),
         # Who "Edit deal team" offers: the viewer's account's active users, by name.
         _rows("candidate", (User.full_name, User.id), id=User.id, text1=User.full_name).where(
