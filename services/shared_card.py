@@ -31,7 +31,6 @@ from models import (
 )
 from services import activity, deal_page, registration_requests, registrations, shared_notes, team
 from services.errors import NotFound
-from services.registration_queries import active_condition
 
 # The Activity shows its newest rows, then "Show more": rendering its rows (each moment
 # formatted, each summary translated) was most of the deal page's time at 50.
@@ -198,7 +197,6 @@ def card_for(
         "partner_account_id": shared.partner_account_id,
         "partner_deal_id": shared.partner_deal_id,
         "today": today,
-        "shown": max(0, min(shown, EVERY_ROW)),
     }
     for row in db.session.execute(_card_statement(is_vendor and conflicts), parameters):
         kinds[row.kind].append(row)
@@ -209,6 +207,31 @@ def card_for(
     ]
     candidates = [Choice(r.id, r.text1) for r in kinds["candidate"]]
     candidate_ids = {c.id for c in candidates}
+    registration_rows = [
+        registrations.RegistrationRow(
+            id=r.id,
+            status=DealRegistration.status_of(r.day, r.at2, today),
+            registered_by=r.text1 or "",
+            registered_at=r.at1,
+            expires_on=r.day,
+            deregistered_at=r.at2,
+            deregistered_by=r.text2 or "",
+        )
+        for r in kinds["registration"]
+    ]
+    request_rows = [
+        registration_requests.RequestRow(
+            id=r.id,
+            status=r.text1,
+            requested_by=r.text2 or "",
+            requested_at=r.at1,
+            message=r.text3,
+            decided_by=r.text4 or "",
+            decided_at=r.at2,
+            decline_reason=r.text5,
+        )
+        for r in kinds["request"]
+    ]
     return SharedCard(
         shared=shared,
         viewer=user,
@@ -217,48 +240,29 @@ def card_for(
         members=members,
         products=[Choice(r.id, r.text1) for r in kinds["product"]],
         catalogue=[Choice(r.id, r.text1) for r in kinds["catalogue"]],
-        registrations=[
-            registrations.RegistrationRow(
-                id=r.id,
-                status=DealRegistration.status_of(r.day, r.at2, today),
-                registered_by=r.text1 or "",
-                registered_at=r.at1,
-                expires_on=r.day,
-                deregistered_at=r.at2,
-                deregistered_by=r.text2 or "",
-            )
-            for r in kinds["registration"]
-        ],
+        registrations=_newest(registration_rows, shown, lambda r: r.status == "active"),
+        registrations_total=len(registration_rows),
         team_candidates=candidates,
         team_inactive_members=[
             m for m in members if m.account_id == user.account_id and m.user_id not in candidate_ids
         ],
         today=today,
         other_stage=party.text3,
-        requests=[
-            registration_requests.RequestRow(
-                id=r.id,
-                status=r.text1,
-                requested_by=r.text2 or "",
-                requested_at=r.at1,
-                message=r.text3,
-                decided_by=r.text4 or "",
-                decided_at=r.at2,
-                decline_reason=r.text5,
-            )
-            for r in kinds["request"]
-        ],
+        requests=_newest(request_rows, shown, lambda r: r.status == "requested"),
+        requests_total=len(request_rows),
         conflicts=[
             registration_requests.Conflicting(r.text1, r.text2, r.text3) for r in kinds["conflict"]
         ],
-        registrations_total=_total(kinds["registration"]),
-        requests_total=_total(kinds["request"]),
     )
 
 
-def _total(rows) -> int:
-    # Each row of a bounded list carries its list's whole count (`_bounded`).
-    return rows[0].number if rows else 0
+def _newest(rows: list, shown: int, kept) -> list:
+    """The first `shown` of `rows` (newest first), and those after them that `kept` keeps.
+
+    The card statement reads every registration and request: a deal has a few, and a
+    bound in SQL (each list numbered, counted and filtered) cost more than reading them
+    (callgrind, the vendor's deal page against stop 26's: +1.8 % instructions, +0.4 % here)."""
+    return [row for position, row in enumerate(rows) if position < shown or kept(row)]
 
 
 @dataclass(frozen=True)
@@ -316,13 +320,6 @@ def _rows(kind: str, order_by, **columns) -> sa.Select:
         sa.func.row_number().over(order_by=order_by).label("position"),
         *(_column(columns.get(name), type_).label(name) for name, type_ in _CARD_COLUMNS.items()),
     )
-
-
-def _bounded(rows: sa.Select) -> sa.Select:
-    """`rows` (a list of the card statement) to its first `shown` rows and those it flags
-    (the active registrations, the open request), whatever their position."""
-    rows = rows.subquery()
-    return sa.select(rows).where(sa.or_(rows.c.position <= _parameter("shown"), rows.c.flag))
 
 
 def _parameter(name: str):
@@ -391,44 +388,36 @@ def _card_statement(with_conflicts: bool) -> sa.Select:
             id=Product.id,
             text1=Product.name,
         ).where(Product.vendor_account_id == _parameter("vendor_account_id")),
-        _bounded(
-            _rows(
-                "registration",
-                (DealRegistration.registered_at.desc(), DealRegistration.id.desc()),
-                id=DealRegistration.id,
-                text1=registered_by.full_name,
-                text2=deregistered_by.full_name,
-                number=sa.func.count().over(),
-                flag=active_condition(sa.bindparam("today", type_=sa.Date)),
-                at1=DealRegistration.registered_at,
-                at2=DealRegistration.deregistered_at,
-                day=DealRegistration.expires_on,
-            )
-            .select_from(DealRegistration)
-            .outerjoin(registered_by, registered_by.id == DealRegistration.registered_by_id)
-            .outerjoin(deregistered_by, deregistered_by.id == DealRegistration.deregistered_by_id)
-            .where(DealRegistration.shared_deal_id == shared_id),
-        ),
-        _bounded(
-            _rows(
-                "request",
-                RegistrationRequest.id.desc(),
-                id=RegistrationRequest.id,
-                text1=RegistrationRequest.status,
-                text2=requester.full_name,
-                text3=RegistrationRequest.message,
-                text4=decider.full_name,
-                text5=RegistrationRequest.decline_reason,
-                number=sa.func.count().over(),
-                flag=RegistrationRequest.is_open(),
-                at1=RegistrationRequest.requested_at,
-                at2=RegistrationRequest.decided_at,
-            )
-            .select_from(RegistrationRequest)
-            .outerjoin(requester, requester.id == RegistrationRequest.requested_by_id)
-            .outerjoin(decider, decider.id == RegistrationRequest.decided_by_id)
-            .where(RegistrationRequest.shared_deal_id == shared_id),
-        ),
+        _rows(
+            "registration",
+            (DealRegistration.registered_at.desc(), DealRegistration.id.desc()),
+            id=DealRegistration.id,
+            text1=registered_by.full_name,
+            text2=deregistered_by.full_name,
+            at1=DealRegistration.registered_at,
+            at2=DealRegistration.deregistered_at,
+            day=DealRegistration.expires_on,
+        )
+        .select_from(DealRegistration)
+        .outerjoin(registered_by, registered_by.id == DealRegistration.registered_by_id)
+        .outerjoin(deregistered_by, deregistered_by.id == DealRegistration.deregistered_by_id)
+        .where(DealRegistration.shared_deal_id == shared_id),
+        _rows(
+            "request",
+            RegistrationRequest.id.desc(),
+            id=RegistrationRequest.id,
+            text1=RegistrationRequest.status,
+            text2=requester.full_name,
+            text3=RegistrationRequest.message,
+            text4=decider.full_name,
+            text5=RegistrationRequest.decline_reason,
+            at1=RegistrationRequest.requested_at,
+            at2=RegistrationRequest.decided_at,
+        )
+        .select_from(RegistrationRequest)
+        .outerjoin(requester, requester.id == RegistrationRequest.requested_by_id)
+        .outerjoin(decider, decider.id == RegistrationRequest.decided_by_id)
+        .where(RegistrationRequest.shared_deal_id == shared_id),
         # Who "Edit deal team" offers: the viewer's account's active users, by name.
         _rows("candidate", (User.full_name, User.id), id=User.id, text1=User.full_name).where(
             User.account_id == account_id, User.active.is_(True)
