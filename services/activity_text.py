@@ -9,6 +9,7 @@ newer feature without an entry here) is shown as stored.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import date
@@ -167,10 +168,13 @@ def value(
         return say(text)
     field_value = _FIELD_VALUES.get(summary)
     if field_value is not None:
-        return field_value(text, locale)
+        # Stored as an English reader reads it: said again for the others only.
+        lang = values.language(locale)
+        return text if lang == values.DEFAULT_LOCALE else field_value(text, lang)
     return _said_again(text, _VALUES, locale, say)
 
 
+@functools.lru_cache(maxsize=values.FORMATTED_KEPT)
 def _amount_again(text: str, locale: str) -> str:
     """An amount as the history stores it ("306,500.00", English) in `locale`'s form."""
     try:
@@ -185,6 +189,7 @@ _MONTHS = {name: number for number, name in get_month_names("abbreviated", local
 _MEDIUM_DATE = re.compile(r"(" + "|".join(_MONTHS) + r") (\d{1,2}), (\d{4})")
 
 
+@functools.lru_cache(maxsize=values.FORMATTED_KEPT)
 def _date_again(text: str, locale: str) -> str:
     """A date as the history stores it ("Dec 5, 2026", English) in `locale`'s form."""
     match = _MEDIUM_DATE.fullmatch(text)
