@@ -202,8 +202,11 @@ def _date_again(text: str, locale: str) -> str:
     return values.format_date(day, locale)
 
 
-# The field changes whose values are amounts or dates (services/deal_fields.py writes them).
-_FIELD_VALUES = {"changed the amount": _amount_again, "changed the close date": _date_again}
+# The field changes whose values are amounts or dates: services/deal_fields.py writes
+# these summaries.
+AMOUNT_CHANGED = "changed the amount"
+CLOSE_DATE_CHANGED = "changed the close date"
+_FIELD_VALUES = {AMOUNT_CHANGED: _amount_again, CLOSE_DATE_CHANGED: _date_again}
 
 
 def _said_again(text: str, shapes, locale: str, say: Say) -> str:

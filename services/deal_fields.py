@@ -24,7 +24,7 @@ from catalog import gettext as _
 from catalog import lazy_gettext as _l
 from extensions import db
 from models import Deal, Pipeline, SharedDeal, Stage, User
-from services import accounts, activity, settings, values
+from services import accounts, activity, activity_text, settings, values
 from services.changes import lock_row, locking, writing
 from services.errors import Conflict, Invalid, NotFound
 from services.rows import update_rows
@@ -264,8 +264,8 @@ _SHARED_HISTORY = {"pipeline": "changed the pipeline", "stage": "changed the dea
 # reader's language when shown (services/activity_text.py): never a lazy label here.
 _FIELD_HISTORY = {
     "name": "changed the deal name",
-    "amount": "changed the amount",
-    "close_date": "changed the close date",
+    "amount": activity_text.AMOUNT_CHANGED,
+    "close_date": activity_text.CLOSE_DATE_CHANGED,
     "owner": "changed the deal owner",
     "company": "changed the company",
 }
