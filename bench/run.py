@@ -140,8 +140,52 @@ def lookups(url: str) -> dict:
                 {"a": account, "s": values["board_stages"][0], "t": team_deal},
             ).scalars()
         )
+        values["request_deals"] = request_lookups(c, account, values)
     engine.dispose()
+    values["open_requests"] = lambda: open_requests(url, values["request_deals"])
     return values
+
+
+REQUEST_DEALS = 2000  # more than the rounds and the soak send: a request per deal
+
+
+def request_lookups(c, account: int, values: dict) -> list[int]:
+    """Partner deals for "registration request", one per request: shared, neither registered
+    nor requested, oldest first (the saves take the newest), not the deal page's, the team
+    save's or the board move's."""
+    import sqlalchemy as sa
+
+    used = {values["deal"], values["team_deal"], *values["board_deals"]}
+    rows = c.execute(
+        sa.text(
+            "SELECT d.id FROM shared_deals s JOIN deals d ON d.id = s.partner_deal_id "
+            "WHERE s.partner_account_id = :a AND d.registered_until IS NULL "
+            "AND d.open_request_since IS NULL ORDER BY s.id LIMIT :n"
+        ),
+        {"a": account, "n": REQUEST_DEALS + len(used)},
+    ).scalars()
+    return [deal for deal in rows if deal not in used][:REQUEST_DEALS]
+
+
+def open_requests(url: str, deals: list[int]) -> list[tuple[int, int]]:
+    """(vendor deal, request id) of the open requests on these partner deals, oldest first:
+    what "decline a request" takes, so that the deals are free to request again."""
+    import sqlalchemy as sa
+
+    if not deals:
+        return []
+    engine = sa.create_engine(url)
+    with engine.connect() as c:
+        rows = c.execute(
+            sa.text(
+                "SELECT s.vendor_deal_id, r.id FROM registration_requests r "
+                "JOIN shared_deals s ON s.id = r.shared_deal_id "
+                "WHERE r.status = 'requested' AND s.partner_deal_id IN :deals ORDER BY r.id"
+            ).bindparams(sa.bindparam("deals", expanding=True)),
+            {"deals": deals},
+        ).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]
 
 
 # ---------------------------------------------------------------- the server
@@ -303,8 +347,8 @@ class Endpoint:
             headers["X-CSRFToken"] = session.csrf
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             body = self.body(worker, state)
-        started = time.perf_counter()
         path = self.path(worker) if callable(self.path) else self.path
+        started = time.perf_counter()
         status, data, _ = session.transport(self.method, path, headers, body)
         elapsed = (time.perf_counter() - started) * 1000
         if self.method == "POST" and status == 200 and REFUSED in data:
@@ -435,7 +479,8 @@ class AsUser(Endpoint):
 
 
 def save_endpoints(ids: dict) -> list[Endpoint]:
-    """A field, product interest, a note, registration add and deregister: each an htmx POST.
+    """A field, product interest, a note, a registration request, registration add and
+    deregister: each an htmx POST.
 
     Each connection flips its own value (amount, product, note text), so the two can run
     at once and every request is a real change with its history row; no `original`, so
@@ -489,6 +534,48 @@ def save_endpoints(ids: dict) -> list[Endpoint]:
             toggles=False,
         )
 
+    # Each request asks on the next of request_lookups' deals, and Rita declines the open
+    # ones after them, so the deals are free to request again in the next round. A small
+    # database may have none: 404.
+    requested, free = Counter(), ids["request_deals"] or [0]
+
+    def request_path(worker):
+        with lock:
+            requested["n"] += 1
+            deal = free[requested["n"] % len(free)]
+        return f"/deals/{deal}/registration-requests"
+
+    request = Endpoint(
+        "registration request (POST, htmx)",
+        request_path,
+        htmx=True,
+        method="POST",
+        body=lambda worker, state: urlencode({"message": "Please register this one."}),
+        toggles=False,
+    )
+    request.ready = lambda: bool(ids["request_deals"])
+    declines, declined = [], set()
+
+    def decline_path(worker):
+        # Read (untimed: the path is the client's) when the queue is empty; a request
+        # already taken is skipped, so two connections never decline the same one.
+        with lock:
+            if not declines:
+                declines.extend(r for r in ids["open_requests"]() if r[1] not in declined)
+            deal, request_id = declines.pop(0) if declines else (0, 0)
+            declined.add(request_id)
+        return f"/deals/{deal}/registration-requests/{request_id}/decline"
+
+    decline = AsUser(
+        "rita@northwind.example",
+        "decline a request (POST, htmx)",
+        decline_path,
+        htmx=True,
+        method="POST",
+        body=lambda worker, state: urlencode({"reason": VENDOR_DECLINE_REASON}),
+        toggles=False,
+    )
+    decline.ready = lambda: bool(declines) or requested["n"] > len(declined)
     add = as_vendor_rep("registration add (POST, htmx)", add_path)
     add.answered = remember
     deregister = as_vendor_rep("registration deregister (POST, htmx)", deregister_path)
@@ -515,6 +602,8 @@ def save_endpoints(ids: dict) -> list[Endpoint]:
             method="POST",
             body=note_body,
         ),
+        request,
+        decline,
         add,
         deregister,
     ]
