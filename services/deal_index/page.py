@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from extensions import db
+from extensions import db, on_sqlite
 from models import Deal, Pipeline, Stage, User
 from services.deal_index.choices import ChoiceOptions
 from services.deal_index.query import (
@@ -102,7 +102,7 @@ def capped_matches(
     choices: ChoiceOptions,
     *,
     where: tuple = (),
-    limit: int = COUNT_CAP + 1,
+    limit: int,
 ) -> sa.Subquery:
     """The first `limit` matches in the index's order: id, position, count, total.
 
@@ -204,8 +204,9 @@ def index_page(scope: Scope, state: IndexState, choices: ChoiceOptions) -> Index
     last page; pages stop at COUNT_CAP matches (bounded OFFSET: sort or filter
     to reach the others, or export them all).
     """
-    key = ("page", filter_key(scope, state), order_key(state, choices))
-    stmt = statement(key, lambda: _page_statement(scope, state, choices))
+    sqlite = on_sqlite()
+    key = ("page", sqlite, filter_key(scope, state), order_key(state, choices))
+    stmt = statement(key, lambda: _page_statement(scope, state, choices, sqlite=sqlite))
     start = (state.page - 1) * PAGE_SIZE
     # Core rows straight from the connection: no ORM entities to load here.
     result = db.session.connection().execute(stmt, {"asked_start": start}).all()
@@ -214,23 +215,93 @@ def index_page(scope: Scope, state: IndexState, choices: ChoiceOptions) -> Index
     head = result[0]
     return IndexPage(
         rows=[DealRow(*row[3:]) for row in result],
-        page=(head.position - 1) // PAGE_SIZE + 1,
+        page=head.start // PAGE_SIZE + 1,
         matched=head.matched,
         amount_total=Decimal(head.amount_total or 0),
     )
 
 
-def _page_statement(scope: Scope, state: IndexState, choices: ChoiceOptions) -> sa.Select:
-    """The page's statement for `state`; the page asked for is bind parameter `asked_start`."""
-    ranked = capped_matches(scope, state, choices)
-    # Clamp in SQL, where the count is known: past the end means the last page.
-    shown = sa.case((ranked.c.matched > COUNT_CAP, COUNT_CAP), else_=ranked.c.matched)
+def _clamped_start(matched):
+    """The first position's offset: the page asked (`asked_start`), or the last page's
+    when that is past the end (worked out in SQL, where the count is known)."""
+    shown = sa.case((matched > COUNT_CAP, COUNT_CAP), else_=matched)
     last_start = ((shown - 1) // PAGE_SIZE) * PAGE_SIZE
     asked_start = sa.bindparam("asked_start", type_=sa.Integer)
-    start = sa.case((last_start < asked_start, last_start), else_=asked_start)
+    return sa.case((last_start < asked_start, last_start), else_=asked_start)
+
+
+def _page_statement(scope: Scope, state: IndexState, choices: ChoiceOptions, *, sqlite: bool):
+    """The page's statement for `state`; the page asked for is bind parameter `asked_start`."""
+    if sqlite and reads_in_order(scope, state, choices):
+        return _walked_page_statement(scope, state, choices)
+    return _numbered_page_statement(scope, state, choices)
+
+
+def reads_in_order(scope: Scope, state: IndexState, choices: ChoiceOptions) -> bool:
+    """Whether the matches are one ORDER BY ... LIMIT read in order off an index, each
+    deal read cheap to test: a sort with no blanks and no branches, no search, no text
+    condition (those test each deal they read for a word, and read many per match)."""
+    order = sort_order(scope, state, choices)
+    if order.nullable or order.nonzero_ids is not None or state.search:
+        return False
+    return all(condition.prop.type != "text" for condition in state.conditions)
+
+
+def _walked_page_statement(scope: Scope, state: IndexState, choices: ChoiceOptions):
+    """The page's statement, read off the index in order: the first COUNT_CAP + 1 matches
+    counted and summed, then the page (`asked_start`, clamped). Only a capped list reads
+    a third time, to take the last match read out of the total (over the first COUNT_CAP).
+
+    On SQLite, numbering the first COUNT_CAP + 1 matches (`_numbered_page_statement`)
+    costs more than reading them again: its window functions write them to a table and
+    sort them (the index page, 1,000,000 deals: 2.3 -> 0.4 ms). On PostgreSQL a window
+    is cheap and planning the walks is not; it numbers them.
+    """
+    order = sort_order(scope, state, choices)
+    keys = (order.direct(order.key), order.direct(Deal.id))
+
+    def walk(*columns, limit: int) -> sa.Select:
+        return filtered(scope, state, *columns).order_by(*keys).limit(limit)
+
+    read = walk(Deal.amount, limit=COUNT_CAP + 1).subquery("read")
+    bounds = sa.select(
+        sa.func.count().label("matched"),
+        sa.func.coalesce(sa.func.sum(read.c.amount), 0).label("read_total"),
+    ).cte("bounds")
+    past_cap = walk(sa.func.coalesce(Deal.amount, 0), limit=1).offset(COUNT_CAP)
+    amount_total = sa.case(
+        (bounds.c.matched > COUNT_CAP, bounds.c.read_total - past_cap.scalar_subquery()),
+        else_=bounds.c.read_total,
+    )
+    start = _clamped_start(bounds.c.matched)
+    page = (
+        walk(Deal.id.label("id"), order.key.label("sort_key"), limit=PAGE_SIZE)
+        .offset(sa.select(start).scalar_subquery())
+        .subquery("page")
+    )
     stmt = with_labels(
         sa.select(
-            ranked.c.position, ranked.c.matched, ranked.c.amount_total, *_row_columns(scope)
+            start.label("start"),
+            bounds.c.matched,
+            amount_total.label("amount_total"),
+            *_row_columns(scope),
+        ).select_from(bounds.join(page, sa.true()).join(Deal, Deal.id == page.c.id))
+    )
+    return stmt.order_by(order.direct(page.c.sort_key), order.direct(page.c.id))
+
+
+def _numbered_page_statement(scope: Scope, state: IndexState, choices: ChoiceOptions) -> sa.Select:
+    """The page's statement: the first COUNT_CAP + 1 matches numbered in order, as an
+    order read in several branches needs (blanks last, a choice's order, the few deals
+    with a registration); the page asked for is bind parameter `asked_start`."""
+    ranked = capped_matches(scope, state, choices, limit=COUNT_CAP + 1)
+    start = _clamped_start(ranked.c.matched)
+    stmt = with_labels(
+        sa.select(
+            (ranked.c.position - 1).label("start"),
+            ranked.c.matched,
+            ranked.c.amount_total,
+            *_row_columns(scope),
         ).select_from(ranked.join(Deal, Deal.id == ranked.c.id))
     )
     stmt = stmt.where(ranked.c.position > start, ranked.c.position <= start + PAGE_SIZE)
