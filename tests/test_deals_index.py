@@ -145,6 +145,34 @@ def test_the_index_page(client, login_as, demo):
     assert "HX-Request" in response.vary
 
 
+@pytest.mark.parametrize("htmx", [False, True])
+def test_the_rows_escape_what_people_typed(client, login_as, demo, db_session, htmx):
+    """The rows are written with autoescape off (deals/_results.html): every text a
+    person typed (a deal, a company, a user, a stage, a pipeline, an account) still
+    reaches the page escaped, in every column."""
+    from models import Account, Pipeline, Stage, User
+
+    acme = db_session.get(Deal, demo.acme.id)
+    acme.name = "<script>alert(1)</script> & 'q'"
+    acme.company_name = "<i>Company</i>"
+    db_session.get(User, acme.owner_id).full_name = "<b>Owner</b>"
+    db_session.get(Stage, acme.stage_id).name = "<u>Stage</u>"
+    db_session.get(Pipeline, acme.pipeline_id).name = "<s>Pipeline</s>"
+    db_session.get(Account, demo.northwind.id).name = "<em>Northwind</em>"
+    db_session.commit()
+    login_as(demo.alice)
+    response = client.get("/deals?q=alert", headers=HTMX if htmx else {})
+    raw = response.get_data(as_text=True)
+    for tag in ("<script>", "<i>Company", "<b>Owner", "<u>Stage", "<s>Pipeline", "<em>North"):
+        assert tag not in raw, tag
+    (row,) = rows(page(response))
+    assert row["Deal name"] == "<script>alert(1)</script> & 'q'"
+    assert (row["Company"], row["Deal owner"]) == ("<i>Company</i>", "<b>Owner</b>")
+    assert (row["Deal stage"], row["Pipeline"]) == ("<u>Stage</u>", "<s>Pipeline</s>")
+    assert row["Shared with"] == "<em>Northwind</em>"
+    assert link(page(response), row["Deal name"])["href"] == f"/deals/{demo.acme.id}"
+
+
 def test_htmx_gets_only_the_results_and_the_url_to_push(client, login_as, demo):
     login_as(demo.alice)
     whole = client.get(REGISTERED)
