@@ -72,6 +72,8 @@ _CANONICAL_AMOUNT = re.compile(r"\d{1,12}(?:\.\d{1,2})?")
 
 def language(locale) -> str:
     """The language part of a locale ("fr_FR", Babel's Locale("fr") -> "fr"), one we know."""
+    if type(locale) is str and locale in _LANGUAGES:
+        return _LANGUAGES[locale]  # already a language of ours: every value a page formats
     code = str(locale or DEFAULT_LOCALE).replace("-", "_").split("_")[0].lower()
     # Our own string, not `code` (a new one each call): the formatting caches keep it in keys.
     return _LANGUAGES.get(code, DEFAULT_LOCALE)

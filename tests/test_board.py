@@ -157,7 +157,8 @@ def test_show_more(client, login_as, demo, db_session):
     assert is_fragment(fragment)
     names = [a.get_text() for a in fragment.select(".board-card-name")]
     assert len(names) == 20 and names[0] > card_names(doc, "Qualified")[-1]
-    assert fragment.select(".board-card-name")[0].has_attr("autofocus")
+    focused = [a.has_attr("autofocus") for a in fragment.select(".board-card-name")]
+    assert focused == [True] + [False] * 19  # the first new card, and only it
 
     plain = page(client.get(more))
     assert heading(plain, 1) == "Qualified"

@@ -68,6 +68,7 @@ def test_a_locale_s_language_is_one_shared_string():
     # The formatting caches keep the language in every key: one string, not one per call.
     assert values.language("fr_FR") is values.language("FR") is values.language("fr-CA")
     assert values.language("de") is values.language(None) is values.DEFAULT_LOCALE
+    assert values.language("fr") is values.language("fr_FR") and values.language("en") == "en"
 
 
 def test_dates_in_both_languages():
