@@ -525,7 +525,7 @@ def save_endpoints(ids: dict) -> list[Endpoint]:
     def as_vendor_rep(name, path):
         # Registrations are the vendor's to add and remove: Rita posts them, with no fields.
         return AsUser(
-            "rita@northwind.example",
+            VENDOR_EMAIL,
             name,
             path,
             htmx=True,
@@ -566,15 +566,7 @@ def save_endpoints(ids: dict) -> list[Endpoint]:
             declined.add(request_id)
         return f"/deals/{deal}/registration-requests/{request_id}/decline"
 
-    decline = AsUser(
-        "rita@northwind.example",
-        "decline a request (POST, htmx)",
-        decline_path,
-        htmx=True,
-        method="POST",
-        body=lambda worker, state: urlencode({"reason": VENDOR_DECLINE_REASON}),
-        toggles=False,
-    )
+    decline = decline_endpoint(decline_path, as_user=VENDOR_EMAIL)
     decline.ready = lambda: bool(declines) or requested["n"] > len(declined)
     add = as_vendor_rep("registration add (POST, htmx)", add_path)
     add.answered = remember
@@ -748,6 +740,21 @@ def vendor_lookups(url: str) -> dict:
     }
 
 
+def decline_endpoint(path, as_user: str | None = None) -> Endpoint:
+    """ "decline a request" (POST, htmx) of the request `path(worker)` names, with a reason;
+    as `as_user` (another session) when given, else as the session driving it."""
+    name, options = (
+        "decline a request (POST, htmx)",
+        {
+            "htmx": True,
+            "method": "POST",
+            "body": lambda worker, state: urlencode({"reason": VENDOR_DECLINE_REASON}),
+            "toggles": False,
+        },
+    )
+    return AsUser(as_user, name, path, **options) if as_user else Endpoint(name, path, **options)
+
+
 def vendor_endpoints(ids: dict) -> list[Endpoint]:
     """Rita's index views, a vendor deal page, her saves, and the two floors."""
 
@@ -795,16 +802,7 @@ def vendor_endpoints(ids: dict) -> list[Endpoint]:
             taken[0] += 1
         return f"/deals/{deal_id}/registration-requests/{request_id}/decline"
 
-    result.append(
-        Endpoint(
-            "decline a request (POST, htmx)",
-            decline_path,
-            htmx=True,
-            method="POST",
-            body=lambda worker, state: urlencode({"reason": VENDOR_DECLINE_REASON}),
-            toggles=False,
-        )
-    )
+    result.append(decline_endpoint(decline_path))
     result.append(Endpoint("floor 1: /hello", "/bench/hello", login=False))
     result.append(
         Endpoint("floor 2: 1 row + template", f"/bench/row?id={ids['deal']}", login=False)

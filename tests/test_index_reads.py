@@ -7,39 +7,28 @@ PostgreSQL, numbers those matches (`page._numbered_page_statement`). Either way,
 either database, the rows, the count and the total must be the plain query's: every
 matching deal (`export_select`, no cap, no page) in the same order, counted up to the
 cap + 1, summed over the first cap of them, on any page, past the end too. The cap is
-lowered to 50 here, so that 120 deals cross it.
+lowered to 50 here, so that the search routes' 120 deals (`many_deals`) cross it.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from decimal import Decimal
-
 import pytest
-import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from models import Deal, Pipeline, Stage
 from services import deal_index
 from services.deal_index import Scope, page, parse_query
 from services.deal_index import query as index_query
-from services.deal_index.registry import PAGE_SIZE
-
-TODAY = date(2026, 6, 15)
-CAP = 50  # a multiple of the page size, as COUNT_CAP is
-CONDITIONS = (
-    "",
-    "f=amount:gt:20000",
-    "f=amount:unknown:",
-    "f=owner:is_me:",
-    "f=stage:any_of:Qualified",
-    "f=stage:none_of:Qualified",
-    "f=close_date:next_days:30",
-    "f=close_date:before:2026-07-01",
-    "f=active_registrations:gt:0",
-    "f=name:contains:deal 1",  # a text filter: numbered
+from tests.test_search_routes import (  # noqa: F401 (many_deals: a fixture)
+    CONDITIONS,
+    SIXTY_EXAMPLES,
+    TODAY,
+    expected_page,
+    many_deals,
+    plain_matches,
 )
+
+CAP = 50  # a multiple of the page size, as COUNT_CAP is
 SORTS = (
     "",
     "sort=name",
@@ -51,65 +40,16 @@ SORTS = (
 )
 
 
-@pytest.fixture
-def deals(db_session, demo):
-    """Brightside gets 120 more deals; every seventh has no amount."""
-    stages = list(
-        db_session.scalars(
-            sa.select(Stage)
-            .join(Pipeline, Pipeline.id == Stage.pipeline_id)
-            .where(Pipeline.account_id == demo.brightside.id)
-            .order_by(Stage.id)
-        )
-    )
-    rows = [
-        {
-            "account_id": demo.brightside.id,
-            "name": f"Read deal {i % 17} #{i}",
-            "company_name": "Read Co",
-            "amount": None if i % 7 == 0 else Decimal(500 * (i % 50) + i),
-            "close_date": TODAY + timedelta(days=i % 60 - 20),
-            "pipeline_id": stages[i % len(stages)].pipeline_id,
-            "stage_id": stages[i % len(stages)].id,
-            "owner_id": demo.alice.id if i % 3 else demo.bob.id,
-        }
-        for i in range(120)
-    ]
-    db_session.execute(sa.insert(Deal), rows)
-    db_session.flush()
-
-
-def _expected(user, state, choices, asked: int):
-    """(row ids, matched, total, page) from every matching deal, in the index's order."""
-    scope = Scope(user.account_id, user.account.kind, user.id, TODAY)
-    stmt = deal_index.export_select(scope, state, choices)
-    found = [(row.id, row.amount) for row in db_session_connection().execute(stmt)]
-    last_page = max(1, -(-min(len(found), CAP) // PAGE_SIZE))
-    shown = min(asked, last_page)
-    ids = [deal_id for deal_id, _ in found[:CAP][(shown - 1) * PAGE_SIZE : shown * PAGE_SIZE]]
-    total = sum((amount or Decimal(0)) for _, amount in found[:CAP])
-    return ids, min(len(found), CAP + 1), Decimal(total), shown
-
-
-def db_session_connection():
-    from extensions import db
-
-    return db.session.connection()
-
-
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@SIXTY_EXAMPLES
 @given(
-    condition=st.sampled_from(CONDITIONS),
+    condition=st.sampled_from(CONDITIONS),  # the text ones: numbered
     sort=st.sampled_from(SORTS),
     asked=st.integers(min_value=1, max_value=4),
     walked=st.booleans(),
 )
+@pytest.mark.usefixtures("many_deals")
 def test_either_read_gives_the_plain_querys_rows_count_and_total(
-    db_session, demo, deals, condition, sort, asked, walked
+    demo, condition, sort, asked, walked
 ):
     user = demo.alice
     choices = deal_index.index_reference(user).choices
@@ -122,7 +62,8 @@ def test_either_read_gives_the_plain_querys_rows_count_and_total(
         index_query._statements.clear()
         shown = deal_index.index_page(scope, state, choices)
         index_query._statements.clear()
-    ids, matched, total, page_shown = _expected(user, state, choices, asked)
+    found = plain_matches(user, "&".join(part for part in (condition, sort) if part))
+    ids, matched, total, page_shown = expected_page(found, asked, cap=CAP)
     assert [row.id for row in shown.rows] == ids
     assert (shown.matched, shown.amount_total, shown.page) == (matched, total, page_shown)
 

@@ -48,6 +48,14 @@ CONDITIONS = (
 SORTS = ("", "sort=name", "sort=-amount", "sort=close_date", "sort=stage", "sort=owner")
 
 
+# Sixty generated examples, each in the test's database session (its fixtures).
+SIXTY_EXAMPLES = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
 @pytest.fixture
 def many_deals(db_session, demo):
     """Brightside gets 120 deals named from WORDS, with amounts, dates and stages."""
@@ -82,7 +90,7 @@ def _scope(user):
     return Scope(user.account_id, user.account.kind, user.id, TODAY)
 
 
-def _plain(user, query):
+def plain_matches(user, query):
     """Every deal the plain query finds (the LIKE alone), in the index's order."""
     choices = deal_index.index_reference(user).choices
     state = parse_query(query, choices).state
@@ -102,14 +110,15 @@ def _page(user, query):
     return state, deal_index.index_page(_scope(user), state, choices)
 
 
-def _expected(found, page):
-    """The page, count and total the index must show for the plain query's `found`."""
-    shown = min(len(found), COUNT_CAP)
+def expected_page(found, page, cap=COUNT_CAP):
+    """The rows, count, total and page the index must show for the plain query's `found`
+    (every match in order): pages stop at `cap` matches, counted up to `cap` + 1."""
+    shown = min(len(found), cap)
     last_page = max(1, -(-shown // PAGE_SIZE))
     page = min(page, last_page)
-    rows = [deal_id for deal_id, _ in found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
-    total = sum((amount or Decimal(0)) for _, amount in found[:COUNT_CAP])
-    return rows, min(len(found), COUNT_CAP + 1), Decimal(total), page
+    rows = [deal_id for deal_id, _ in found[:cap][(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
+    total = sum((amount or Decimal(0)) for _, amount in found[:cap])
+    return rows, min(len(found), cap + 1), Decimal(total), page
 
 
 def _route(term: str, common: bool) -> None:
@@ -120,11 +129,7 @@ def _route(term: str, common: bool) -> None:
         search.remember_matches(term, 0, 1)
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@SIXTY_EXAMPLES
 @given(
     word=st.sampled_from(WORDS),
     condition=st.sampled_from(CONDITIONS),
@@ -137,10 +142,10 @@ def test_either_route_gives_the_plain_querys_rows_count_and_total(
 ):
     query = "&".join(part for part in (f"q={word}", condition, sort) if part)
     _route(word, True)  # the plain query: the LIKE alone, whatever the database
-    found = _plain(demo.alice, query)
+    found = plain_matches(demo.alice, query)
     _route(word, common)
     _, shown = _page(demo.alice, f"{query}&page={page}")
-    rows, matched, total, page_shown = _expected(found, page)
+    rows, matched, total, page_shown = expected_page(found, page)
     assert [row.id for row in shown.rows] == rows
     assert (shown.matched, shown.amount_total, shown.page) == (matched, total, page_shown)
 
@@ -166,7 +171,7 @@ def test_a_kept_statement_answers_each_page_and_new_data_as_a_new_one_would(
         _, fresh = _page(demo.alice, f"{query}&page={page}")
         _, kept = _page(demo.alice, f"{query}&page={page}")  # the statement just built
         assert kept == fresh
-        rows, matched, total, page_shown = _expected(_plain(demo.alice, query), page)
+        rows, matched, total, page_shown = expected_page(plain_matches(demo.alice, query), page)
         assert [row.id for row in kept.rows] == rows
         assert (kept.matched, kept.amount_total, kept.page) == (matched, total, page_shown)
 
