@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 import models  # noqa: F401 - registers the tables with the metadata
+from blueprints.templating import App
 from catalog import gettext as _
 from catalog import lazy_gettext as _l
 from extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -36,7 +37,7 @@ HTMX_VERSION = "2.0.11"  # static/htmx-<version>.min.js
 
 def create_app(config_overrides: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, CLI, error pages."""
-    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app = App(__name__, instance_path=instance_path, instance_relative_config=True)
     config.make_instance_folder(app.instance_path)
     app.config.from_mapping(config.load(app.instance_path))
     app.config.setdefault("HTMX_VERSION", HTMX_VERSION)
