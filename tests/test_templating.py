@@ -1,0 +1,50 @@
+"""The template environment (`blueprints.templating`): its templates' globals, and `_()`."""
+
+from jinja2 import DictLoader
+
+from blueprints.templating import Environment
+
+
+def _environment(**templates) -> Environment:
+    return Environment(app=None, loader=DictLoader(templates))
+
+
+def test_an_import_without_context_reuses_the_imported_module():
+    env = _environment(
+        macros="{% macro hello(name) %}Hello {{ name }}{% endmacro %}",
+        page="{% from 'macros' import hello %}{{ hello('Ada') }}",
+    )
+    page, macros = env.get_template("page"), env.get_template("macros")
+    assert page.render() == "Hello Ada"
+    context = page.new_context()
+    # The importing context has no global the module lacks: the module rendered once.
+    assert macros._get_default_module(context) is macros._get_default_module(context)
+
+
+def test_template_globals_follow_the_environment_and_keep_their_own():
+    env = _environment(page="{{ greeting }}, {{ name }}")
+    own = env.get_template("page", globals={"name": "Ada"})
+    env.globals["greeting"] = "Hello"  # added after the template was loaded
+    assert own.render() == "Hello, Ada"
+    assert set(own.globals.keys()) == {*env.globals, "name"}
+    plain = env.from_string("{{ greeting }}")
+    assert plain.globals.keys() == env.globals.keys()
+    assert plain.render() == "Hello"
+
+
+def test_an_import_sees_a_global_only_the_importer_has():
+    env = _environment(
+        macros="{% macro who() %}{{ name }}{% endmacro %}",
+        page="{% from 'macros' import who %}{{ who() }}",
+    )
+    page = env.get_template("page", globals={"name": "Ada"})
+    assert page.render() == "Ada"
+
+
+def test_template_strings_are_formatted_as_jinjas_gettext_formats_them(app):
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        app.update_template_context(context := {})
+        render = app.jinja_env.from_string(
+            "{{ _('Amount') }}|{{ _('%(n)s%%', n=5) }}|{{ _('100%%') }}|{{ _('<b>') }}"
+        ).render
+        assert render(context) == "Amount|5%|100%|<b>"
