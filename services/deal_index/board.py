@@ -193,8 +193,9 @@ def column_cards(
     key = ("cards", filter_key(scope, state), order_key(state, choices), tuple(stage_ids), offset)
     stmt = statement(key, lambda: _cards_statement(scope, state, choices, stage_ids, offset))
     out: dict[int, list[BoardCard]] = {stage_id: [] for stage_id in stage_ids}
-    for row in db.session.connection().execute(stmt):
-        out[row.stage_id].append(BoardCard(*row))
+    # `all()`: the rows in one fetch, not a fetch (two calls) a row.
+    for card in map(BoardCard._make, db.session.connection().execute(stmt).all()):
+        out[card.stage_id].append(card)
     return out
 
 
