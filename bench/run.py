@@ -554,20 +554,26 @@ def save_endpoints(ids: dict) -> list[Endpoint]:
         toggles=False,
     )
     request.ready = lambda: bool(ids["request_deals"])
-    declines, declined = [], set()
+    request.answered = lambda status, data: status == 200 and answered.update(n=1)
+    answered, declines, declined, last = Counter(), [], set(), [(0, 0)]
 
     def decline_path(worker):
         # Read (untimed: the path is the client's) when the queue is empty; a request
-        # already taken is skipped, so two connections never decline the same one.
+        # already taken is skipped, so two connections never decline the same one. With
+        # none open (another connection took the last), the last one declined again: its
+        # answer is "already decided" (200), not a 404 for a request that does not exist.
         with lock:
             if not declines:
                 declines.extend(r for r in ids["open_requests"]() if r[1] not in declined)
-            deal, request_id = declines.pop(0) if declines else (0, 0)
-            declined.add(request_id)
+            if declines:
+                last[0] = declines.pop(0)
+                declined.add(last[0][1])
+            deal, request_id = last[0]
         return f"/deals/{deal}/registration-requests/{request_id}/decline"
 
     decline = decline_endpoint(decline_path, as_user=VENDOR_EMAIL)
-    decline.ready = lambda: bool(declines) or requested["n"] > len(declined)
+    # Ready once a request has been answered (committed), not merely sent.
+    decline.ready = lambda: bool(declines) or answered["n"] > len(declined)
     add = as_vendor_rep("registration add (POST, htmx)", add_path)
     add.answered = remember
     deregister = as_vendor_rep("registration deregister (POST, htmx)", deregister_path)
