@@ -554,8 +554,14 @@ def save_endpoints(ids: dict) -> list[Endpoint]:
         toggles=False,
     )
     request.ready = lambda: bool(ids["request_deals"])
-    request.answered = lambda status, data: status == 200 and answered.update(n=1)
     answered, declines, declined, last = Counter(), [], set(), [(0, 0)]
+
+    def count_answered(status, data):
+        if status == 200:  # a request made ("200 refused": none was)
+            with lock:
+                answered["n"] += 1
+
+    request.answered = count_answered
 
     def decline_path(worker):
         # Read (untimed: the path is the client's) when the queue is empty; a request
