@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -169,6 +170,13 @@ def format_amount(amount: Decimal | None, locale=DEFAULT_LOCALE, grouping_space=
     return text.replace("\u202f", grouping_space) if grouping_space else text
 
 
+def format_amounts(amounts: Iterable[Decimal | None], locale=DEFAULT_LOCALE) -> list[str]:
+    """`format_amount` of each amount, in one call: a board column formats 20 at once, and
+    two calls an amount were a tenth of its cards' calls."""
+    lang = language(locale)
+    return [MISSING if amount is None else _formatted_amount(amount, lang) for amount in amounts]
+
+
 @functools.lru_cache(maxsize=FORMATTED_KEPT)
 def _formatted_amount(amount: Decimal, lang: str) -> str:
     # Babel parses the pattern on every call (~25 µs): a board shows a few hundred amounts.
@@ -276,6 +284,17 @@ def format_date(value: date | datetime | None, locale=DEFAULT_LOCALE) -> str:
     if isinstance(value, datetime):
         value = value.date()
     return _formatted_date(value, language(locale))
+
+
+def format_dates(dates: Iterable[date | datetime | None], locale=DEFAULT_LOCALE) -> list[str]:
+    """`format_date` of each date, in one call (as `format_amounts`)."""
+    lang = language(locale)
+    return [
+        MISSING
+        if value is None
+        else _formatted_date(value.date() if isinstance(value, datetime) else value, lang)
+        for value in dates
+    ]
 
 
 @functools.lru_cache(maxsize=FORMATTED_KEPT)

@@ -64,6 +64,19 @@ def test_amounts_are_shown_the_language_s_way():
     assert values.format_count(1234, "fr") == "1\u202f234"
 
 
+def test_many_amounts_and_dates_at_once_read_as_one_at_a_time():
+    amounts = [Decimal("1500.5"), None, Decimal("0"), Decimal("-12.345")]
+    moments = [date(2026, 12, 11), None, datetime(2026, 3, 1, 23, 59)]
+    for locale in ("en", "fr_FR", "de"):
+        assert values.format_amounts(amounts, locale) == [
+            values.format_amount(a, locale) for a in amounts
+        ]
+        assert values.format_dates(moments, locale) == [
+            values.format_date(d, locale) for d in moments
+        ]
+    assert values.format_amounts([], "fr") == values.format_dates((), "fr") == []
+
+
 def test_a_locale_s_language_is_one_shared_string():
     # The formatting caches keep the language in every key: one string, not one per call.
     assert values.language("fr_FR") is values.language("FR") is values.language("fr-CA")

@@ -1,8 +1,12 @@
-"""The template environment (`blueprints.templating`): its templates' globals, and `_()`."""
+"""The template environment (`blueprints.templating`): its templates' globals, `_()`, and
+the board cards' escaping."""
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jinja2 import DictLoader
+from markupsafe import escape
 
-from blueprints.templating import Environment
+from blueprints.templating import Environment, escape_all
 
 
 def _environment(**templates) -> Environment:
@@ -48,3 +52,16 @@ def test_template_strings_are_formatted_as_jinjas_gettext_formats_them(app):
             "{{ _('Amount') }}|{{ _('%(n)s%%', n=5) }}|{{ _('100%%') }}|{{ _('<b>') }}"
         ).render
         assert render(context) == "Amount|5%|100%|<b>"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text()), max_size=12))
+def test_escape_all_escapes_each_text_as_escape_does(texts):
+    # NUL, the separator escape_all joins by, included: text() draws it.
+    escaped = escape_all(tuple(texts))
+    assert escaped == [str(escape(text or "")) for text in texts]
+    assert all(type(text) is str for text in escaped)  # plain, not Markup
+
+
+def test_escape_all_keeps_each_text_apart_when_one_holds_the_separator():
+    assert escape_all(("a\0<b", None, "&")) == ["a\0&lt;b", "", "&amp;"]
