@@ -10,6 +10,7 @@ Jinja's globals: the language's lookups per call, and `catalog`'s gettext (one l
 
 from __future__ import annotations
 
+import itertools
 from collections import ChainMap
 
 from flask import Flask, current_app, has_request_context
@@ -76,6 +77,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(activity_value)
     app.add_template_filter(initials)
     app.add_template_filter(card_texts)
+    app.add_template_filter(table_cells)
     app.context_processor(_layout_globals)
     app.context_processor(_language_context)
     # Where a render has no context (macros imported without it), `_()` is Jinja's
@@ -211,6 +213,51 @@ def card_texts(context, cards) -> zip:
         texts[2 * n :],
         strict=True,
     )
+
+
+def _texts(texts, language) -> list[str]:
+    return escape_all(texts)
+
+
+def _texts_or_missing(texts, language) -> list[str]:
+    return [text or values.MISSING for text in escape_all(texts)]
+
+
+def _as_they_are(numbers, language) -> list:
+    return numbers
+
+
+# How the deals table (deals/_results.html) writes each column's values, a column at a
+# time: escaped texts ("—" for none where one may be missing), formatted amounts and
+# dates, counts as they are.
+_TABLE_COLUMN_TEXTS = {
+    "name": _texts,
+    "stage": _texts,
+    "pipeline": _texts,
+    "company": _texts_or_missing,
+    "owner": _texts_or_missing,
+    "shared_with": _texts_or_missing,
+    "amount": values.format_amounts,
+    "close_date": values.format_dates,
+    "created_at": values.format_dates,
+    "active_registrations": _as_they_are,
+}
+
+
+@pass_context
+def table_cells(context, rows, keys) -> list[tuple[int, tuple[tuple[str, str], ...]]]:
+    """The deals table's rows as its template writes them (autoescape off): each row's
+    id and its (column key, text) cells in the columns' order. A column at a time, as
+    `card_texts`: a cell at a time, a row of ten cells was ~40 calls.
+    """
+    if not rows:
+        return []
+    language = _language(context)
+    columns = []
+    for key in keys:
+        texts = _TABLE_COLUMN_TEXTS[key]([getattr(row, key) for row in rows], language)
+        columns.append(tuple(zip(itertools.repeat(key), texts, strict=False)))
+    return list(zip([row.id for row in rows], zip(*columns, strict=True), strict=True))
 
 
 def escape_all(texts: tuple[str | None, ...]) -> list[str]:

@@ -1,5 +1,5 @@
 """The template environment (`blueprints.templating`): its templates' globals, `_()`, and
-the board cards' escaping."""
+the escaping of the board's cards and the table's rows."""
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -65,3 +65,11 @@ def test_escape_all_escapes_each_text_as_escape_does(texts):
 
 def test_escape_all_keeps_each_text_apart_when_one_holds_the_separator():
     assert escape_all(("a\0<b", None, "&")) == ["a\0&lt;b", "", "&amp;"]
+
+
+def test_the_table_knows_how_to_write_every_column():
+    # A column the deals table cannot write would fail every index showing it.
+    from blueprints.templating import _TABLE_COLUMN_TEXTS
+    from services.deal_index.columns import COLUMNS
+
+    assert set(_TABLE_COLUMN_TEXTS) == set(COLUMNS)
