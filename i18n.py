@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import has_request_context, request, session
-from flask_babel import force_locale, get_locale, get_timezone
+from flask_babel import force_locale, get_timezone
 from flask_login import current_user
 
 import catalog
@@ -83,7 +83,7 @@ def current_language() -> str:
     """The language of this request's user ("en", "fr"); English outside a request."""
     if not has_request_context():
         return values.DEFAULT_LOCALE
-    return values.language(get_locale())
+    return values.language(catalog.request_locale())
 
 
 def current_timezone():

@@ -190,3 +190,17 @@ def test_the_catalog_follows_a_language_changed_within_a_request(app):
         with force_locale("en"):
             refresh()  # the language saved mid-request (the language switch)
             assert gettext("Deals") == "Deals"
+
+
+def test_the_request_locale_is_flask_babel_s(app):
+    """catalog.request_locale reads the locale Flask-Babel chose; it is get_locale's."""
+    from flask_babel import force_locale, get_locale
+
+    from catalog import request_locale
+
+    with app.test_request_context("/", headers=FRENCH):
+        assert str(request_locale()) == "fr"  # before Flask-Babel chose it
+        assert request_locale() is get_locale()
+        with force_locale("en"):
+            assert str(request_locale()) == "en"
+        assert str(request_locale()) == "fr"
