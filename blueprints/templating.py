@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections import ChainMap
+from collections.abc import Sequence
 
 from flask import Flask, current_app, has_request_context
 from flask.templating import Environment as FlaskEnvironment
@@ -260,7 +261,7 @@ def table_cells(context, rows, keys) -> list[tuple[int, tuple[tuple[str, str], .
     return list(zip([row.id for row in rows], zip(*columns, strict=True), strict=True))
 
 
-def escape_all(texts: tuple[str | None, ...]) -> list[str]:
+def escape_all(texts: Sequence[str | None]) -> list[str]:
     """`markupsafe.escape` of each text, as plain strings; None is "".
 
     One call of `escape` for all of them: it is two Python calls a text, and a board
