@@ -73,3 +73,36 @@ def test_the_table_knows_how_to_write_every_column():
     from services.deal_index.columns import COLUMNS
 
     assert set(_TABLE_COLUMN_TEXTS) == set(COLUMNS)
+
+
+def test_a_board_frame_holds_the_cards_words_and_the_boards_addresses_as_html(app):
+    from blueprints.templating import board_frame
+    from services.deal_index.state import IndexState
+
+    state = IndexState(search="R&D <b>", layout="board")
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        app.update_template_context(context := {"state": state})
+        frame = app.jinja_env.from_string("{{ board_frame(state)|join('|') }}").render(context)
+    query = str(escape(state.query()))
+    assert "&amp;" in query  # "q=R%26D+%3Cb%3E&amp;layout=board": escaped once
+    assert frame.split("|") == [
+        "Montant",
+        "Date de fermeture",
+        "Propriétaire de la transaction",
+        "Partagée avec",
+        "Déplacer vers la phase",
+        "Afficher plus",
+        f"?{query}",
+        "/deals",
+        f"/deals/board/more?{query}&amp;",
+    ]
+
+
+def test_a_board_frame_without_a_query_links_to_the_bare_board(app):
+    from blueprints.templating import board_frame
+    from services.deal_index.state import IndexState
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        app.update_template_context(context := {"state": IndexState()})
+        frame = app.jinja_env.from_string("{{ board_frame(state)|join('|') }}").render(context)
+    assert frame.split("|")[-3:] == ["", "/deals", "/deals/board/more?"]

@@ -19,6 +19,7 @@ recounts the two columns it left and joined.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -194,9 +195,14 @@ def column_cards(
     stmt = statement(key, lambda: _cards_statement(scope, state, choices, stage_ids, offset))
     out: dict[int, list[BoardCard]] = {stage_id: [] for stage_id in stage_ids}
     # `all()`: the rows in one fetch, not a fetch (two calls) a row.
-    for card in map(BoardCard._make, db.session.connection().execute(stmt).all()):
+    for card in map(_as_card, db.session.connection().execute(stmt).all()):
         out[card.stage_id].append(card)
     return out
+
+
+# A row of `_card_columns` as a card, without a Python call a card (`BoardCard._make` is
+# one, to check a length the statement's columns already fix).
+_as_card = functools.partial(tuple.__new__, BoardCard)
 
 
 def _cards_statement(
