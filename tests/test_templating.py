@@ -106,3 +106,23 @@ def test_a_board_frame_without_a_query_links_to_the_bare_board(app):
         app.update_template_context(context := {"state": IndexState()})
         frame = app.jinja_env.from_string("{{ board_frame(state)|join('|') }}").render(context)
     assert frame.split("|")[-3:] == ["", "/deals", "/deals/board/more?"]
+
+
+def test_the_app_hands_plain_functions_and_methods_back_and_the_rest_to_flask(app):
+    import functools
+
+    def view():
+        return "plain"
+
+    async def coroutine_view():
+        return "async"
+
+    assert app.ensure_sync(view) is view
+    assert app.ensure_sync(app.make_response) == app.make_response  # a bound method
+    partial = functools.partial(view)
+    assert app.ensure_sync(partial) is partial  # Flask's answer for a partial
+    try:
+        wrapped = app.ensure_sync(coroutine_view)
+    except RuntimeError:  # Flask's own: asgiref (flask[async]) is not installed
+        return
+    assert wrapped is not coroutine_view and wrapped() == "async"
