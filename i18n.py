@@ -47,7 +47,7 @@ def select_locale() -> str:
     """Flask-Babel's locale selector: the language this request is served in."""
     if not has_request_context():
         return values.DEFAULT_LOCALE  # the command line, services run by tests
-    user = current_user
+    user = current_user._get_current_object()  # the proxy looks it up on every read
     if user and user.is_authenticated:
         if is_language(user.language):
             return user.language
@@ -70,7 +70,7 @@ def select_timezone() -> str | None:
     """Flask-Babel's time zone selector: the user's, else their account's (None: UTC)."""
     if not has_request_context():
         return None
-    user = current_user
+    user = current_user._get_current_object()  # the proxy looks it up on every read
     if not (user and user.is_authenticated):
         return None
     for name in (user.time_zone, user.account.time_zone):

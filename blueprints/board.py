@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from flask import Blueprint, abort, make_response, render_template, request, url_for
-from flask_login import current_user
 
+from blueprints.access import signed_in_user
 from blueprints.deal_page import own_deal
 from blueprints.deals import index_url, scope
 from blueprints.htmx import changed, respond
@@ -42,7 +42,7 @@ def _board_state(reference, query: str) -> deal_index.Parsed:
 @bp.get("/deals/board/more")
 def more():
     """A column's next cards: htmx appends them; a plain request gets them as a page."""
-    reference = deal_index.index_reference(current_user)
+    reference = deal_index.index_reference(signed_in_user())
     parsed = _board_state(reference, request.query_string.decode())
     stage_id = parse_id(request.args.get("stage") or "")
     offset = parse_id(request.args.get("offset") or "") or 0
@@ -70,7 +70,7 @@ def more():
 def move_page(deal_id):
     """Without JavaScript, a card's "Move to stage": its menu as a form (posted below)."""
     deal = own_deal(deal_id)  # another account's deal: 404
-    reference = deal_index.index_reference(current_user)
+    reference = deal_index.index_reference(signed_in_user())
     parsed = _board_state(reference, request.query_string.decode())
     return _move_page(reference, parsed.state, deal)
 
@@ -83,7 +83,7 @@ def move(deal_id):
     # not change with its stage).
     before, name, account = deal.stage_id, deal.name, scope()
     form = MoveForm()
-    reference = deal_index.index_reference(current_user)
+    reference = deal_index.index_reference(signed_in_user())
     state = _board_state(reference, form.query.data or "").state
     status, message = 200, None
     if not form.validate_on_submit():
@@ -91,7 +91,9 @@ def move(deal_id):
         message = next(iter(form.stage.errors), None) or _("Choose a deal stage.")
     else:
         try:
-            deal_fields.update(current_user, deal.id, "stage", form.value(), form.original_value())
+            deal_fields.update(
+                signed_in_user(), deal.id, "stage", form.value(), form.original_value()
+            )
         except NotFound:
             abort(404)
         except Conflict as conflict:

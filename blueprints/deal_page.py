@@ -14,8 +14,8 @@ else's change; 200 fragments for htmx).
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
-from flask_login import current_user
 
+from blueprints.access import signed_in_user
 from blueprints.htmx import changed, is_htmx, respond
 from forms.deal import FIELD_FORMS
 from forms.fields import parse_id
@@ -29,7 +29,7 @@ bp = Blueprint("deal_page", __name__)
 def own_deal(deal_id: int):
     """The user's own deal `deal_id`, labels loaded; 404 otherwise."""
     try:
-        return deals.get_deal_for(current_user, deal_id)
+        return deals.get_deal_for(signed_in_user(), deal_id)
     except NotFound:
         abort(404)
 
@@ -37,7 +37,7 @@ def own_deal(deal_id: int):
 def own_shared_deal(deal_id: int):
     """(deal, shared deal) of the user's own deal; 404 when it is not theirs or not shared."""
     try:
-        return shared_card.shared_deal_for(current_user, deal_id)
+        return shared_card.shared_deal_for(signed_in_user(), deal_id)
     except NotFound:
         abort(404)
 
@@ -45,7 +45,7 @@ def own_shared_deal(deal_id: int):
 def own_shared(deal_id: int):
     """The shared deal of the user's own deal `deal_id`, without the deal; 404 as above."""
     try:
-        return shared_card.shared_deal_of(current_user, deal_id)
+        return shared_card.shared_deal_of(signed_in_user(), deal_id)
     except NotFound:
         abort(404)
 
@@ -60,7 +60,7 @@ def render_deal_page(
     """
     if head is None:
         try:
-            head = deal_page.head_for(current_user, deal_id)
+            head = deal_page.head_for(signed_in_user(), deal_id)
         except NotFound:
             abort(404)
     deal, shared = head.deal, head.shared
@@ -76,7 +76,7 @@ def render_deal_page(
         # The deal's open_request_since says whether a request is open (migration 0017's
         # triggers keep it on both deals): the conflicts are read only then.
         context["card"] = shared_card.card_for(
-            current_user, shared, conflicts=deal.open_request_since is not None
+            signed_in_user(), shared, conflicts=deal.open_request_since is not None
         )
         context["activity_rows"], context["activity_more"] = shared_card.activity_for(shared)
     return render_template(template, **context)
@@ -91,7 +91,7 @@ def back_to(deal_id: int, anchor: str) -> str:
 def show(deal_id):
     try:
         # The history learns of expired registrations when someone first looks.
-        head = deal_page.head_recording_expiries(current_user, deal_id)
+        head = deal_page.head_recording_expiries(signed_in_user(), deal_id)
     except NotFound:
         abort(404)
     return render_deal_page(deal_id, head=head)
@@ -202,7 +202,7 @@ def field_save(deal_id, key):
     if not form.validate_on_submit():
         return _field(deal_id, key, 400, editing_field=key, form=form)
     try:
-        deal_fields.update(current_user, deal_id, key, form.value(), form.original_value())
+        deal_fields.update(signed_in_user(), deal_id, key, form.value(), form.original_value())
     except NotFound:
         abort(404)
     except Conflict as conflict:
@@ -213,7 +213,7 @@ def field_save(deal_id, key):
         return _field(deal_id, key, 400, editing_field=key, form=form, error=error.message)
 
     def saved_row():
-        head = deal_page.head_for(current_user, deal_id, page=False)  # as saved, labels too
+        head = deal_page.head_for(signed_in_user(), deal_id, page=False)  # as saved, labels too
         body = _render_field(head.deal, key)
         if key in ("pipeline", "stage"):
             # Pipeline and stage change together: the other row is refreshed out of band.
@@ -231,7 +231,9 @@ def field_save(deal_id, key):
 def registration_history(deal_id):
     """Every registration and request of the deal's shared deal (the card shows the newest)."""
     deal, shared = own_shared_deal(deal_id)
-    card = shared_card.card_for(current_user, shared, conflicts=False, shown=shared_card.EVERY_ROW)
+    card = shared_card.card_for(
+        signed_in_user(), shared, conflicts=False, shown=shared_card.EVERY_ROW
+    )
     return render_template("deal_page/registrations.html", deal=deal, card=card)
 
 

@@ -24,8 +24,8 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_login import current_user
 
+from blueprints.access import signed_in_user
 from blueprints.htmx import is_htmx, render_page_or_fragment
 from catalog import gettext as _
 from forms.views import RenameViewForm, SaveViewForm, UpdateViewForm
@@ -73,7 +73,7 @@ def filter_registry():
 
 
 def scope() -> Scope:
-    return Scope.of(current_user, date.today())
+    return Scope.of(signed_in_user(), date.today())
 
 
 def index_url(state: IndexState) -> str:
@@ -107,7 +107,7 @@ def render_index(reference, parsed, *, status: int = 200, view_error=None, **ext
         "reference": reference,
         "choices": reference.choices,
         "tab": tab,
-        "own_view": tab.owner_id == current_user.id,
+        "own_view": tab.owner_id == signed_in_user().id,
         "errors": parsed.errors,
         "controls": _controls(parsed.draft),
         "view_error": view_error,
@@ -142,7 +142,7 @@ def _controls(draft: deal_index.Draft) -> dict:
 
 @bp.get("/deals")
 def index():
-    reference = deal_index.index_reference(current_user, deal_index.parse_search(request.args))
+    reference = deal_index.index_reference(signed_in_user(), deal_index.parse_search(request.args))
     parsed = deal_index.parse(request.args, reference.choices)
     tab = _current_tab(reference, parsed.state.view)
     if tab.query and not parsed.state.saved_query():
@@ -167,7 +167,7 @@ def index():
 @bp.get("/deals/filter-controls")
 def filter_controls():
     """htmx: the Operator and Value controls that fit the chosen property."""
-    reference = deal_index.index_reference(current_user)
+    reference = deal_index.index_reference(signed_in_user())
     draft = deal_index.Draft(
         property_key=request.args.get("property", ""),
         operator_key=request.args.get("operator", ""),
@@ -181,7 +181,7 @@ def filter_controls():
 @bp.get("/deals/export.csv")
 def export_csv():
     """Every deal of the current view (all pages), as CSV, streamed."""
-    reference = deal_index.index_reference(current_user)
+    reference = deal_index.index_reference(signed_in_user())
     parsed = deal_index.parse(request.args, reference.choices)
     if parsed.errors:
         # Never export something other than what the view shows.
@@ -220,7 +220,7 @@ def _refused(error: Forbidden):
 
 
 def _view_form_again(form, error: Invalid, which: str, view_key: str = ""):
-    reference = deal_index.index_reference(current_user)
+    reference = deal_index.index_reference(signed_in_user())
     parsed = _form_state(reference, form, view_key)
     return render_index(reference, parsed, status=422, view_error=(which, error), view_form=form)
 
@@ -230,7 +230,7 @@ def create_view():
     form = SaveViewForm()
     try:
         view = saved_views.create(
-            current_user, form.name.data, form.visibility.data, form.query.data or ""
+            signed_in_user(), form.name.data, form.visibility.data, form.query.data or ""
         )
     except Invalid as error:
         return _view_form_again(form, error, "save")
@@ -242,7 +242,7 @@ def create_view():
 def update_view(view_id):
     form = UpdateViewForm()
     try:
-        view = saved_views.update_query(current_user, view_id, form.query.data or "")
+        view = saved_views.update_query(signed_in_user(), view_id, form.query.data or "")
     except NotFound:
         abort(404)
     except Forbidden as error:
@@ -258,7 +258,7 @@ def update_view(view_id):
 def rename_view(view_id):
     form = RenameViewForm()
     try:
-        view = saved_views.rename(current_user, view_id, form.name.data, form.new_visibility())
+        view = saved_views.rename(signed_in_user(), view_id, form.name.data, form.new_visibility())
     except NotFound:
         abort(404)
     except Forbidden as error:
@@ -272,7 +272,7 @@ def rename_view(view_id):
 @bp.post("/deals/views/<id:view_id>/delete")
 def delete_view(view_id):
     try:
-        name = saved_views.delete(current_user, view_id)
+        name = saved_views.delete(signed_in_user(), view_id)
     except NotFound:
         abort(404)
     except Forbidden as error:

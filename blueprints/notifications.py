@@ -1,8 +1,8 @@
 """The bell in the top bar and the notifications page."""
 
 from flask import Blueprint, abort, flash, render_template, request
-from flask_login import current_user
 
+from blueprints.access import signed_in_user
 from blueprints.htmx import redirect_back_or
 from catalog import gettext as _
 from catalog import ngettext
@@ -16,7 +16,7 @@ bp = Blueprint("notifications", __name__)
 @bp.get("/notifications")
 def index():
     older_than = parse_id(request.args.get("older_than"))
-    page = notifications.page_for(current_user, older_than)
+    page = notifications.page_for(signed_in_user(), older_than)
     return render_template("notifications/index.html", page=page, older_than=older_than)
 
 
@@ -29,7 +29,7 @@ def bell():
 @bp.post("/notifications/<id:notification_id>/open")
 def open_notification(notification_id):
     try:
-        deal_id = notifications.open_notification(current_user, notification_id)
+        deal_id = notifications.open_notification(signed_in_user(), notification_id)
     except NotFound:
         abort(404)
     return redirect_back_or("deal_page.show", deal_id=deal_id)
@@ -37,7 +37,7 @@ def open_notification(notification_id):
 
 @bp.post("/notifications/read")
 def mark_all_read():
-    count = notifications.mark_all_read(current_user)
+    count = notifications.mark_all_read(signed_in_user())
     if count:
         flash(
             ngettext(

@@ -1,9 +1,9 @@
 """Settings › Partners › Shared deals: the referred deals pipeline."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from blueprints.access import signed_in_user
 from catalog import gettext as _
 from forms.settings import ReferredPipelineForm
 from services import settings
@@ -20,14 +20,14 @@ def index():
 @bp.route("/partners/shared-deals", methods=["GET", "POST"])
 def shared_deals():
     """Admins change the referred deals pipeline; members see it read-only (a post is 403)."""
-    account = current_user.account
-    if request.method == "POST" and not current_user.is_admin:
+    account = signed_in_user().account
+    if request.method == "POST" and not signed_in_user().is_admin:
         abort(403)
     form = ReferredPipelineForm()
     form.pipeline.choices = [SelectChoice(p.id, p.name) for p in settings.pipelines_of(account.id)]
     if form.validate_on_submit():
         try:
-            pipeline = settings.set_referred_pipeline(current_user, form.pipeline.data)
+            pipeline = settings.set_referred_pipeline(signed_in_user(), form.pipeline.data)
         except Invalid as error:
             form.pipeline.errors = [error.message]
         else:
@@ -39,5 +39,5 @@ def shared_deals():
         form.pipeline.data = settings.referred_pipeline_for(account).id
     status = 422 if form.pipeline.errors else 200
     return render_template(
-        "settings/shared_deals.html", form=form, read_only=not current_user.is_admin
+        "settings/shared_deals.html", form=form, read_only=not signed_in_user().is_admin
     ), status

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, redirect, render_template
-from flask_login import current_user
 
+from blueprints.access import signed_in_user
 from blueprints.deal_page import (
     back_to,
     mark_activity,
@@ -78,9 +78,11 @@ def _card_part(
     deal = DealLink(deal_id)
     if oob_parts or template not in _PART_CARDS:
         # Only the registrations show the conflicts with an open request (see card_for).
-        card = shared_card.card_for(current_user, shared, conflicts=template in _CONFLICTS_SHOWN)
+        card = shared_card.card_for(
+            signed_in_user(), shared, conflicts=template in _CONFLICTS_SHOWN
+        )
     else:
-        card = _PART_CARDS[template](current_user, shared)
+        card = _PART_CARDS[template](signed_in_user(), shared)
     body = render_template(template, deal=deal, card=card, **state)
     for part in oob_parts:
         body += render_template(part, deal=deal, card=card, oob=True)
@@ -137,7 +139,7 @@ def team_save(deal_id):
     try:
         if not form.validate_on_submit():
             raise Invalid(team.NOT_YOUR_USERS, "members")
-        team.apply_changes(shared, current_user, form.added(), form.removed())
+        team.apply_changes(shared, signed_in_user(), form.added(), form.removed())
     except Invalid as error:
         state = {
             "team_error": error.message,
@@ -185,7 +187,7 @@ def products_save(deal_id):
         if not form.validate_on_submit():
             raise Invalid(product_interest.CHOOSE_PRODUCTS, "products")
         added, removed = form.changes(lambda: {p.id for p in product_interest.products_of(shared)})
-        changed_any = product_interest.apply_changes(shared, current_user, added, removed)
+        changed_any = product_interest.apply_changes(shared, signed_in_user(), added, removed)
     except Invalid as error:
         state = {"editing_products": True, "products_error": error.message}
         return _refused(deal_id, shared, "card/_products.html", 400, **state)
@@ -230,7 +232,7 @@ def note_save(deal_id, key):
         if not form.validate_on_submit():
             raise Invalid(" ".join(map(str, form.text.errors)), key)
         changed_any = shared_notes.update(
-            shared, current_user, key, form.text.data, form.original_value()
+            shared, signed_in_user(), key, form.text.data, form.original_value()
         )
     except (Conflict, Invalid) as error:
         status = 409 if isinstance(error, Conflict) else 400
@@ -255,7 +257,7 @@ def registration_add(deal_id):
     try:
         if not form.validate_on_submit():
             raise Invalid(" ".join(map(str, form.expires_on.errors)), "expires_on")
-        registrations.add(shared, current_user, form.expires_on.data)
+        registrations.add(shared, signed_in_user(), form.expires_on.data)
     except Forbidden:
         abort(403)
     except Invalid as error:
@@ -268,7 +270,7 @@ def registration_add(deal_id):
 def registration_deregister(deal_id, registration_id):
     shared = own_shared(deal_id)
     try:
-        changed_any = registrations.deregister(shared, current_user, registration_id)
+        changed_any = registrations.deregister(shared, signed_in_user(), registration_id)
     except Forbidden:
         abort(403)
     except NotFound:
@@ -285,7 +287,7 @@ def registration_deregister(deal_id, registration_id):
 def _deregister_page(deal_id: int, registration_id: int):
     """The confirmation before deregistering: its own page (JS off) or the dialog's content."""
     deal, shared = own_shared_deal(deal_id)
-    card = shared_card.card_for(current_user, shared)
+    card = shared_card.card_for(signed_in_user(), shared)
     if not card.viewer_is_vendor:
         abort(403)
     row = next((r for r in card.registrations if r.id == registration_id), None)
@@ -315,7 +317,7 @@ def registration_request(deal_id):
     try:
         if not form.validate_on_submit():
             raise Invalid(" ".join(map(str, form.message.errors)), "message")
-        registration_requests.request(shared, current_user, form.message.data or "")
+        registration_requests.request(shared, signed_in_user(), form.message.data or "")
     except Forbidden:
         abort(403)
     except Invalid as error:
@@ -330,7 +332,7 @@ def registration_approve(deal_id, request_id):
     try:
         if not form.validate_on_submit():
             raise Invalid(" ".join(map(str, form.expires_on.errors)), "expires_on")
-        registration_requests.approve(shared, current_user, request_id, form.expires_on.data)
+        registration_requests.approve(shared, signed_in_user(), request_id, form.expires_on.data)
     except Forbidden:
         abort(403)
     except NotFound:
@@ -347,7 +349,7 @@ def registration_decline(deal_id, request_id):
     try:
         if not form.validate_on_submit():
             raise Invalid(" ".join(map(str, form.reason.errors)), "reason")
-        registration_requests.decline(shared, current_user, request_id, form.reason.data)
+        registration_requests.decline(shared, signed_in_user(), request_id, form.reason.data)
     except Forbidden:
         abort(403)
     except NotFound:

@@ -2,9 +2,9 @@
 follow the chosen pipeline."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from blueprints.access import signed_in_user
 from blueprints.deal_page import own_deal
 from catalog import gettext as _
 from forms.fields import parse_id
@@ -54,26 +54,26 @@ def _show_errors(form: SharingTermsForm, error: InvalidSharedDeal) -> None:
 
 @bp.route("/deals/new", methods=["GET", "POST"])
 def new():
-    form = _form_for(current_user)
+    form = _form_for(signed_in_user())
     if form.validate_on_submit():
         try:
-            shared = shared_deals.create(current_user, form.new_shared_deal())
+            shared = shared_deals.create(signed_in_user(), form.new_shared_deal())
         except InvalidSharedDeal as error:
             _show_errors(form, error)
         else:
             flash(_("Shared deal created."))
-            deal_id = shared.deal_id_of(current_user.account_id)
+            deal_id = shared.deal_id_of(signed_in_user().account_id)
             return redirect(url_for("deal_page.show", deal_id=deal_id), code=303)
     status = 422 if form.errors else 200
-    products = shared_deals.products_offered(current_user)
+    products = shared_deals.products_offered(signed_in_user())
     return render_template("shared_deals/new.html", form=form, products_offered=products), status
 
 
 @bp.get("/deals/new/stages")
 def stage_options():
     """The "Deal stage" field for the pipeline chosen in the form (htmx swaps it in)."""
-    form = SharedDealForm.for_side(current_user.account.is_vendor, formdata=None)
-    pipeline = shared_deals.own_pipeline(current_user, parse_id(request.args.get("pipeline")))
+    form = SharedDealForm.for_side(signed_in_user().account.is_vendor, formdata=None)
+    pipeline = shared_deals.own_pipeline(signed_in_user(), parse_id(request.args.get("pipeline")))
     _fill_stages(form, pipeline)
     form.stage.data = parse_id(request.args.get("stage"))  # kept when one of the new options
     if pipeline is None:
@@ -89,10 +89,12 @@ def share(deal_id):
     if shared_deals.shared_deal_of(deal.id) is not None:
         flash(str(shared_deals.ALREADY_SHARED))
         return redirect(page, code=303)
-    form = _with_parties(SharingTermsForm.for_side(current_user.account.is_vendor), current_user)
+    form = _with_parties(
+        SharingTermsForm.for_side(signed_in_user().account.is_vendor), signed_in_user()
+    )
     if form.validate_on_submit():
         try:
-            shared_deals.share(current_user, deal.id, form.sharing_terms())
+            shared_deals.share(signed_in_user(), deal.id, form.sharing_terms())
         except InvalidSharedDeal as error:
             _show_errors(form, error)
         except AlreadyShared as error:  # shared by someone else since the page was shown
@@ -107,7 +109,7 @@ def share(deal_id):
     context = {
         "deal": deal,
         "form": form,
-        "products_offered": shared_deals.products_offered(current_user),
+        "products_offered": shared_deals.products_offered(signed_in_user()),
     }
     return render_template("shared_deals/share.html", **context), status
 

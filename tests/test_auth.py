@@ -201,3 +201,16 @@ def test_deleted_user_session_is_logged_out(client, login_as, demo, db_session):
     db_session.execute(sa.update(User).where(User.id == demo.carol.id).values(active=False))
     db_session.commit()
     assert client.get("/deals").status_code == 302
+
+
+def test_the_views_hand_the_services_the_signed_in_user_itself(client, login_as, demo):
+    from flask_login import current_user
+
+    from blueprints.access import signed_in_user
+
+    login_as(demo.alice)
+    with client:  # keeps the request's context after the request
+        assert client.get("/deals").status_code == 200
+        user = signed_in_user()
+        assert type(user) is User and user is current_user._get_current_object()
+        assert user.email == "alice@brightside.example"
