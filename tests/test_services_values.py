@@ -4,6 +4,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from babel.numbers import format_decimal
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services import values
 from services.errors import Invalid
@@ -62,6 +65,22 @@ def test_amounts_are_shown_the_language_s_way():
     assert values.format_amount_input(Decimal("1500.5"), "fr") == "1500,50"
     assert values.format_amount(None, "fr") == "—"
     assert values.format_count(1234, "fr") == "1\u202f234"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.decimals(min_value=-(10**13), max_value=10**13, places=2),
+        st.decimals(min_value=-(10**13), max_value=10**13, allow_nan=False),
+    )
+)
+def test_an_amount_reads_as_babel_formats_it(amount):
+    # The cache keeps an amount by its text: the same amount written otherwise
+    # ("1500.5", "1500.50", "1.5E+3") still reads the same.
+    for locale in ("en", "fr"):
+        expected = format_decimal(amount, format="#,##0.00", locale=locale)
+        assert values.format_amount(amount, locale) == expected
+        assert values.format_amounts([amount, amount.normalize()], locale) == [expected] * 2
 
 
 def test_many_amounts_and_dates_at_once_read_as_one_at_a_time():
