@@ -469,11 +469,14 @@ def test_cards_show_who_a_deal_is_shared_with(client, login_as, demo, db_session
 
 
 def test_cards_escape_what_people_typed(client, login_as, demo, db_session):
-    """The cards are written with autoescape off (deals/_board_card.html): every name a
-    person typed, and the board's own address, still reach the page escaped."""
+    """The cards and the columns are written with autoescape off (deals/_board.html,
+    deals/_board_card.html): every name a person typed, and the board's own address,
+    still reach the page escaped."""
     from models import Account, User
 
     hostile = "<script>alert(\"x\")</script> & 'q'"
+    stage_name = "<u>Qualified</u> & co"
+    db_session.get(Stage, stage_id_of(db_session, demo.acme)).name = stage_name
     db_session.get(Deal, demo.acme.id).name = hostile
     db_session.get(User, demo.acme.owner_id).full_name = "<b>Owner</b>"
     db_session.get(Account, demo.northwind.id).name = "<i>Northwind</i>"
@@ -483,8 +486,9 @@ def test_cards_escape_what_people_typed(client, login_as, demo, db_session):
         f"/deals?layout=board&pipeline={demo.acme.pipeline_id}&q=alert&sort=-amount"
     )
     raw = response.get_data(as_text=True)
-    for tag in ("<script>", "<b>Owner", "<i>Northwind"):
+    for tag in ("<script>", "<b>Owner", "<i>Northwind", "<u>Qualified"):
         assert tag not in raw, tag
+    assert stage_name in column_headers(page(response))
     card = page(response).find(id=f"card-{demo.acme.id}")
     assert card.find(class_="board-card-name").get_text() == hostile
     facts = {dt.get_text(): dt.find_next("dd").get_text() for dt in card.find_all("dt")}

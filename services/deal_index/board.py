@@ -20,7 +20,7 @@ recounts the two columns it left and joined.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
@@ -55,14 +55,16 @@ class BoardCard(NamedTuple):
     shared_with: str | None = None  # the other party's name; None for an unshared deal
 
 
-@dataclass
-class BoardColumn:
+class BoardColumn(NamedTuple):
+    """A column, in the order the board's template unpacks it (`for stage, count, … in`):
+    a tuple, read without a Python call a field (Jinja's `column.count` is one)."""
+
     stage: Choice
-    count: int = 0  # deals of the whole filtered set in this stage
-    total: Decimal = Decimal(0)  # their amounts' sum
-    cards: list[BoardCard] = field(default_factory=list)
-    offset: int = 0  # how many cards come before these
-    has_more: bool = False  # a card follows these ("Show more")
+    count: int  # deals of the whole filtered set in this stage
+    total: Decimal  # their amounts' sum
+    cards: list[BoardCard]
+    offset: int  # how many cards come before these
+    has_more: bool  # a card follows these ("Show more")
 
     @property
     def shown(self) -> int:
