@@ -76,7 +76,6 @@ def test_the_table_knows_how_to_write_every_column():
 
 
 def test_a_board_frame_holds_the_cards_words_and_the_boards_addresses_as_html(app):
-    from blueprints.templating import board_frame
     from services.deal_index.state import IndexState
 
     state = IndexState(search="R&D <b>", layout="board")
@@ -99,7 +98,6 @@ def test_a_board_frame_holds_the_cards_words_and_the_boards_addresses_as_html(ap
 
 
 def test_a_board_frame_without_a_query_links_to_the_bare_board(app):
-    from blueprints.templating import board_frame
     from services.deal_index.state import IndexState
 
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
