@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import current_app, request
 from flask_login import current_user
 from werkzeug.routing import BaseConverter, ValidationError
 
 from extensions import login_manager
 from services.values import MAX_ID
+
+if TYPE_CHECKING:
+    from models import User
 
 
 def public(view):
@@ -16,7 +21,7 @@ def public(view):
     return view
 
 
-def signed_in_user():
+def signed_in_user() -> User:
     """The signed-in user itself, for the views to hand to the services.
 
     Flask-Login's `current_user` is a proxy: it looks the user up again on every
