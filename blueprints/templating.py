@@ -11,7 +11,6 @@ Jinja's globals: the language's lookups per call, and `catalog`'s gettext (one l
 from __future__ import annotations
 
 import functools
-import inspect
 import itertools
 from collections import ChainMap
 from collections.abc import Sequence
@@ -60,24 +59,6 @@ class Environment(FlaskEnvironment):
 
     def make_globals(self, d):
         return _TemplateGlobals({} if d is None else d, self.globals)
-
-
-class App(Flask):
-    """Flask, with the template environment above, and its hooks' check in one step."""
-
-    jinja_environment = Environment
-
-    def ensure_sync(self, func):
-        """Flask's own, with a plain function's or method's answer found in one call.
-
-        Flask asks it of every hook, context processor and view on every request (19
-        times for a board), and `inspect.iscoroutinefunction` is five Python calls each
-        time. Anything else (a partial, a callable object) goes to Flask's.
-        """
-        code = getattr(func, "__code__", None)  # a method answers with its function's
-        if code is not None and not code.co_flags & inspect.CO_COROUTINE:
-            return func
-        return super().ensure_sync(func)
 
 
 def register(app: Flask) -> None:
