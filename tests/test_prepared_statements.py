@@ -1,8 +1,9 @@
 """PostgreSQL: a transaction that only read ends with COMMIT, so psycopg keeps its
 prepared statements; one that wrote (or set anything) still rolls back; and a statement
-marked `planned_for_values` (the deals index's) is never prepared, so PostgreSQL plans
-it for its values at every run (extensions.py). SQLite: no statement of the main pages
-is prepared again at each run."""
+marked `planned_for_values` (the deals index's) runs with its values written into its
+SQL, so PostgreSQL plans it for them, and keeps that plan once psycopg prepares it, for
+those values only (extensions.py). SQLite: no statement of the main pages is prepared
+again at each run."""
 
 from __future__ import annotations
 
@@ -52,7 +53,18 @@ def test_a_statement_read_by_its_key_keeps_its_generic_plan(engine):
     assert custom == 5 and generic >= 1  # psycopg prepares it after its fifth run
 
 
-def test_a_statement_planned_for_values_is_never_prepared(engine):
+# Written into the SQL, a value must still be read as the value it is: quotes, a
+# backslash, a percent sign, a comment, a placeholder's look, non-ASCII.
+HOSTILE = "it's \\' 100% -- %(body)s :body $1 ; DROP TABLE notes; « é »"
+
+
+PREPARED_STATEMENTS = sa.text(
+    "SELECT statement, cardinality(parameter_types), generic_plans, custom_plans "
+    "FROM pg_prepared_statements"
+)
+
+
+def test_a_statement_planned_for_values_is_prepared_with_its_values_written_in(engine):
     from extensions import planned_for_values
 
     body = planned_for_values(sa.select(sa.text("body FROM notes WHERE id = :id")))
@@ -60,7 +72,27 @@ def test_a_statement_planned_for_values_is_never_prepared(engine):
         with engine.connect() as connection:
             assert connection.execute(body, {"id": 1}).scalar() == "kept"
     with engine.connect() as connection:
-        assert connection.execute(PREPARED).scalar() == 0
+        (statement, parameters, generic, custom), *others = connection.execute(
+            PREPARED_STATEMENTS
+        ).all()
+    assert others == []
+    # No parameter: the plan PostgreSQL keeps is the one made for id 1, and only id 1 runs it.
+    assert statement.endswith("WHERE id = 1") and parameters == 0
+    assert generic >= 1 and custom == 0
+
+
+def test_a_statement_planned_for_values_keeps_no_plan_for_other_values(engine):
+    from extensions import planned_for_values
+
+    with engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO notes VALUES (2, :b)"), {"b": HOSTILE})
+    by_body = planned_for_values(sa.select(sa.text("id FROM notes WHERE body = :body")))
+    for value in ("kept", HOSTILE, "kept", HOSTILE, "kept", HOSTILE, "nothing"):
+        with engine.connect() as connection:
+            found = connection.execute(by_body, {"body": value}).scalar()
+            assert found == {"kept": 1, HOSTILE: 2}.get(value)
+    with engine.connect() as connection:
+        assert connection.execute(PREPARED).scalar() == 0  # no text ran five times
 
 
 def test_the_index_statements_are_planned_for_values():
