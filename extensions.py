@@ -128,7 +128,14 @@ def begin_write() -> None:
 # close). A transaction that only read ends with COMMIT instead: the same for the
 # data, and the statements stay prepared.
 _INTRANS = psycopg.pq.TransactionStatus.INTRANS
-_READ = re.compile(r"\s*SELECT\b", re.IGNORECASE).match
+_SELECT = re.compile(r"\s*SELECT\b", re.IGNORECASE).match
+_WITH = re.compile(r"\s*WITH\b", re.IGNORECASE).match
+_CHANGES_ROWS = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE).search
+
+
+def _only_reads(statement: str) -> bool:
+    """A SELECT, or a WITH ... SELECT none of whose parts changes rows (or locks them)."""
+    return bool(_SELECT(statement) or _WITH(statement) and not _CHANGES_ROWS(statement))
 
 
 # PostgreSQL plans a prepared statement anew at its first five runs; after that it may
@@ -182,10 +189,11 @@ def _nothing_written_yet(connection):
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _note_writes(connection, _cursor, statement, _parameters, _context, _many):
-    """Anything but a SELECT counts as a write (INSERT, UPDATE, DELETE, SET, DDL, WITH...).
+    """Anything but a read (`_only_reads`) counts as a write: INSERT, UPDATE, DELETE, SET,
+    DDL, a WITH that changes rows.
 
     PostgreSQL's only: SQLite's statements are not tested (its rollback is left alone)."""
-    if connection.dialect.name == "postgresql" and not _READ(statement):
+    if connection.dialect.name == "postgresql" and not _only_reads(statement):
         connection.info["wrote"] = True
 
 

@@ -1,9 +1,9 @@
 """The index page, read either of its two ways, gives the plain query's answer.
 
 A list read in order off one index (a sort with no blanks, no search, no text filter)
-is, on SQLite, counted and summed by one read of its first COUNT_CAP + 1 matches and
-paged by another (`page._walked_page_statement`); every other list, and every list on
-PostgreSQL, numbers those matches (`page._numbered_page_statement`). Either way, on
+is counted and summed by one read of its first COUNT_CAP + 1 matches and paged by
+another (`page._walked_page_statement`); every other list numbers those matches
+(`page._numbered_page_statement`). Either way, on
 either database, the rows, the count and the total must be the plain query's: every
 matching deal (`export_select`, no cap, no page) in the same order, counted up to the
 cap + 1, summed over the first cap of them, on any page, past the end too. The cap is
@@ -56,9 +56,11 @@ def test_either_read_gives_the_plain_querys_rows_count_and_total(
     query = "&".join(part for part in (condition, sort, f"page={asked}") if part)
     state = parse_query(query, choices).state
     scope = Scope(user.account_id, user.account.kind, user.id, TODAY)
+    in_order = page.reads_in_order
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(page, "COUNT_CAP", CAP)
-        patch.setattr(page, "on_sqlite", lambda: walked)  # the walks, on either database
+        # the walks where they apply, or the numbering for every list
+        patch.setattr(page, "reads_in_order", lambda *state: walked and in_order(*state))
         index_query._statements.clear()
         shown = deal_index.index_page(scope, state, choices)
         index_query._statements.clear()

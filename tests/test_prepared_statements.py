@@ -44,6 +44,28 @@ def test_reads_keep_their_prepared_statements(engine):
         assert connection.execute(PREPARED).scalar() == 1
 
 
+def test_a_read_with_a_common_table_expression_keeps_them(engine):
+    _read(engine)
+    with engine.connect() as connection:
+        found = connection.execute(
+            sa.text("WITH kept AS (SELECT id FROM notes) SELECT count(*) FROM kept")
+        )
+        assert found.scalar() == 1
+    with engine.connect() as connection:
+        assert connection.execute(PREPARED).scalar() == 1
+
+
+def test_a_common_table_expression_that_writes_rolls_back(engine):
+    _read(engine)
+    with engine.connect() as connection:
+        connection.execute(
+            sa.text("WITH changed AS (UPDATE notes SET body = 'lost' RETURNING id) SELECT 1")
+        )
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT body FROM notes")).scalar() == "kept"
+        assert connection.execute(PREPARED).scalar() == 0
+
+
 def test_a_statement_read_by_its_key_keeps_its_generic_plan(engine):
     _read(engine, times=12)  # PostgreSQL plans the first five runs, then keeps a generic plan
     with engine.connect() as connection:
