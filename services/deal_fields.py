@@ -17,8 +17,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from catalog import gettext as _
 from catalog import lazy_gettext as _l
@@ -125,14 +127,41 @@ def stages_by_pipeline(account_id: int) -> list[tuple[Pipeline, list[Stage]]]:
     return [(p, grouped[p.id]) for p in pipelines]
 
 
-def _pipeline_and_stage(account_id: int, pipeline_id: int, stage_id: int) -> tuple[Pipeline, Stage]:
-    """The account's pipeline `pipeline_id` and its stage `stage_id`, in one statement;
-    Invalid, saying which is wrong, when either is not one of the account's."""
-    parameters = {"account_id": account_id, "pipeline_id": pipeline_id, "stage_id": stage_id}
+class _Chosen(NamedTuple):
+    """A pipeline or stage edit's new pipeline and stage, and the deal's current ones."""
+
+    pipeline: Pipeline
+    stage: Stage
+    current_pipeline: Pipeline | None
+    current_stage: Stage | None
+
+    def before(self, key: str) -> str | None:
+        """The history's words for the current value (`_history_text`'s), if both loaded."""
+        if self.current_pipeline is None or self.current_stage is None:
+            return None
+        if key == "pipeline":
+            return f"{self.current_pipeline.name} › {self.current_stage.name}"
+        return self.current_stage.name
+
+
+def _pipeline_and_stage(deal: Deal, pipeline_id: int, stage_id: int) -> _Chosen:
+    """The deal's account's pipeline `pipeline_id` and its stage `stage_id`, in one statement;
+    Invalid, saying which is wrong, when either is not one of the account's.
+
+    The same statement reads the deal's current pipeline and stage: the history's
+    "before" is not queried apart (a board move on a shared deal: 11 statements, not 12).
+    """
+    parameters = {
+        "account_id": deal.account_id,
+        "pipeline_id": pipeline_id,
+        "stage_id": stage_id,
+        "current_pipeline_id": deal.pipeline_id,
+        "current_stage_id": deal.stage_id,
+    }
     row = db.session.execute(_pipeline_and_stage_statement(), parameters).first()
     if row is not None:
-        return tuple(row)
-    if all(p.id != pipeline_id for p in settings.pipelines_of(account_id)):
+        return _Chosen(*row)
+    if all(p.id != pipeline_id for p in settings.pipelines_of(deal.account_id)):
         raise Invalid(_("Choose one of your account's pipelines."), "pipeline")
     raise Invalid(_("Choose a deal stage of the chosen pipeline."), "stage")
 
@@ -140,9 +169,14 @@ def _pipeline_and_stage(account_id: int, pipeline_id: int, stage_id: int) -> tup
 @functools.cache
 def _pipeline_and_stage_statement() -> sa.Select:
     # Built once (bind parameters): every stage edit and board move runs it.
+    current_pipeline, current_stage = aliased(Pipeline), aliased(Stage)
+    current_pipeline_id = sa.bindparam("current_pipeline_id", type_=sa.Integer)
+    current_stage_id = sa.bindparam("current_stage_id", type_=sa.Integer)
     return (
-        sa.select(Pipeline, Stage)
+        sa.select(Pipeline, Stage, current_pipeline, current_stage)
         .join(Stage, Stage.pipeline_id == Pipeline.id)
+        .outerjoin(current_pipeline, current_pipeline.id == current_pipeline_id)
+        .outerjoin(current_stage, current_stage.id == current_stage_id)
         .where(
             Pipeline.account_id == sa.bindparam("account_id", type_=sa.Integer),
             Pipeline.id == sa.bindparam("pipeline_id", type_=sa.Integer),
@@ -151,8 +185,20 @@ def _pipeline_and_stage_statement() -> sa.Select:
     )
 
 
-def _apply(deal: Deal, key: str, value) -> None:
-    """Check `value` against the account's own choices and set it on `deal` (no commit)."""
+def _chosen(deal: Deal, key: str, value) -> _Chosen | None:
+    """For a pipeline or stage edit, the new pipeline and stage, checked (Invalid if not
+    the account's), and the current ones; None for the other fields."""
+    if key == "pipeline":
+        return _pipeline_and_stage(deal, *value)
+    if key == "stage":
+        return _pipeline_and_stage(deal, deal.pipeline_id, value)
+    return None
+
+
+def _apply(deal: Deal, key: str, value, chosen: _Chosen | None) -> None:
+    """Check `value` against the account's own choices and set it on `deal` (no commit).
+
+    `chosen`: for a pipeline or stage, `_chosen`'s answer (checked already)."""
     if key == "name":
         deal.name = value
     elif key == "amount":
@@ -162,9 +208,8 @@ def _apply(deal: Deal, key: str, value) -> None:
     elif key == "company":
         deal.company_name = value
     elif key in ("pipeline", "stage"):
-        pipeline_id, stage_id = value if key == "pipeline" else (deal.pipeline_id, value)
-        pipeline, stage = _pipeline_and_stage(deal.account_id, pipeline_id, stage_id)
-        deal.pipeline_id, deal.stage_id = pipeline_id, stage_id
+        pipeline, stage = chosen.pipeline, chosen.stage
+        deal.pipeline_id, deal.stage_id = pipeline.id, stage.id
         # Held by the deal, the two stay in the session's identity map: the history's
         # words for them (_display_fresh) are read from there, not queried again.
         deal.pipeline, deal.stage = pipeline, stage
@@ -199,8 +244,11 @@ def update(user: User, deal_id: int, key: str, value, original: str | None) -> b
         current = token(deal, key)
         if original is not None and original != current:
             raise Conflict(FIELDS[key].label, _display_fresh(deal, key))
-        before = _history_text(deal, key)
-        _apply(deal, key, value)
+        chosen = _chosen(deal, key, value)
+        before = None  # the history's words: a shared deal's only (an unshared one has none)
+        if shared is not None:
+            before = (chosen and chosen.before(key)) or _history_text(deal, key)
+        _apply(deal, key, value, chosen)
         if token(deal, key) == current:
             return False
         after = _history_text(deal, key) if shared is not None else None

@@ -88,6 +88,24 @@ def test_own_properties_stay_each_partys_own_but_are_recorded(demo, db_session):
     assert "company" in rows[-1].summary
 
 
+def test_a_pipeline_move_is_recorded_with_both_stages(demo, db_session):
+    """The history says where the deal was and where it went: "pipeline › stage" both ways
+    (the old pair read in the statement that checks the new one)."""
+    shared = demo.acme_shared
+    partner, _ = both(db_session, shared)
+    pipelines = deal_fields.stages_by_pipeline(partner.account_id)
+    ((now, now_stages),) = [(p, st) for p, st in pipelines if p.id == partner.pipeline_id]
+    was = f"{now.name} › {next(st for st in now_stages if st.id == partner.stage_id).name}"
+    pipeline, stages = next((p, st) for p, st in pipelines if p.id != partner.pipeline_id)
+    token = deal_fields.token(partner, "pipeline")
+    assert deal_fields.update(
+        demo.alice, partner.id, "pipeline", (pipeline.id, stages[-1].id), token
+    )
+    row = activities(db_session, shared)[-1]
+    assert (row.summary, row.before) == ("changed the pipeline", was)
+    assert row.after == f"{pipeline.name} › {stages[-1].name}"
+
+
 def test_a_stale_original_is_a_conflict_and_changes_neither_deal(demo, db_session):
     shared = demo.acme_shared
     partner, vendor = both(db_session, shared)
