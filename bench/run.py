@@ -213,7 +213,11 @@ def uss_mb(pid: int) -> float:
 
 
 class Server:
-    def __init__(self, env: dict, log_path: Path, extra_args: tuple[str, ...] = ()):
+    def __init__(
+        self, env: dict, log_path: Path, extra_args: tuple[str, ...] = (), root: Path = ROOT
+    ):
+        """gunicorn serving the app of `root` (this checkout unless told: bench/ab.py serves
+        two), with `env`'s database."""
         self.port = free_port()
         self.log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
@@ -228,8 +232,8 @@ class Server:
                 *extra_args,
                 "bench.server:create_app()",
             ],
-            cwd=ROOT,
-            env=env,
+            cwd=root,
+            env={**env, "PYTHONPATH": str(root)},
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
