@@ -15,10 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
     "command, options",
     [
         (["bench/run.py"], ("--deals", "--requests")),
+        (["bench/ab.py"], ("--a", "--b", "--batches", "--only")),
         (["-m", "bench.memory_soak"], ("--tracemalloc", "--every")),
         (["-m", "bench.worker_memory"], ("--tracemalloc", "--every", "--soak")),
     ],
-    ids=["run", "memory_soak", "worker_memory"],
+    ids=["run", "ab", "memory_soak", "worker_memory"],
 )
 def test_bench_help(command, options):
     result = subprocess.run(  # noqa: S603 (the commands are this test's own literals)
