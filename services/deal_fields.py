@@ -139,9 +139,7 @@ class _Chosen(NamedTuple):
         """The history's words for the current value (`_history_text`'s), if both loaded."""
         if self.current_pipeline is None or self.current_stage is None:
             return None
-        if key == "pipeline":
-            return f"{self.current_pipeline.name} › {self.current_stage.name}"
-        return self.current_stage.name
+        return _place_text(key, self.current_pipeline.name, self.current_stage.name)
 
 
 def _pipeline_and_stage(deal: Deal, pipeline_id: int, stage_id: int) -> _Chosen:
@@ -329,8 +327,14 @@ def _history_words(key: str) -> tuple[str, str]:
 def _history_text(deal: Deal, key: str) -> str:
     """The field's value as the history writes it; the pipeline with its stage."""
     if key == "pipeline":
-        return f"{_display_fresh(deal, 'pipeline')} › {_display_fresh(deal, 'stage')}"
+        return _place_text(key, _display_fresh(deal, "pipeline"), _display_fresh(deal, "stage"))
     return _display_fresh(deal, key)
+
+
+def _place_text(key: str, pipeline: str, stage: str) -> str:
+    """A pipeline or stage edit's words in the history: "Sales pipeline › Qualified" for a
+    pipeline, the stage alone for a stage."""
+    return f"{pipeline} › {stage}" if key == "pipeline" else stage
 
 
 def _display_fresh(deal: Deal, key: str) -> str:
