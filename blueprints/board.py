@@ -3,7 +3,7 @@
 The board itself is a rendering of the index (`blueprints.deals.render_index`).
 A move is the deal page's stage edit — the same form (`StageForm`, with the
 stage the card showed as `original`) and the same service
-(`deal_fields.update`): the same tenancy (404), the same conflict rule and
+(`deal_fields.editing`): the same tenancy (404), the same conflict rule and
 the same checks. After a move a plain post returns to the board (303); htmx
 gets only what changed (the card, the two column headers, an announcement).
 A refused move shows its message on the card (htmx) or on the card's move
@@ -20,7 +20,7 @@ from flask import Blueprint, abort, make_response, render_template, request, url
 from blueprints.access import signed_in_user
 from blueprints.deal_page import own_deal
 from blueprints.deals import index_url, scope
-from blueprints.htmx import changed, respond
+from blueprints.htmx import changed, is_htmx, respond
 from catalog import gettext as _
 from forms.deal import MoveForm
 from services import deal_fields, deal_index
@@ -77,37 +77,42 @@ def move_page(deal_id):
 
 @bp.post("/deals/<id:deal_id>/move")
 def move(deal_id):
-    """Move a card to another stage of its pipeline: the deal's stage edit."""
-    deal = own_deal(deal_id)  # another account's deal: 404, before anything is read
-    # Read now: the commit expires the deal and the user (and the deal's name does
-    # not change with its stage).
-    before, name, account = deal.stage_id, deal.name, scope()
+    """Move a card to another stage of its pipeline: the deal's stage edit.
+
+    The deal is found (or not: 404) by the edit itself, under its lock, and what htmx
+    is answered is read in the edit's own transaction: no read before, no second
+    transaction after.
+    """
     form = MoveForm()
     reference = deal_index.index_reference(signed_in_user())
     state = _board_state(reference, form.query.data or "").state
-    status, message = 200, None
     if not form.validate_on_submit():
-        status = 400
         message = next(iter(form.stage.errors), None) or _("Choose a deal stage.")
-    else:
-        try:
-            deal_fields.update(
-                signed_in_user(), deal.id, "stage", form.value(), form.original_value()
+        return _refused(reference, state, deal_id, message, 400)
+    after = form.value()
+    try:
+        with deal_fields.editing(
+            signed_in_user(), deal_id, "stage", after, form.original_value()
+        ) as edit:
+            answer = is_htmx() and _moved(
+                reference, state, deal_id, edit, after, form.shown_cards()
             )
-        except NotFound:
-            abort(404)
-        except Conflict as conflict:
-            status, message = 409, conflict.message
-        except Invalid as error:
-            status, message = 400, error.message
-    if message is None:
-        shown = form.shown_cards()
-        return changed(
-            lambda: _moved_html(
-                reference, state, account, deal_id, name, before, form.value(), shown
-            ),
-            index_url(state),
-        )
+    except NotFound:
+        abort(404)
+    except Conflict as conflict:
+        return _refused(reference, state, deal_id, conflict.message, 409)
+    except Invalid as error:
+        return _refused(reference, state, deal_id, error.message, 400)
+    return changed(
+        lambda: render_template("deals/_board_moved.html", state=state, deal_id=deal_id, **answer),
+        index_url(state),
+    )
+
+
+def _refused(reference, state, deal_id: int, message: str, status: int):
+    """A refused move: htmx gets the card where it is with the message; a plain post the
+    move page with it."""
+    deal = own_deal(deal_id)  # another account's deal: 404, whatever was posted
     return respond(
         lambda: _card_html(state, deal.id, message),
         lambda: _move_page(reference, state, deal, message, status),
@@ -122,29 +127,29 @@ class _Header:
     total: Decimal
 
 
-def _moved_html(
-    reference, state, account, deal_id: int, name: str, before: int, after: int, shown: int
-) -> str:
-    """htmx, after a move: the announcement, and out of band the card and both column headers.
+def _moved(reference, state, deal_id: int, edit: deal_fields.Edit, after: int, shown: int) -> dict:
+    """What htmx is shown after a move (`deals/_board_moved.html`): the announcement, and
+    out of band the card and both column headers.
 
     Not the board: the card leaves its column, takes its place in the new one, and
     the two headers are recounted over the whole filtered set (a few kB, not 150).
+    A move that changed nothing, or to a column not shown, shows the card where it is.
     """
+    account = scope()
     stages = {s.id: s for s in deal_index.board_stages(state, reference.choices)}
-    if before == after or after not in stages:
-        return _card_html(state, deal_id)
+    if not edit.changed or after not in stages:
+        return {"card": deal_index.card(account, deal_id), "headers": []}
     card, next_id = deal_index.moved_card(account, state, reference.choices, deal_id, after, shown)
-    shown = [i for i in (before, after) if i in stages]
+    shown = [i for i in (int(edit.before), after) if i in stages]
     totals = deal_index.stage_totals(account, state, shown)
-    return render_template(
-        "deals/_board_moved.html",
-        state=state,
-        deal_id=deal_id,
-        card=card,
-        next_id=next_id,
-        headers=[_Header(stages[i], *totals.get(i, (0, Decimal(0)))) for i in shown],
-        announcement=_("“%(name)s” moved to %(stage)s.", name=name, stage=stages[after].label),
-    )
+    return {
+        "card": card,
+        "next_id": next_id,
+        "headers": [_Header(stages[i], *totals.get(i, (0, Decimal(0)))) for i in shown],
+        "announcement": _(
+            "“%(name)s” moved to %(stage)s.", name=edit.name, stage=stages[after].label
+        ),
+    }
 
 
 def _card_html(state, deal_id: int, message: str | None = None) -> str:

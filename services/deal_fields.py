@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -219,6 +221,15 @@ def _apply(deal: Deal, key: str, value, chosen: _Chosen | None) -> None:
         deal.owner_id = value
 
 
+class Edit(NamedTuple):
+    """What an edit did: whether the value changed, and the deal's name and the field's
+    stored value (its `token`) as they were before it."""
+
+    changed: bool
+    name: str
+    before: str
+
+
 def update(user: User, deal_id: int, key: str, value, original: str | None) -> bool:
     """Set one field of the user's own deal to `value` (typed, from the field's form). Commits.
 
@@ -230,31 +241,48 @@ def update(user: User, deal_id: int, key: str, value, original: str | None) -> b
     On a shared deal the shared deal's row is locked first, then the deals in id
     order, so both parties' edits run one after the other without deadlock.
     """
+    with editing(user, deal_id, key, value, original) as edit:
+        return edit.changed
+
+
+@contextmanager
+def editing(user: User, deal_id: int, key: str, value, original: str | None) -> Iterator[Edit]:
+    """`update`, its transaction left open for the with block, which commits with it.
+
+    What the block reads sees the edit and comes from the same transaction: a board
+    move's card and column counts are read before the commit, not in a second
+    transaction after it. Raises as `update` does, when the block is entered.
+    """
     if field(key) is None:
         raise Invalid(_("That field cannot be edited."))
     with writing():
-        # The deal's shared deal, if any, locked in the same statement that finds it.
-        shared = db.session.scalar(_shared_deal_lock(), {"deal_id": deal_id})
-        deals = _lock_deals(deal_id, shared, key)
-        deal = deals.get(deal_id)
-        if deal is None or deal.account_id != user.account_id:
-            raise NotFound(f"No deal {deal_id} in this account.")
-        current = token(deal, key)
-        if original is not None and original != current:
-            raise Conflict(FIELDS[key].label, _display_fresh(deal, key))
-        chosen = _chosen(deal, key, value)
-        before = None  # the history's words: a shared deal's only (an unshared one has none)
-        if shared is not None:
-            before = (chosen and chosen.before(key)) or _history_text(deal, key)
-        _apply(deal, key, value, chosen)
-        if token(deal, key) == current:
-            return False
-        after = _history_text(deal, key) if shared is not None else None
-        # Every locked deal takes the new value: a shared property's both deals agree.
-        _write(deals, {column: getattr(deal, column) for column in _COLUMNS[key]})
-        if shared is not None:
-            activity.record(shared, user, *_history_words(key), before, after)
-        return True
+        yield _edit(user, deal_id, key, value, original)
+
+
+def _edit(user: User, deal_id: int, key: str, value, original: str | None) -> Edit:
+    # The deal's shared deal, if any, locked in the same statement that finds it.
+    shared = db.session.scalar(_shared_deal_lock(), {"deal_id": deal_id})
+    deals = _lock_deals(deal_id, shared, key)
+    deal = deals.get(deal_id)
+    if deal is None or deal.account_id != user.account_id:
+        raise NotFound(f"No deal {deal_id} in this account.")
+    current = token(deal, key)
+    if original is not None and original != current:
+        raise Conflict(FIELDS[key].label, _display_fresh(deal, key))
+    name = deal.name
+    chosen = _chosen(deal, key, value)
+    before = None  # the history's words: a shared deal's only (an unshared one has none)
+    if shared is not None:
+        before = (chosen and chosen.before(key)) or _history_text(deal, key)
+    _apply(deal, key, value, chosen)
+    if token(deal, key) == current:
+        return Edit(False, name, current)
+    after = _history_text(deal, key) if shared is not None else None
+    # Every locked deal takes the new value: a shared property's both deals agree.
+    _write(deals, {column: getattr(deal, column) for column in _COLUMNS[key]})
+    if shared is not None:
+        activity.record(shared, user, *_history_words(key), before, after)
+    return Edit(True, name, current)
 
 
 # The deal's columns each field sets (`_apply`).
