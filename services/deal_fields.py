@@ -29,7 +29,7 @@ from catalog import lazy_gettext as _l
 from extensions import db
 from models import Deal, Pipeline, SharedDeal, Stage, User
 from services import accounts, activity, activity_text, settings, values
-from services.changes import lock_row, locking, writing
+from services.changes import writing
 from services.errors import Conflict, Invalid, NotFound
 from services.rows import update_rows
 
@@ -260,9 +260,7 @@ def editing(user: User, deal_id: int, key: str, value, original: str | None) -> 
 
 
 def _edit(user: User, deal_id: int, key: str, value, original: str | None) -> Edit:
-    # The deal's shared deal, if any, locked in the same statement that finds it.
-    shared = db.session.scalar(_shared_deal_lock(), {"deal_id": deal_id})
-    deals = _lock_deals(deal_id, shared, key)
+    shared, deals = _lock(deal_id, key)
     deal = deals.get(deal_id)
     if deal is None or deal.account_id != user.account_id:
         raise NotFound(f"No deal {deal_id} in this account.")
@@ -309,24 +307,56 @@ def _write(deals: dict[int, Deal], new: dict) -> None:
     update_rows(Deal, deals, new)  # updated_at by its column's onupdate
 
 
+def _lock(deal_id: int, key: str) -> tuple[SharedDeal | None, dict[int, Deal]]:
+    """Lock the deal's shared deal, if any, then the deal, and for a shared property the
+    other party's deal too, in id order: (the shared deal, the locked deals by id).
+
+    One statement (`_lock_statement`), where it was one a row.
+    """
+    rows = db.session.execute(_lock_statement(key in SHARED_KEYS), {"deal_id": deal_id}).all()
+    shared = rows[0][1] if rows else None
+    return shared, {deal.id: deal for deal, _ in rows}
+
+
 @functools.cache
-def _shared_deal_lock() -> sa.Select:
-    """The shared deal holding the deal `deal_id`, locked (changes.locking); built once."""
+def _lock_statement(both_deals: bool) -> sa.Select:
+    """`_lock`'s statement, built once for each: the shared deal holding `deal_id`, locked
+    first (a WITH the database runs before it reads the deals: MATERIALIZED, so it is
+    not folded into the query), then the deals, ordered by id and locked in that order (a
+    lock taken after the sort), each row with the shared deal (or none).
+
+    The order is every edit's, so two parties' edits of a shared property run one after
+    the other without deadlock; the rows are refreshed from the database (changes.locking).
+    On SQLite, FOR UPDATE is not written (the write transaction is the lock).
+    """
     deal_id = sa.bindparam("deal_id", type_=sa.Integer)
-    return locking(sa.select(SharedDeal).where(SharedDeal.holds_deal(deal_id)))
-
-
-def _lock_deals(deal_id: int, shared: SharedDeal | None, key: str) -> dict[int, Deal]:
-    """Lock the deal, and for a shared property the other party's deal too, in id order."""
-    ids = {deal_id}
-    if shared is not None and key in SHARED_KEYS:
-        ids = {shared.partner_deal_id, shared.vendor_deal_id}
-    locked = {}
-    for row_id in sorted(ids):
-        row = lock_row(Deal, row_id)
-        if row is not None:
-            locked[row_id] = row
-    return locked
+    found = (
+        sa.select(SharedDeal)
+        .where(SharedDeal.holds_deal(deal_id))
+        .with_for_update()
+        .cte("locked_shared_deal")
+        .prefix_with("MATERIALIZED")
+    )
+    shared = aliased(SharedDeal, found)
+    wanted = Deal.id == deal_id
+    if both_deals:
+        # The other party's deal by a subquery each, not by the join: ids the index finds
+        # (an OR over the joined row made PostgreSQL read every deal).
+        wanted = Deal.id.in_(
+            [deal_id]
+            + [
+                sa.select(side).scalar_subquery()
+                for side in (found.c.partner_deal_id, found.c.vendor_deal_id)
+            ]
+        )
+    return (
+        sa.select(Deal, shared)
+        .outerjoin(shared, sa.true())
+        .where(wanted)
+        .order_by(Deal.id)
+        .with_for_update(of=Deal.__table__)
+        .execution_options(populate_existing=True)
+    )
 
 
 # A move on the deal page or the board says where the deal went ("Sales pipeline ›

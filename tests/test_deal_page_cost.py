@@ -267,13 +267,21 @@ def test_a_save_reads_its_user_once_and_notifies_in_one_statement(
 
 
 @pytest.mark.parametrize("save", ["name", "amount", "owner"])
-def test_a_field_save_finds_and_locks_its_shared_deal_in_one_statement(
+def test_a_field_save_finds_and_locks_its_shared_deal_and_deals_in_one_statement(
     client, login_as, demo, db_session, save
 ):
+    """The shared deal, then the deal (and for a shared property, name or amount, the other
+    party's deal): one statement, not one a row. The answer reads the deal as saved."""
     response, _, statements = _post_save(client, login_as, demo, db_session, save)
     assert response.status_code == 200 and 'role="alert"' not in response.text, response.text
-    reads = [s for s in statements if s.startswith("SELECT shared_deals.")]
-    assert len(reads) == 1, reads
+    shared_reads = [s for s in statements if "FROM shared_deals" in s]
+    assert len(shared_reads) == 1, statements
+    (lock,) = shared_reads
+    assert "FROM deals" in lock
+    if db_session.get_bind().dialect.name == "postgresql":
+        assert lock.count("FOR UPDATE") == 2, lock  # the shared deal's, then the deals'
+    before_write = statements[: next(i for i, s in enumerate(statements) if s.startswith("UPDATE"))]
+    assert not [s for s in before_write if s.startswith("SELECT deals.")], before_write
 
 
 @pytest.mark.parametrize("save", ["team", "products", "note", "request", "registration"])
