@@ -53,14 +53,19 @@ def shared_row_exists(model, row_id: int, shared_id: int) -> bool:
 
 def update_rows(model, row_ids: Iterable[int], values: dict) -> None:
     """UPDATE the rows `row_ids` of `model` to `values` (columns by name; a column's
-    onupdate, such as updated_at, applies), in id order, in one executemany.
+    onupdate, such as updated_at, applies), in one statement.
+
+    One statement, not an executemany of one a row: the deals' statement-level triggers
+    (the board's counts) run once for all of them, and SQLAlchemy's executemany costs more
+    (PostgreSQL, 1,000,000 deals, in-process, alternated: a shared amount's save of two
+    deals 7.60 -> 6.92 ms, a board move 8.70 -> 8.29). Lock the rows first, in id order,
+    as the edits do (`deal_fields._lock`).
 
     No object of the session changes: a caller that set the values on loaded objects
     expires them first (nothing left to flush), or says they hold them
     (`set_committed_value`)."""
-    parameters = _new(values)
-    rows = [{"row_id": row_id, **parameters} for row_id in sorted(row_ids)]
-    db.session.execute(_update_by_id(model, tuple(values)), rows)
+    parameters = {"row_ids": sorted(row_ids), **_new(values)}
+    db.session.execute(_update_by_ids(model, tuple(values)), parameters)
 
 
 @functools.cache
@@ -75,11 +80,12 @@ def _insert_returning_id(model) -> sa.Insert:
 
 
 @functools.cache
-def _update_by_id(model, columns: tuple[str, ...]) -> sa.Update:
+def _update_by_ids(model, columns: tuple[str, ...]) -> sa.Update:
     table = model.__table__
+    row_ids = sa.bindparam("row_ids", expanding=True, type_=sa.Integer)
     return (
         sa.update(table)
-        .where(table.c.id == _row_id())
+        .where(table.c.id.in_(row_ids))
         .values({column: _new_value(table, column) for column in columns})
     )
 
