@@ -202,7 +202,12 @@ def field_save(deal_id, key):
     if not form.validate_on_submit():
         return _field(deal_id, key, 400, editing_field=key, form=form)
     try:
-        deal_fields.update(signed_in_user(), deal_id, key, form.value(), form.original_value())
+        with deal_fields.editing(
+            signed_in_user(), deal_id, key, form.value(), form.original_value()
+        ):
+            # htmx's answer is read and rendered in the save's own transaction: not in a
+            # second one after its commit (which would expire what it read).
+            body = _saved_row(deal_id, key) if is_htmx() else ""
     except NotFound:
         abort(404)
     except Conflict as conflict:
@@ -212,16 +217,18 @@ def field_save(deal_id, key):
     except Invalid as error:
         return _field(deal_id, key, 400, editing_field=key, form=form, error=error.message)
 
-    def saved_row():
-        head = deal_page.head_for(signed_in_user(), deal_id, page=False)  # as saved, labels too
-        body = _render_field(head.deal, key)
-        if key in ("pipeline", "stage"):
-            # Pipeline and stage change together: the other row is refreshed out of band.
-            other = "stage" if key == "pipeline" else "pipeline"
-            body += _render_field(head.deal, other, oob=True)
-        return body + _header_html(head)
+    return changed(lambda: body, back_to(deal_id, f"field-{key}"))
 
-    return changed(saved_row, back_to(deal_id, f"field-{key}"))
+
+def _saved_row(deal_id: int, key: str) -> str:
+    """htmx, after a field's save: the row, the header and the history rows it added."""
+    head = deal_page.head_for(signed_in_user(), deal_id, page=False)  # as saved, labels too
+    body = _render_field(head.deal, key)
+    if key in ("pipeline", "stage"):
+        # Pipeline and stage change together: the other row is refreshed out of band.
+        other = "stage" if key == "pipeline" else "pipeline"
+        body += _render_field(head.deal, other, oob=True)
+    return body + _header_html(head)
 
 
 # ---------------------------------------------------------------- registration history
