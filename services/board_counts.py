@@ -84,13 +84,18 @@ def totals_statement(account_id: int, stage_ids: list[int], where: Iterable) -> 
     )
 
 
-def stage_totals(statement: sa.Select, account_id: int) -> dict[int, tuple[int, Decimal]]:
-    """Stage id -> (deal count, total amount) from `totals_statement`; folds when due."""
+def stage_totals(
+    statement: sa.Select, account_id: int, may_fold: bool = True
+) -> dict[int, tuple[int, Decimal]]:
+    """Stage id -> (deal count, total amount) from `totals_statement`; folds when due.
+
+    `may_fold=False` never folds: for a read inside a write's transaction, which a fold
+    (its own `writing()`) would commit early or, failing, roll back with it."""
     out, extra = {}, 0
     for stage_id, count, cents, more in db.session.connection().execute(statement):
         out[stage_id] = (int(count or 0), Decimal(int(cents or 0)).scaleb(-2))
         extra += more
-    if extra > FOLD_AFTER:
+    if may_fold and extra > FOLD_AFTER:
         # Best effort: a fold that cannot have the database now (SQLite busy past its
         # timeout) has changed nothing; the counts above are exact, a later read folds.
         with contextlib.suppress(sa.exc.OperationalError):

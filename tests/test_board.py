@@ -259,6 +259,34 @@ def test_a_move_reads_the_stages_in_one_statement(client, login_as, demo, db_ses
     assert (row.before, row.after) == (db_session.get(Stage, original).name, "Negotiation")
 
 
+def test_a_moves_answer_leaves_the_fold_to_a_later_read(
+    client, login_as, demo, db_session, monkeypatch
+):
+    """The headers a move answers with are read in the move's transaction: the counts'
+    fold (its own write, which commits or rolls back) is not run there, or a failed fold
+    would take the move with it. The board's next read folds as before."""
+    from services import board_counts
+
+    folded = []
+
+    def failing_fold(account_id):
+        folded.append(account_id)
+        raise sa.exc.OperationalError("fold", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(board_counts, "FOLD_AFTER", -1)  # every read would fold
+    monkeypatch.setattr(board_counts, "fold", failing_fold)
+    login_as(demo.alice)
+    deal = demo.acme
+    original = stage_id_of(db_session, deal)
+    target = stage(db_session, demo.brightside, "Negotiation")
+    r = move(client, deal, target.id, original, headers=HX)
+    assert r.status_code == 200 and folded == []
+    db_session.expire_all()
+    assert stage_id_of(db_session, deal) == target.id
+    assert client.get("/deals?layout=board").status_code == 200
+    assert folded == [demo.brightside.id]
+
+
 def test_a_card_moved_past_the_shown_cards_is_only_counted(client, login_as, demo, db_session):
     from tests.test_services_board import add_deals
 

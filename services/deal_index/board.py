@@ -109,9 +109,12 @@ def board_stages(state: IndexState, choices: ChoiceOptions) -> list[Choice]:
 
 
 def stage_totals(
-    scope: Scope, state: IndexState, stage_ids: list[int]
+    scope: Scope, state: IndexState, stage_ids: list[int], may_fold: bool = True
 ) -> dict[int, tuple[int, Decimal]]:
     """Stage id -> (deal count, total amount) over the whole filtered set, exactly.
+
+    `may_fold=False` within a write's transaction (a move's answer): the counts' fold,
+    which commits or rolls back, is left to a later read (board_counts.stage_totals).
 
     With no filter but on owner, stage or pipeline (none, "My deals", an owner
     filter) and no search, from the counts kept per (account, pipeline, stage,
@@ -131,7 +134,7 @@ def stage_totals(
                 [board_counts.on_counts(c.where(scope, state.sort)) for c in state.conditions],
             ),
         )
-        return board_counts.stage_totals(stmt, scope.account_id)
+        return board_counts.stage_totals(stmt, scope.account_id, may_fold)
     by_amount = board_counts.amount_range(state.conditions, state.search)
     if by_amount is not None:
         amount, kept = by_amount
@@ -146,7 +149,7 @@ def stage_totals(
                 [c.where(scope, state.sort) for c in others],
             ),
         )
-        return board_counts.stage_totals(stmt, scope.account_id)
+        return board_counts.stage_totals(stmt, scope.account_id, may_fold)
     return filtered_stage_totals(scope, state, stage_ids)
 
 
