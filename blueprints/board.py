@@ -141,9 +141,8 @@ def _moved(reference, state, deal_id: int, edit: deal_fields.Edit, after: int, s
         return {"card": deal_index.card(account, deal_id), "headers": []}
     card, next_id = deal_index.moved_card(account, state, reference.choices, deal_id, after, shown)
     shown = [i for i in (int(edit.before), after) if i in stages]
-    totals = deal_index.stage_totals(
-        account, state, shown, may_fold=False
-    )  # in the move's transaction
+    # In the move's transaction: a fold of the counts is left to the board's next read.
+    totals = deal_index.stage_totals(account, state, shown, may_fold=False)
     return {
         "card": card,
         "next_id": next_id,

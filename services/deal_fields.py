@@ -249,9 +249,10 @@ def update(user: User, deal_id: int, key: str, value, original: str | None) -> b
 def editing(user: User, deal_id: int, key: str, value, original: str | None) -> Iterator[Edit]:
     """`update`, its transaction left open for the with block, which commits with it.
 
-    What the block reads sees the edit and comes from the same transaction: a board
-    move's card and column counts are read before the commit, not in a second
-    transaction after it. Raises as `update` does, when the block is entered.
+    What the block reads sees the edit and comes from the same transaction: a field
+    save's answer, a board move's card and column counts are read before the commit,
+    not in a second transaction after it. Raises as `update` does, when the block is
+    entered; an exception in the block rolls the edit back. The block only reads.
     """
     if field(key) is None:
         raise Invalid(_("That field cannot be edited."))
@@ -260,6 +261,7 @@ def editing(user: User, deal_id: int, key: str, value, original: str | None) -> 
 
 
 def _edit(user: User, deal_id: int, key: str, value, original: str | None) -> Edit:
+    """`editing`'s work inside its transaction: lock, check, write, record."""
     shared, deals = _lock(deal_id, key)
     deal = deals.get(deal_id)
     if deal is None or deal.account_id != user.account_id:
