@@ -14,6 +14,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, String, event, literal_column
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 # Named constraints keep Alembic migrations portable between SQLite and PostgreSQL.
 naming_convention = {
@@ -115,11 +116,28 @@ def begin_write() -> None:
     if not on_sqlite():
         return
     session = db.session()  # the request's Session; the scoped proxy lacks in_transaction()
+    if session.info.get(_WRITER):
+        return  # begun as a writer already (a route that locked before its service)
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             return  # already writing: the first flush took the write lock
         commit_keeping_the_actor(ending_reads=True)
     session.connection(execution_options={"sqlite_immediate": True})
+    session.info[_WRITER] = True
+
+
+# What the session knows of its transaction, forgotten when it ends (session.info):
+# SQLite's transaction began as a writer (begin_write); the rows locked in it, as
+# (model, id) (services.changes.lock_row).
+_WRITER = "writer"
+LOCKED_ROWS = "locked_rows"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_the_transaction(session, transaction):
+    if transaction.parent is None:  # the session's own transaction, not a savepoint
+        session.info.pop(_WRITER, None)
+        session.info.pop(LOCKED_ROWS, None)
 
 
 # PostgreSQL: psycopg prepares a statement on its fifth run on a connection, so the

@@ -42,10 +42,11 @@ def own_shared_deal(deal_id: int):
         abort(404)
 
 
-def own_shared(deal_id: int):
-    """The shared deal of the user's own deal `deal_id`, without the deal; 404 as above."""
+def own_shared(deal_id: int, lock: bool = False):
+    """The shared deal of the user's own deal `deal_id`, without the deal; 404 as above.
+    `lock`: read under its lock, for a change (`shared_card.shared_deal_of`)."""
     try:
-        return shared_card.shared_deal_of(signed_in_user(), deal_id)
+        return shared_card.shared_deal_of(signed_in_user(), deal_id, lock)
     except NotFound:
         abort(404)
 

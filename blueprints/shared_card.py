@@ -6,7 +6,9 @@ deal or an unshared one; the deal itself is not read: the card's parts link to i
 its id), validates its form, calls one service, and answers as `blueprints.htmx`
 decides: after a change, htmx gets the changed part of the card (and the history rows
 the change added, out of band), a plain post goes back to the deal page; bad input
-shows the form again with its message.
+shows the form again with its message. A change and htmx's answer to it are one
+transaction (`services.changes.answering`): the answer is read before the commit, not
+in a second transaction after it.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from services import (
     shared_notes,
     team,
 )
+from services.changes import answering
 from services.errors import Conflict, Forbidden, Invalid, NotFound
 
 bp = Blueprint("card", __name__)
@@ -115,6 +118,8 @@ def _changed(
     with_activity: bool = True,
     **state,
 ):
+    """After a change: htmx gets the card's part (rendered now, inside the route's
+    `answering()` block), a plain post a 303 back to the deal page."""
     return changed(
         lambda: _card_part(deal_id, shared, template, with_activity=with_activity, **state),
         back_to(deal_id, anchor),
@@ -134,12 +139,21 @@ def team_edit(deal_id):
 @bp.post("/deals/<id:deal_id>/team")
 def team_save(deal_id):
     """Apply what this user changed: added = members - original, removed = original - members."""
-    shared = own_shared(deal_id)
     form = TeamForm()
     try:
-        if not form.validate_on_submit():
-            raise Invalid(team.NOT_YOUR_USERS, "members")
-        team.apply_changes(shared, signed_in_user(), form.added(), form.removed())
+        with answering():
+            shared = own_shared(deal_id, lock=True)
+            if not form.validate_on_submit():
+                raise Invalid(team.NOT_YOUR_USERS, "members")
+            team.apply_changes(shared, signed_in_user(), form.added(), form.removed())
+            # The dialog comes back closed (htmx swaps it), the team row out of band.
+            return _changed(
+                deal_id,
+                shared,
+                "card/_team_dialog.html",
+                "shared-deal-card",
+                oob_parts=["card/_team_field.html"],
+            )
     except Invalid as error:
         state = {
             "team_error": error.message,
@@ -149,14 +163,6 @@ def team_save(deal_id):
         return _refused(
             deal_id, shared, "card/_team_dialog.html", 400, "card/team_edit.html", **state
         )
-    # The dialog comes back closed (htmx swaps it), the team row out of band.
-    return _changed(
-        deal_id,
-        shared,
-        "card/_team_dialog.html",
-        "shared-deal-card",
-        oob_parts=["card/_team_field.html"],
-    )
 
 
 # ---------------------------------------------------------------- product interest
@@ -181,17 +187,20 @@ def products_edit(deal_id):
 
 @bp.post("/deals/<id:deal_id>/products")
 def products_save(deal_id):
-    shared = own_shared(deal_id)
     form = ProductsForm()
     try:
-        if not form.validate_on_submit():
-            raise Invalid(product_interest.CHOOSE_PRODUCTS, "products")
-        added, removed = form.changes(lambda: {p.id for p in product_interest.products_of(shared)})
-        changed_any = product_interest.apply_changes(shared, signed_in_user(), added, removed)
+        with answering():
+            shared = own_shared(deal_id, lock=True)
+            if not form.validate_on_submit():
+                raise Invalid(product_interest.CHOOSE_PRODUCTS, "products")
+            added, removed = form.changes(
+                lambda: {p.id for p in product_interest.products_of(shared)}
+            )
+            changed_any = product_interest.apply_changes(shared, signed_in_user(), added, removed)
+            return _changed(deal_id, shared, "card/_products.html", "shared-products", changed_any)
     except Invalid as error:
         state = {"editing_products": True, "products_error": error.message}
         return _refused(deal_id, shared, "card/_products.html", 400, **state)
-    return _changed(deal_id, shared, "card/_products.html", "shared-products", changed_any)
 
 
 # ---------------------------------------------------------------- shared notes
@@ -225,15 +234,19 @@ def note_edit(deal_id, key):
 
 @bp.post("/deals/<id:deal_id>/notes/<key>")
 def note_save(deal_id, key):
-    shared = own_shared(deal_id)
     key = _note_key(key)
     form = NoteForm()
     try:
-        if not form.validate_on_submit():
-            raise Invalid(" ".join(map(str, form.text.errors)), key)
-        changed_any = shared_notes.update(
-            shared, signed_in_user(), key, form.text.data, form.original_value()
-        )
+        with answering():
+            shared = own_shared(deal_id, lock=True)
+            if not form.validate_on_submit():
+                raise Invalid(" ".join(map(str, form.text.errors)), key)
+            changed_any = shared_notes.update(
+                shared, signed_in_user(), key, form.text.data, form.original_value()
+            )
+            return _changed(
+                deal_id, shared, "card/_note.html", f"note-{key}", changed_any, note_key=key
+            )
     except (Conflict, Invalid) as error:
         status = 409 if isinstance(error, Conflict) else 400
         state = {
@@ -244,7 +257,6 @@ def note_save(deal_id, key):
             "note_original": getattr(shared, key) if status == 409 else form.original_value(),
         }
         return _refused(deal_id, shared, "card/_note.html", status, note_key=key, **state)
-    return _changed(deal_id, shared, "card/_note.html", f"note-{key}", changed_any, note_key=key)
 
 
 # ---------------------------------------------------------------- registrations (vendor side)
@@ -252,36 +264,38 @@ def note_save(deal_id, key):
 
 @bp.post("/deals/<id:deal_id>/registrations")
 def registration_add(deal_id):
-    shared = own_shared(deal_id)
     form = RegistrationForm()
     try:
-        if not form.validate_on_submit():
-            raise Invalid(" ".join(map(str, form.expires_on.errors)), "expires_on")
-        registrations.add(shared, signed_in_user(), form.expires_on.data)
+        with answering():
+            shared = own_shared(deal_id, lock=True)
+            if not form.validate_on_submit():
+                raise Invalid(" ".join(map(str, form.expires_on.errors)), "expires_on")
+            registrations.add(shared, signed_in_user(), form.expires_on.data)
+            return _changed(deal_id, shared, "card/_registrations.html", "shared-registrations")
     except Forbidden:
         abort(403)
     except Invalid as error:
         state = {"registration_error": error.message}
         return _refused(deal_id, shared, "card/_registrations.html", 400, **state)
-    return _changed(deal_id, shared, "card/_registrations.html", "shared-registrations")
 
 
 @bp.post("/deals/<id:deal_id>/registrations/<id:registration_id>/deregistration")
 def registration_deregister(deal_id, registration_id):
-    shared = own_shared(deal_id)
     try:
-        changed_any = registrations.deregister(shared, signed_in_user(), registration_id)
+        with answering():
+            shared = own_shared(deal_id, lock=True)
+            changed_any = registrations.deregister(shared, signed_in_user(), registration_id)
+            return _changed(
+                deal_id,
+                shared,
+                "card/_registrations.html",
+                "shared-registrations",
+                with_activity=changed_any,
+            )
     except Forbidden:
         abort(403)
     except NotFound:
         abort(404)
-    return _changed(
-        deal_id,
-        shared,
-        "card/_registrations.html",
-        "shared-registrations",
-        with_activity=changed_any,
-    )
 
 
 def _deregister_page(deal_id: int, registration_id: int):
@@ -312,48 +326,53 @@ def _requests_refused(deal_id: int, shared: SharedDeal, status: int, **state):
 @bp.post("/deals/<id:deal_id>/registration-requests")
 def registration_request(deal_id):
     """A partner user asks the vendor to register the deal ("Request registration")."""
-    shared = own_shared(deal_id)
     form = RegistrationRequestForm()
     try:
-        if not form.validate_on_submit():
-            raise Invalid(" ".join(map(str, form.message.errors)), "message")
-        registration_requests.request(shared, signed_in_user(), form.message.data or "")
+        with answering():
+            shared = own_shared(deal_id, lock=True)
+            if not form.validate_on_submit():
+                raise Invalid(" ".join(map(str, form.message.errors)), "message")
+            registration_requests.request(shared, signed_in_user(), form.message.data or "")
+            return _changed(deal_id, shared, "card/_registrations.html", "shared-registrations")
     except Forbidden:
         abort(403)
     except Invalid as error:
         return _requests_refused(deal_id, shared, 400, request_error=error.message)
-    return _changed(deal_id, shared, "card/_registrations.html", "shared-registrations")
 
 
 @bp.post("/deals/<id:deal_id>/registration-requests/<id:request_id>/approval")
 def registration_approve(deal_id, request_id):
-    shared = own_shared(deal_id)
     form = ApproveForm()
     try:
-        if not form.validate_on_submit():
-            raise Invalid(" ".join(map(str, form.expires_on.errors)), "expires_on")
-        registration_requests.approve(shared, signed_in_user(), request_id, form.expires_on.data)
+        with answering():
+            shared = own_shared(deal_id, lock=True)
+            if not form.validate_on_submit():
+                raise Invalid(" ".join(map(str, form.expires_on.errors)), "expires_on")
+            registration_requests.approve(
+                shared, signed_in_user(), request_id, form.expires_on.data
+            )
+            return _changed(deal_id, shared, "card/_registrations.html", "shared-registrations")
     except Forbidden:
         abort(403)
     except NotFound:
         abort(404)
     except Invalid as error:
         return _requests_refused(deal_id, shared, 400, decision_error=error.message)
-    return _changed(deal_id, shared, "card/_registrations.html", "shared-registrations")
 
 
 @bp.post("/deals/<id:deal_id>/registration-requests/<id:request_id>/decline")
 def registration_decline(deal_id, request_id):
-    shared = own_shared(deal_id)
     form = DeclineForm()
     try:
-        if not form.validate_on_submit():
-            raise Invalid(" ".join(map(str, form.reason.errors)), "reason")
-        registration_requests.decline(shared, signed_in_user(), request_id, form.reason.data)
+        with answering():
+            shared = own_shared(deal_id, lock=True)
+            if not form.validate_on_submit():
+                raise Invalid(" ".join(map(str, form.reason.errors)), "reason")
+            registration_requests.decline(shared, signed_in_user(), request_id, form.reason.data)
+            return _changed(deal_id, shared, "card/_registrations.html", "shared-registrations")
     except Forbidden:
         abort(403)
     except NotFound:
         abort(404)
     except Invalid as error:
         return _requests_refused(deal_id, shared, 400, decision_error=error.message)
-    return _changed(deal_id, shared, "card/_registrations.html", "shared-registrations")

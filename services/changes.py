@@ -9,9 +9,13 @@
   later); on success it commits, on any exception it rolls back and re-raises.
   A service validates its input *before* it enters, so the lock is held for
   the write alone.
-- `lock_row()` (`lock_where()`) reads a row under its write lock; `upsert()` creates-or-updates a
-  row in one statement (for rows two requests might both create); services/rows.py
-  writes rows with the table's own statements.
+- `lock_row()` (`lock_where()`) reads a row under its write lock, once per transaction
+  (a row locked already, `locked()`, comes back without a statement); `upsert()`
+  creates-or-updates a row in one statement (for rows two requests might both create);
+  services/rows.py writes rows with the table's own statements.
+- `answering()` makes a change and the answer read after it one transaction: a route
+  opens it, locks the shared deal as it finds it (`shared_card.shared_deal_of(lock=True)`),
+  calls its service, and renders the answer before the commit.
 - `shared_deal_change` adds a row lock on the shared deal (fetched, so what is
   compared is what is stored now, on PostgreSQL as on SQLite) and the party
   check: only the two parties of a shared deal may change it.
@@ -30,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from catalog import lazy_gettext as _l
-from extensions import begin_write, commit_keeping_the_actor, db, on_sqlite
+from extensions import LOCKED_ROWS, begin_write, commit_keeping_the_actor, db, on_sqlite
 from models import Activity, SharedDeal, User
 from services import activity
 from services.errors import Forbidden, NotFound
@@ -38,16 +42,52 @@ from services.errors import Forbidden, NotFound
 NOT_A_PARTY = _l("Only the two parties of a shared deal may change it.")
 
 
+# session.info: an `answering()` block is open ("open"), and its change has been written
+# ("written"): that change's commit waits for the block's end.
+_ANSWERING = "answering"
+
+
 @contextmanager
 def writing() -> Iterator[None]:
-    """A write transaction: begun as a writer, committed on success, rolled back on error."""
+    """A write transaction: begun as a writer, committed on success, rolled back on error.
+
+    Inside `answering()` the commit is the block's, at its end; a second write there
+    is refused (RuntimeError): it would commit, or roll back, with the change."""
+    info = db.session.info
+    answering_state = info.get(_ANSWERING)
+    if answering_state == "written":
+        raise RuntimeError("A write while answering a change: it would share its transaction.")
     try:
         begin_write()
         yield
-        commit_keeping_the_actor()
+        if answering_state:
+            info[_ANSWERING] = "written"
+        else:
+            commit_keeping_the_actor()
     except BaseException:
         db.session.rollback()
         raise
+
+
+@contextmanager
+def answering() -> Iterator[None]:
+    """A change and the answer read after it, in one transaction.
+
+    The service's `writing()` inside leaves its commit to this block's end, so what the
+    block reads after the change (the card's part, the history rows it added) comes from
+    the same transaction: on PostgreSQL no second BEGIN … COMMIT. An exception rolls it
+    all back. What the block reads after the change must not write (see `writing`).
+    """
+    info = db.session.info
+    info[_ANSWERING] = "open"
+    try:
+        yield
+        commit_keeping_the_actor(ending_reads=info.get(_ANSWERING) != "written")
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        info.pop(_ANSWERING, None)
 
 
 def lock_row(model, row_id: int, *conditions):
@@ -60,7 +100,19 @@ def lock_row(model, row_id: int, *conditions):
     """
     if conditions:
         return lock_where(model, model.id == row_id, *conditions)
-    return db.session.scalar(_lock_by_id(model), {"row_id": row_id})
+    if (model, row_id) in db.session.info.get(LOCKED_ROWS, ()):
+        # Locked earlier in this transaction (`locked`), and read under that lock: as it
+        # was loaded then, without a statement. Nothing but this session changes it since.
+        return db.session.get(model, row_id)
+    return locked(db.session.scalar(_lock_by_id(model), {"row_id": row_id}))
+
+
+def locked(row):
+    """Remember that `row` (None: nothing) is locked in the session's transaction, so that a
+    `lock_row` of it later in the same transaction sends no statement; returns `row`."""
+    if row is not None:
+        db.session.info.setdefault(LOCKED_ROWS, set()).add((type(row), row.id))
+    return row
 
 
 def lock_where(model, *conditions):

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from catalog import gettext as _
-from extensions import db
+from extensions import begin_write, db
 from models import (
     Account,
     Activity,
@@ -29,7 +29,15 @@ from models import (
     Stage,
     User,
 )
-from services import activity, deal_page, registration_requests, registrations, shared_notes, team
+from services import (
+    activity,
+    changes,
+    deal_page,
+    registration_requests,
+    registrations,
+    shared_notes,
+    team,
+)
 from services.errors import NotFound
 
 # The Activity shows its newest rows, then "Show more": rendering its rows (each moment
@@ -144,28 +152,35 @@ def shared_deal_for(user: User, deal_id: int) -> tuple[Deal, SharedDeal]:
     return deal, shared
 
 
-def shared_deal_of(user: User, deal_id: int) -> SharedDeal:
+def shared_deal_of(user: User, deal_id: int, lock: bool = False) -> SharedDeal:
     """The shared deal of the user's own deal `deal_id`, alone: what a card's route reads
-    before its service locks it (the card's parts need no more of the deal than its id).
+    (the card's parts need no more of the deal than its id).
 
     One small statement, by the user's side of the shared deal: a shared deal's deal of
     a side lives in that side's account (a foreign key), so no deal row is read. Raises
     NotFound for another account's deal, a missing one, or an unshared one.
+
+    `lock=True`, for a change (inside `changes.answering()`): the transaction begins as
+    a writer and the row is read under its lock, so the service's own lock of it
+    (`changes.lock_row`) sends no second statement.
     """
     parameters = {"deal_id": deal_id, "account_id": user.account_id}
-    shared = db.session.scalar(_shared_deal_of_statement(user.account.kind), parameters)
+    if lock:
+        begin_write()
+    shared = db.session.scalar(_shared_deal_of_statement(user.account.kind, lock), parameters)
     if shared is None:
         raise NotFound(f"Deal {deal_id} is not a shared deal of this account.")
-    return shared
+    return changes.locked(shared) if lock else shared
 
 
 @functools.cache
-def _shared_deal_of_statement(account_kind: str) -> sa.Select:
+def _shared_deal_of_statement(account_kind: str, lock: bool) -> sa.Select:
     # Built once per side (bind parameters): it runs before every change of the card.
-    return sa.select(SharedDeal).where(
+    statement = sa.select(SharedDeal).where(
         SharedDeal.deal_id_column(account_kind) == sa.bindparam("deal_id", type_=sa.Integer),
         SharedDeal.account_id_column(account_kind) == sa.bindparam("account_id", type_=sa.Integer),
     )
+    return changes.locking(statement) if lock else statement
 
 
 def card_for(
