@@ -29,7 +29,7 @@ from catalog import lazy_gettext as _l
 from extensions import db
 from models import Deal, Pipeline, SharedDeal, Stage, User
 from services import accounts, activity, activity_text, settings, values
-from services.changes import writing
+from services.changes import answering, writing
 from services.errors import Conflict, Invalid, NotFound
 from services.rows import update_rows
 
@@ -252,12 +252,15 @@ def editing(user: User, deal_id: int, key: str, value, original: str | None) -> 
     What the block reads sees the edit and comes from the same transaction: a field
     save's answer, a board move's card and column counts are read before the commit,
     not in a second transaction after it. Raises as `update` does, when the block is
-    entered; an exception in the block rolls the edit back. The block only reads.
+    entered; an exception in the block rolls the edit back. The block only reads: a
+    write there is refused (`changes.answering`).
     """
     if field(key) is None:
         raise Invalid(_("That field cannot be edited."))
-    with writing():
-        yield _edit(user, deal_id, key, value, original)
+    with answering():  # the commit at the block's end; a write in the block is refused
+        with writing():
+            edit = _edit(user, deal_id, key, value, original)
+        yield edit
 
 
 def _edit(user: User, deal_id: int, key: str, value, original: str | None) -> Edit:

@@ -70,3 +70,20 @@ def test_an_answer_may_not_write(demo, db_session):
         shared_notes.update(shared, demo.alice, "pain_or_opportunity", "Slow site", None)
     db_session.expire_all()
     assert db_session.get(SharedDeal, shared.id).next_steps == before
+
+
+def test_an_edits_answer_may_not_write_either(demo, db_session):
+    """`deal_fields.editing` answers as `answering` does: a write in its block is refused,
+    and the edit is rolled back with it."""
+    from models import Deal
+    from services import deal_fields
+
+    deal = demo.acme
+    name = deal.name
+    db_session.commit()
+    editing = deal_fields.editing(demo.alice, deal.id, "name", "Renamed", None)
+    with pytest.raises(RuntimeError), editing as edit:
+        assert edit.changed
+        shared_notes.update(demo.acme_shared, demo.alice, "next_steps", "Call", None)
+    db_session.expire_all()
+    assert db_session.get(Deal, deal.id).name == name
