@@ -116,27 +116,21 @@ def begin_write() -> None:
     if not on_sqlite():
         return
     session = db.session()  # the request's Session; the scoped proxy lacks in_transaction()
-    if session.info.get(_WRITER):
-        return  # begun as a writer already (a route that locked before its service)
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             return  # already writing: the first flush took the write lock
         commit_keeping_the_actor(ending_reads=True)
     session.connection(execution_options={"sqlite_immediate": True})
-    session.info[_WRITER] = True
 
 
-# What the session knows of its transaction, forgotten when it ends (session.info):
-# SQLite's transaction began as a writer (begin_write); the rows locked in it, as
-# (model, id) (services.changes.lock_row).
-_WRITER = "writer"
+# The rows locked in the session's transaction, as (model, id), forgotten when it ends
+# (session.info; services.changes.lock_row).
 LOCKED_ROWS = "locked_rows"
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_the_transaction(session, transaction):
+def _forget_the_locks(session, transaction):
     if transaction.parent is None:  # the session's own transaction, not a savepoint
-        session.info.pop(_WRITER, None)
         session.info.pop(LOCKED_ROWS, None)
 
 

@@ -13,9 +13,10 @@
   (a row locked already, `locked()`, comes back without a statement); `upsert()`
   creates-or-updates a row in one statement (for rows two requests might both create);
   services/rows.py writes rows with the table's own statements.
-- `answering()` makes a change and the answer read after it one transaction: a route
-  opens it, locks the shared deal as it finds it (`shared_card.shared_deal_of(lock=True)`),
-  calls its service, and renders the answer before the commit.
+- `answering()` makes a change and the answer read after it one transaction on
+  PostgreSQL: a route opens it, locks the shared deal as it finds it
+  (`shared_card.shared_deal_of(lock=True)`), calls its service, and renders the answer
+  before the commit. On SQLite the change commits first, as it always did.
 - `shared_deal_change` adds a row lock on the shared deal (fetched, so what is
   compared is what is stored now, on PostgreSQL as on SQLite) and the party
   check: only the two parties of a shared deal may change it.
@@ -43,7 +44,8 @@ NOT_A_PARTY = _l("Only the two parties of a shared deal may change it.")
 
 
 # session.info: an `answering()` block is open ("open"), and its change has been written
-# ("written"): that change's commit waits for the block's end.
+# ("written": its commit waits for the block's end) or written and committed ("committed",
+# SQLite's).
 _ANSWERING = "answering"
 
 
@@ -51,19 +53,21 @@ _ANSWERING = "answering"
 def writing() -> Iterator[None]:
     """A write transaction: begun as a writer, committed on success, rolled back on error.
 
-    Inside `answering()` the commit is the block's, at its end; a second write there
-    is refused (RuntimeError): it would commit, or roll back, with the change."""
+    Inside `answering()`, on PostgreSQL the commit is the block's, at its end; a second
+    write there is refused (RuntimeError): it would commit, or roll back, with the change."""
     info = db.session.info
     answering_state = info.get(_ANSWERING)
-    if answering_state == "written":
+    if answering_state in ("written", "committed"):
         raise RuntimeError("A write while answering a change: it would share its transaction.")
     try:
         begin_write()
         yield
-        if answering_state:
+        if answering_state and not on_sqlite():
             info[_ANSWERING] = "written"
         else:
             commit_keeping_the_actor()
+            if answering_state:
+                info[_ANSWERING] = "committed"
     except BaseException:
         db.session.rollback()
         raise
@@ -71,12 +75,15 @@ def writing() -> Iterator[None]:
 
 @contextmanager
 def answering() -> Iterator[None]:
-    """A change and the answer read after it, in one transaction.
+    """A change and the answer read after it, in one transaction on PostgreSQL.
 
-    The service's `writing()` inside leaves its commit to this block's end, so what the
-    block reads after the change (the card's part, the history rows it added) comes from
-    the same transaction: on PostgreSQL no second BEGIN … COMMIT. An exception rolls it
-    all back. What the block reads after the change must not write (see `writing`).
+    There the service's `writing()` inside leaves its commit to this block's end, so what
+    the block reads after the change (the card's part, the history rows it added) comes
+    from the same transaction: no second BEGIN … COMMIT, and an exception rolls it all
+    back. On SQLite the change commits as it always did and the answer is read after: its
+    one writer locks the whole database, and a writer that waits for it sleeps (1, 2, 5,
+    10 ms …), so its lock is held for the write alone. On both, what the block reads after
+    the change must not write (see `writing`).
     """
     info = db.session.info
     info[_ANSWERING] = "open"

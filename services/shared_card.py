@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from catalog import gettext as _
-from extensions import begin_write, db
+from extensions import db, on_sqlite
 from models import (
     Account,
     Activity,
@@ -160,13 +160,13 @@ def shared_deal_of(user: User, deal_id: int, lock: bool = False) -> SharedDeal:
     a side lives in that side's account (a foreign key), so no deal row is read. Raises
     NotFound for another account's deal, a missing one, or an unshared one.
 
-    `lock=True`, for a change (inside `changes.answering()`): the transaction begins as
-    a writer and the row is read under its lock, so the service's own lock of it
-    (`changes.lock_row`) sends no second statement.
+    `lock=True`, for a change (inside `changes.answering()`): on PostgreSQL the row is
+    read under its lock, so the service's own lock of it (`changes.lock_row`) sends no
+    second statement. On SQLite, whose lock is the whole database's, the service takes
+    it, after its checks, as before: the read is a plain one.
     """
     parameters = {"deal_id": deal_id, "account_id": user.account_id}
-    if lock:
-        begin_write()
+    lock = lock and not on_sqlite()
     shared = db.session.scalar(_shared_deal_of_statement(user.account.kind, lock), parameters)
     if shared is None:
         raise NotFound(f"Deal {deal_id} is not a shared deal of this account.")
