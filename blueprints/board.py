@@ -79,9 +79,9 @@ def move_page(deal_id):
 def move(deal_id):
     """Move a card to another stage of its pipeline: the deal's stage edit.
 
-    The deal is found (or not: 404) by the edit itself, under its lock, and what htmx
-    is answered is read in the edit's own transaction: no read before, no second
-    transaction after.
+    The deal is found (or not: 404) by the edit itself, under its lock: no read before.
+    What htmx is answered is read in the edit's with block: on PostgreSQL in the edit's
+    own transaction, not in a second one after it (changes.answering).
     """
     form = MoveForm()
     reference = deal_index.index_reference(signed_in_user())
@@ -141,7 +141,8 @@ def _moved(reference, state, deal_id: int, edit: deal_fields.Edit, after: int, s
         return {"card": deal_index.card(account, deal_id), "headers": []}
     card, next_id = deal_index.moved_card(account, state, reference.choices, deal_id, after, shown)
     shown = [i for i in (int(edit.before), after) if i in stages]
-    # In the move's transaction: a fold of the counts is left to the board's next read.
+    # Inside the edit's block (on PostgreSQL its transaction): no fold of the counts
+    # here, which writes; the board's next read folds.
     totals = deal_index.stage_totals(account, state, shown, may_fold=False)
     return {
         "card": card,

@@ -206,8 +206,8 @@ def field_save(deal_id, key):
         with deal_fields.editing(
             signed_in_user(), deal_id, key, form.value(), form.original_value()
         ):
-            # htmx's answer is read and rendered in the save's own transaction: not in a
-            # second one after its commit (which would expire what it read).
+            # htmx's answer, read and rendered here: on PostgreSQL in the save's own
+            # transaction, not in a second one after its commit (changes.answering).
             body = _saved_row(deal_id, key) if is_htmx() else ""
     except NotFound:
         abort(404)

@@ -247,17 +247,17 @@ def update(user: User, deal_id: int, key: str, value, original: str | None) -> b
 
 @contextmanager
 def editing(user: User, deal_id: int, key: str, value, original: str | None) -> Iterator[Edit]:
-    """`update`, its transaction left open for the with block, which commits with it.
+    """`update`, with a with block for reading what the edit changed.
 
-    What the block reads sees the edit and comes from the same transaction: a field
-    save's answer, a board move's card and column counts are read before the commit,
-    not in a second transaction after it. Raises as `update` does, when the block is
-    entered; an exception in the block rolls the edit back. The block only reads: a
-    write there is refused (`changes.answering`).
+    What the block reads sees the edit: a field save's answer, a board move's card and
+    column counts. On PostgreSQL it comes from the same transaction, before the commit,
+    not from a second one after it, and an exception in the block rolls the edit back;
+    on SQLite the edit has committed (`changes.answering`). Raises as `update` does,
+    when the block is entered. The block only reads: a write there is refused.
     """
     if field(key) is None:
         raise Invalid(_("That field cannot be edited."))
-    with answering():  # the commit at the block's end; a write in the block is refused
+    with answering():  # PostgreSQL: the commit at the block's end; a write there refused
         with writing():
             edit = _edit(user, deal_id, key, value, original)
         yield edit
