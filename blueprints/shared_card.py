@@ -6,13 +6,15 @@ deal or an unshared one; the deal itself is not read: the card's parts link to i
 its id), validates its form, calls one service, and answers as `blueprints.htmx`
 decides: after a change, htmx gets the changed part of the card (and the history rows
 the change added, out of band), a plain post goes back to the deal page; bad input
-shows the form again with its message. A change and htmx's answer to it are one
-transaction (`services.changes.answering`): the answer is read before the commit, not
-in a second transaction after it.
+shows the form again with its message. A change goes through `_changing`: the shared
+deal is found under its lock, and on PostgreSQL htmx's answer is read before the commit
+(`services.changes.answering`), not in a second transaction after it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, redirect, render_template
@@ -110,6 +112,14 @@ def _refused(
     )
 
 
+@contextmanager
+def _changing(deal_id: int) -> Iterator[SharedDeal]:
+    """A change of the card: the shared deal of the user's deal, found under its lock (404
+    otherwise), and the change with its answer in one transaction (`answering`)."""
+    with answering():
+        yield own_shared(deal_id, lock=True)
+
+
 def _changed(
     deal_id: int,
     shared: SharedDeal,
@@ -119,7 +129,7 @@ def _changed(
     **state,
 ):
     """After a change: htmx gets the card's part (rendered now, inside the route's
-    `answering()` block), a plain post a 303 back to the deal page."""
+    `_changing` block), a plain post a 303 back to the deal page."""
     return changed(
         lambda: _card_part(deal_id, shared, template, with_activity=with_activity, **state),
         back_to(deal_id, anchor),
@@ -141,8 +151,7 @@ def team_save(deal_id):
     """Apply what this user changed: added = members - original, removed = original - members."""
     form = TeamForm()
     try:
-        with answering():
-            shared = own_shared(deal_id, lock=True)
+        with _changing(deal_id) as shared:
             if not form.validate_on_submit():
                 raise Invalid(team.NOT_YOUR_USERS, "members")
             team.apply_changes(shared, signed_in_user(), form.added(), form.removed())
@@ -189,8 +198,7 @@ def products_edit(deal_id):
 def products_save(deal_id):
     form = ProductsForm()
     try:
-        with answering():
-            shared = own_shared(deal_id, lock=True)
+        with _changing(deal_id) as shared:
             if not form.validate_on_submit():
                 raise Invalid(product_interest.CHOOSE_PRODUCTS, "products")
             added, removed = form.changes(
@@ -237,8 +245,7 @@ def note_save(deal_id, key):
     key = _note_key(key)
     form = NoteForm()
     try:
-        with answering():
-            shared = own_shared(deal_id, lock=True)
+        with _changing(deal_id) as shared:
             if not form.validate_on_submit():
                 raise Invalid(" ".join(map(str, form.text.errors)), key)
             changed_any = shared_notes.update(
@@ -266,8 +273,7 @@ def note_save(deal_id, key):
 def registration_add(deal_id):
     form = RegistrationForm()
     try:
-        with answering():
-            shared = own_shared(deal_id, lock=True)
+        with _changing(deal_id) as shared:
             if not form.validate_on_submit():
                 raise Invalid(" ".join(map(str, form.expires_on.errors)), "expires_on")
             registrations.add(shared, signed_in_user(), form.expires_on.data)
@@ -282,8 +288,7 @@ def registration_add(deal_id):
 @bp.post("/deals/<id:deal_id>/registrations/<id:registration_id>/deregistration")
 def registration_deregister(deal_id, registration_id):
     try:
-        with answering():
-            shared = own_shared(deal_id, lock=True)
+        with _changing(deal_id) as shared:
             changed_any = registrations.deregister(shared, signed_in_user(), registration_id)
             return _changed(
                 deal_id,
@@ -328,8 +333,7 @@ def registration_request(deal_id):
     """A partner user asks the vendor to register the deal ("Request registration")."""
     form = RegistrationRequestForm()
     try:
-        with answering():
-            shared = own_shared(deal_id, lock=True)
+        with _changing(deal_id) as shared:
             if not form.validate_on_submit():
                 raise Invalid(" ".join(map(str, form.message.errors)), "message")
             registration_requests.request(shared, signed_in_user(), form.message.data or "")
@@ -344,8 +348,7 @@ def registration_request(deal_id):
 def registration_approve(deal_id, request_id):
     form = ApproveForm()
     try:
-        with answering():
-            shared = own_shared(deal_id, lock=True)
+        with _changing(deal_id) as shared:
             if not form.validate_on_submit():
                 raise Invalid(" ".join(map(str, form.expires_on.errors)), "expires_on")
             registration_requests.approve(
@@ -364,8 +367,7 @@ def registration_approve(deal_id, request_id):
 def registration_decline(deal_id, request_id):
     form = DeclineForm()
     try:
-        with answering():
-            shared = own_shared(deal_id, lock=True)
+        with _changing(deal_id) as shared:
             if not form.validate_on_submit():
                 raise Invalid(" ".join(map(str, form.reason.errors)), "reason")
             registration_requests.decline(shared, signed_in_user(), request_id, form.reason.data)
