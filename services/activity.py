@@ -6,8 +6,12 @@ change itself, so history and notifications commit or roll back with it.
 
 import functools
 from collections.abc import Iterable
+from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from extensions import db, on_sqlite
 from models import Activity, DealTeamMember, Notification, SharedDeal, User, utcnow
@@ -22,20 +26,51 @@ def fit_summary(summary: str) -> str:
     return summary if len(summary) <= SUMMARY_MAX else summary[: SUMMARY_MAX - 1] + "…"
 
 
-# The ids of the activity rows the request's session recorded, in order: a change's answer
-# shows the rows it added (shared_card.activity_after) without first asking the database
-# where its history stood.
-_RECORDED = "recorded_activity_ids"
+class HistoryRow(NamedTuple):
+    """A history row as the Activity shows it: shared_card.activity_for's columns."""
+
+    id: int
+    action: str
+    summary: str
+    before: str | None
+    after: str | None
+    created_at: datetime
+    actor_name: str | None  # None for the system
 
 
-def recorded_count() -> int:
-    """How many activity rows the session has recorded so far: a mark for `recorded_since`."""
-    return len(db.session.info.get(_RECORDED, ()))
+# The history rows the request's session recorded, as (number, shared deal id, HistoryRow):
+# a change's answer shows the rows it added (shared_card.activity_after) from what it wrote,
+# not by reading them back. The rows of the transaction under way are also counted in
+# _PENDING: a rollback takes them out (`_forget_rolled_back`), a commit keeps them.
+_RECORDED = "recorded_activity"
+_PENDING = "recorded_activity_pending"
+_NEXT_NUMBER = "recorded_activity_next"
 
 
-def recorded_since(mark: int) -> list[int]:
-    """Ids of the activity rows recorded after `mark` (rolled back ones included)."""
-    return db.session.info.get(_RECORDED, [])[mark:]
+def recorded_mark() -> int:
+    """Where the session's history stands: `recorded_since` gives what is recorded after."""
+    return db.session.info.get(_NEXT_NUMBER, 0)
+
+
+def recorded_since(mark: int, shared_id: int) -> list[HistoryRow]:
+    """The shared deal's history rows the session recorded after `mark` (`recorded_mark`)
+    and did not roll back, newest first."""
+    recorded = db.session.info.get(_RECORDED, ())
+    return [
+        row for number, shared, row in reversed(recorded) if number >= mark and shared == shared_id
+    ]
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_committed(session):
+    session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session):
+    pending = session.info.pop(_PENDING, 0)
+    if pending:
+        del session.info[_RECORDED][-pending:]
 
 
 def team_user_ids(shared: SharedDeal) -> set[int]:
@@ -92,7 +127,13 @@ def record(
         activity_id = db.session.execute(
             _record_statement(bool(also_notify)), parameters
         ).scalar_one()
-    db.session.info.setdefault(_RECORDED, []).append(activity_id)
+    # What the answer shows of it (recorded_since), as written.
+    actor_name = actor.full_name if actor else None
+    history = HistoryRow(activity_id, action, row["summary"], before, after, now, actor_name)
+    info = db.session.info
+    number = info.get(_NEXT_NUMBER, 0)
+    info.setdefault(_RECORDED, []).append((number, shared.id, history))
+    info[_NEXT_NUMBER], info[_PENDING] = number + 1, info.get(_PENDING, 0) + 1
     return activity_id
 
 

@@ -473,18 +473,16 @@ def _card_statement(with_conflicts: bool) -> sa.Select:
 
 def activity_mark() -> int:
     """Where the request's history stands: what a change records next comes after it."""
-    return activity.recorded_count()
+    return activity.recorded_mark()
 
 
-def activity_after(shared: SharedDeal, mark: int) -> list[sa.Row]:
-    """The shared deal's history rows from the first one recorded after `mark`
-    (activity_mark) on, newest first (`activity_for`'s rows); none when nothing was
-    recorded since."""
-    recorded = activity.recorded_since(mark)
-    if not recorded:
-        return []
-    parameters = {"shared_id": shared.id, "first_id": min(recorded)}
-    return list(db.session.execute(_activity_after_statement(), parameters))
+def activity_after(shared: SharedDeal, mark: int) -> list[activity.HistoryRow]:
+    """The shared deal's history rows the request recorded after `mark` (activity_mark),
+    newest first (`activity_for`'s columns): from what the change wrote, not read back.
+    On PostgreSQL the answer is made under the change's lock (changes.answering): no one
+    else's row can come between. On SQLite, where it is made after the commit, another's
+    may; it shows when the page is next read, as any other change does."""
+    return activity.recorded_since(mark, shared.id)
 
 
 def activity_for(shared: SharedDeal, before_id: int | None = None, limit: int = ACTIVITY_PAGE_SIZE):
@@ -518,12 +516,6 @@ def _activity_rows() -> sa.Select:
 
 
 # Built once (bind parameters): they run on every deal page and after every change.
-
-
-@functools.cache
-def _activity_after_statement() -> sa.Select:
-    first_id = sa.bindparam("first_id", type_=sa.Integer)
-    return _activity_rows().where(Activity.id >= first_id).limit(ACTIVITY_PAGE_SIZE)
 
 
 @functools.cache

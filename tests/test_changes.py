@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from extensions import begin_write, db
 from models import Deal, SharedDeal
-from services import changes, deal_fields, shared_notes
+from services import activity, changes, deal_fields, shared_card, shared_notes
 from tests.test_deals_index import counted_statements
 
 
@@ -95,3 +95,35 @@ def test_an_edits_answer_may_not_write_either(demo, db_session):
     db_session.expire_all()
     stored = db_session.get(Deal, deal.id).name
     assert stored == (name if on_postgresql(db_session) else "Renamed")
+
+
+def test_a_change_answers_with_the_history_rows_it_wrote_as_a_read_gives_them(demo, db_session):
+    """The answer's new history rows are made from what `record` wrote (no read back): they
+    are the rows the page reads, and only the shared deal's own, newest first."""
+    shared = demo.acme_shared
+    other = db_session.scalar(sa.select(SharedDeal).where(SharedDeal.id != shared.id).limit(1))
+    db_session.commit()
+    mark = shared_card.activity_mark()
+    activity.record(shared, demo.alice, "notes", "x" * 400, "before", "after")
+    activity.record(other, demo.alice, "notes", "on another deal")
+    activity.record(shared, None, "registration", "expired")
+    written = shared_card.activity_after(shared, mark)
+    db_session.commit()
+    read, _ = shared_card.activity_for(shared, limit=2)
+    assert written == [tuple(row) for row in read]
+    assert [row.actor_name for row in written] == [None, demo.alice.full_name]
+    assert written[1].summary.endswith("…")  # cut to its column, as stored
+    assert shared_card.activity_after(shared, shared_card.activity_mark()) == []
+
+
+def test_a_rolled_back_change_answers_with_none_of_its_history_rows(demo, db_session):
+    shared = demo.acme_shared
+    db_session.commit()
+    mark = shared_card.activity_mark()
+    activity.record(shared, demo.alice, "notes", "kept")
+    db_session.commit()
+    activity.record(shared, demo.alice, "notes", "taken back")
+    db_session.rollback()
+    assert [row.summary for row in shared_card.activity_after(shared, mark)] == ["kept"]
+    activity.record(shared, demo.alice, "notes", "after")
+    assert [row.summary for row in shared_card.activity_after(shared, mark)] == ["after", "kept"]
