@@ -17,7 +17,10 @@ bp = Blueprint("notifications", __name__)
 def index():
     older_than = parse_id(request.args.get("older_than"))
     page = notifications.page_for(signed_in_user(), older_than)
-    return render_template("notifications/index.html", page=page, older_than=older_than)
+    unread = notifications.unread_count(signed_in_user())
+    return render_template(
+        "notifications/index.html", page=page, older_than=older_than, unread=unread
+    )
 
 
 @bp.get("/notifications/bell")

@@ -335,7 +335,7 @@ def count(context, value) -> str:
 def _layout_globals() -> dict:
     def unread_notification_count():
         # A function, so only pages that show the bell pay for the count query.
-        return notifications.unread_count(current_user)
+        return notifications.unread_for_bell(current_user)
 
     return {
         "htmx_version": current_app.config["HTMX_VERSION"],

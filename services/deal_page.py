@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from extensions import db
-from models import Deal, Notification, SharedDeal, User
+from models import Deal, SharedDeal, User
 from services import notifications, registrations
 from services.deal_index.registry import shared_with_name
 from services.errors import NotFound
@@ -61,9 +61,7 @@ def _head_statement(account_kind: str, page: bool) -> sa.Select:
     if page:
         today = sa.bindparam("today", type_=sa.Date)
         extras = [
-            sa.select(sa.func.count(Notification.id))
-            .where(notifications.unread_condition(sa.bindparam("user_id", type_=sa.Integer)))
-            .scalar_subquery(),
+            notifications.bell_count(sa.bindparam("user_id", type_=sa.Integer)),
             sa.exists().where(registrations.unrecorded_expiry_condition(SharedDeal.id, today)),
         ]
     return (

@@ -52,10 +52,34 @@ def unread_condition(user_id: int):
 
 
 def unread_count(user: User) -> int:
-    """How many of the user's notifications are unread (an index-only count)."""
+    """How many of the user's notifications are unread (an index-only count): the
+    notifications page's. The bell, on every page, counts up to BELL_COUNTS_UP_TO."""
     return db.session.scalar(
         sa.select(sa.func.count(Notification.id)).where(unread_condition(user.id))
     )
+
+
+# The bell shows "99+" from here on. Counting no further keeps every page's count a
+# walk of at most 100 index entries: a user who never reads their notifications
+# (16,206 unread in a bench's database) made every page read all of them (PostgreSQL,
+# 4,289 unread: 0.99 ms -> 0.05 ms, EXPLAIN ANALYZE).
+BELL_COUNTS_UP_TO = 100
+
+
+def bell_count(user_id):
+    """The bell's count as a scalar subquery: the user's unread notifications, up to
+    BELL_COUNTS_UP_TO. `user_id` a value or a bind parameter."""
+    unread = sa.select(Notification.id).where(unread_condition(user_id))
+    return (
+        sa.select(sa.func.count())
+        .select_from(unread.limit(BELL_COUNTS_UP_TO).subquery())
+        .scalar_subquery()
+    )
+
+
+def unread_for_bell(user: User) -> int:
+    """`bell_count` of the user."""
+    return db.session.scalar(sa.select(bell_count(user.id)))
 
 
 def _joined_to_own_deal(statement, user: User):

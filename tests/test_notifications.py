@@ -89,6 +89,32 @@ def test_the_bell_shows_the_unread_count_on_every_page(client, login_as, demo, d
     assert bell(doc).find(attrs={"data-count": str(count)})
 
 
+@pytest.mark.parametrize("where", ["/deals", "/deals?layout=board", "acme", BELL])
+def test_the_bell_counts_up_to_99_then_says_more(client, login_as, demo, db_session, where):
+    """Past 99 unread the bell says "99+" (visible and in its name) on every page, and stops
+    counting there; the notifications page still says how many."""
+    for n in range(100 - unread(db_session, demo.alice)):
+        activity.record(demo.acme_shared, demo.rita, "notes", f"note {n}")
+    db_session.commit()
+    login_as(demo.alice)
+    path = f"/deals/{demo.acme.id}" if where == "acme" else where
+    doc = page(client.get(path))
+    assert link(doc, "Notifications, more than 99 unread") and text(bell(doc)) == "99+"
+    assert unread(db_session, demo.alice) == 100
+    activity.record(demo.acme_shared, demo.rita, "notes", "one more")
+    db_session.commit()
+    doc = page(client.get(path))
+    assert link(doc, "Notifications, more than 99 unread") and text(bell(doc)) == "99+"
+    # It counted no further than 100 (the walk every page pays is bounded).
+    assert notifications.unread_for_bell(demo.alice) == 100
+    notifications_page = page(client.get("/notifications"))
+    assert notifications_page.find(string=re.compile(r"^\s*101 unread\s*$"))
+    login_as(demo.rita)  # her own changes: no notification, and her count is exact
+    count = unread(db_session, demo.rita)
+    assert 0 < count < 100
+    assert link(page(client.get(BELL)), f"Notifications, {count} unread")
+
+
 def test_the_bell_fragment_polls_and_listens_for_changes(client, login_as, demo, db_session):
     login_as(demo.alice)
     r = client.get(BELL, headers={"HX-Request": "true"})

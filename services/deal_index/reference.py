@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from catalog import lazy_gettext as _l
 from extensions import db
-from models import Notification, User
+from models import User
 from services import notifications, search
 from services.deal_index.choices import (
     Choice,
@@ -100,11 +100,11 @@ def _reference_statement(account_kind: str, probe: bool = False) -> sa.Select:
     # The top bar's unread count rides along, so the page stays at three statements.
     unread_row = sa.select(
         sa.literal("unread", sa.Text).label("kind"),
-        sa.func.count(Notification.id).label("id"),
+        notifications.bell_count(user_id).label("id"),
         *(null_text.label(name) for name in ("label", "grouping")),
         *(null_int.label(name) for name in ("sort1", "sort2", "owner_id")),
         *(null_text.label(name) for name in ("visibility", "query")),
-    ).where(notifications.unread_condition(user_id))
+    )
     rows = [*choice_rows, view_rows, unread_row]
     if probe:
         rows.append(
