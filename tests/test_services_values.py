@@ -140,3 +140,27 @@ def test_a_moment_reads_as_babel_writes_its_date_and_time():
             expected += format_time(local, "short", locale=lang)
             shown = values.format_datetime(moment + timedelta(hours=hours), lang, ZoneInfo(zone))
             assert shown == expected
+
+
+@given(
+    moment=st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2999, 12, 30)),
+    lang=st.sampled_from(["en", "fr"]),
+    zone=st.sampled_from(
+        [None, "Europe/Paris", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"]
+    ),
+)
+def test_any_moment_reads_as_babel_writes_it_whole(moment, lang, zone):
+    """The date and the time, each formatted once and kept, glued as the language does:
+    what Babel's own medium date and short time give, in any time zone."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_date, format_time, get_datetime_format
+
+    tzinfo = ZoneInfo(zone) if zone else None
+    local = moment.replace(tzinfo=UTC)
+    local = local.astimezone(tzinfo) if tzinfo else local
+    glue = get_datetime_format("medium", locale=lang)
+    expected = glue.format(
+        format_time(local, "short", locale=lang), format_date(local, "medium", locale=lang)
+    )
+    assert values.format_datetime(moment, lang, tzinfo) == expected
