@@ -13,6 +13,7 @@ deal is found under its lock, and on PostgreSQL htmx's answer is read before the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -56,8 +57,15 @@ bp.before_request(mark_activity)
 
 # What a part's template reads of the card, when it is less than the whole card.
 _PART_CARDS = {"card/_note.html": shared_card.notes_card}
-# The parts that show the registrations conflicting with an open request.
-_CONFLICTS_SHOWN = {"card/_registrations.html"}
+# The lists of the card (shared_card.CARD_LISTS) that each part shows: a change's answer
+# reads only its parts' (tests/test_card_parts.py renders each part both ways). Only the
+# registrations show the conflicts with an open request (see card_for).
+_PART_LISTS = {
+    "card/_team_dialog.html": {"member", "candidate"},
+    "card/_team_field.html": {"member"},
+    "card/_products.html": {"product", "catalogue"},
+    "card/_registrations.html": {"registration", "request", "conflict"},
+}
 
 
 @dataclass(frozen=True)
@@ -82,10 +90,8 @@ def _card_part(
     a rollback expires it and it is read again."""
     deal = DealLink(deal_id)
     if oob_parts or template not in _PART_CARDS:
-        # Only the registrations show the conflicts with an open request (see card_for).
-        card = shared_card.card_for(
-            signed_in_user(), shared, conflicts=template in _CONFLICTS_SHOWN
-        )
+        lists = _lists_of(template, *oob_parts)
+        card = shared_card.card_for(signed_in_user(), shared, lists=lists)
     else:
         card = _PART_CARDS[template](signed_in_user(), shared)
     body = render_template(template, deal=deal, card=card, **state)
@@ -94,6 +100,14 @@ def _card_part(
     if with_activity:
         body += new_activity_html(deal, shared)
     return body
+
+
+@functools.cache
+def _lists_of(*templates: str) -> frozenset[str]:
+    """The card's lists that `templates` show (all of them for a template not in _PART_LISTS)."""
+    if any(template not in _PART_LISTS for template in templates):
+        return shared_card.CARD_LISTS
+    return frozenset().union(*(_PART_LISTS[template] for template in templates))
 
 
 def _refused(

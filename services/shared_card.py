@@ -49,6 +49,10 @@ ACTIVITY_PAGE_SIZE = 20
 # every registration save's answer, by a row a year.
 CARD_HISTORY = 2
 EVERY_ROW = None  # `card_for(shown=...)`: the history page's, every row
+# The lists of the card statement (`card_for(lists=...)`), each a kind of row of one UNION ALL.
+CARD_LISTS = frozenset(
+    ("party", "member", "product", "catalogue", "registration", "request", "candidate", "conflict")
+)
 
 
 @dataclass
@@ -189,8 +193,12 @@ def card_for(
     today: date | None = None,
     conflicts: bool = True,
     shown: int | None = CARD_HISTORY,
+    lists: frozenset[str] = CARD_LISTS,
 ) -> SharedCard:
     """Load everything the card shows in one statement (`_card_statement`), no lazy loads.
+
+    `lists`: only these of the card's lists (CARD_LISTS), the other party's always, the
+    rest left empty: for a change's answer that shows a part of the card.
 
     `shown`: how many of the newest registrations and requests, with the active ones and
     the open one besides (CARD_HISTORY; EVERY_ROW for the registration history page).
@@ -201,7 +209,7 @@ def card_for(
     statement is planned at every run (1,000,000 shared deals: ~2.5 ms a run).
     """
     today = today or date.today()
-    kinds: dict[str, list] = {kind: [] for kind in _CARD_LISTS}
+    kinds: dict[str, list] = {kind: [] for kind in CARD_LISTS}
     is_vendor = user.account_id == shared.vendor_account_id
     parameters = {
         "shared_id": shared.id,
@@ -213,7 +221,8 @@ def card_for(
         "partner_deal_id": shared.partner_deal_id,
         "today": today,
     }
-    for row in db.session.execute(_card_statement(is_vendor and conflicts), parameters):
+    with_conflicts = is_vendor and conflicts and "conflict" in lists
+    for row in db.session.execute(_card_statement(with_conflicts, lists), parameters):
         kinds[row.kind].append(row)
     (party,) = kinds["party"]
     members = [
@@ -303,18 +312,8 @@ class Choice:
         return self.name
 
 
-# The lists of the card statement, each a kind of row of one UNION ALL; every row has
-# all the columns below, NULL where its kind has nothing to say.
-_CARD_LISTS = (
-    "party",
-    "member",
-    "product",
-    "catalogue",
-    "registration",
-    "request",
-    "candidate",
-    "conflict",
-)
+# Every row of the card statement's UNION ALL has all the columns below, NULL where its
+# kind (CARD_LISTS) has nothing to say.
 _CARD_COLUMNS = {
     "id": sa.Integer(),
     "number": sa.Integer(),
@@ -354,11 +353,11 @@ def _column(value, type_):
 
 
 @functools.cache
-def _card_statement(with_conflicts: bool) -> sa.Select:
+def _card_statement(with_conflicts: bool, lists: frozenset[str] = CARD_LISTS) -> sa.Select:
     """The card's lists in one statement: the other party and its stage, the team, product
     interest and the catalogue, registrations, requests, who may join the team and,
     `with_conflicts` (the vendor's users), while a request is open, the conflicting
-    registrations.
+    registrations; of these, the other party and those in `lists`.
 
     Built once each, with bind parameters (see `card_for`): building a statement this
     size costs more than running it.
@@ -372,8 +371,8 @@ def _card_statement(with_conflicts: bool) -> sa.Select:
     )
     registered_by, deregistered_by = aliased(User), aliased(User)
     requester, decider = aliased(User), aliased(User)
-    lists = [
-        _rows(
+    every = {
+        "party": _rows(
             "party",
             Account.id,
             id=Account.id,
@@ -382,7 +381,7 @@ def _card_statement(with_conflicts: bool) -> sa.Select:
             text3=other_stage,
         ).where(Account.id == _parameter("other_account_id")),
         # The partner's members first ("partner" sorts before "vendor"), then by name.
-        _rows(
+        "member": _rows(
             "member",
             (Account.kind, User.full_name, User.id),
             id=User.id,
@@ -396,16 +395,18 @@ def _card_statement(with_conflicts: bool) -> sa.Select:
         .join(User, User.id == DealTeamMember.user_id)
         .join(Account, Account.id == User.account_id)
         .where(DealTeamMember.shared_deal_id == shared_id),
-        _rows("product", (Product.position, Product.name), id=Product.id, text1=Product.name)
+        "product": _rows(
+            "product", (Product.position, Product.name), id=Product.id, text1=Product.name
+        )
         .join(ProductInterest, ProductInterest.product_id == Product.id)
         .where(ProductInterest.shared_deal_id == shared_id),
-        _rows(
+        "catalogue": _rows(
             "catalogue",
             (Product.vendor_account_id, Product.position, Product.name),
             id=Product.id,
             text1=Product.name,
         ).where(Product.vendor_account_id == _parameter("vendor_account_id")),
-        _rows(
+        "registration": _rows(
             "registration",
             (DealRegistration.registered_at.desc(), DealRegistration.id.desc()),
             id=DealRegistration.id,
@@ -419,7 +420,7 @@ def _card_statement(with_conflicts: bool) -> sa.Select:
         .outerjoin(registered_by, registered_by.id == DealRegistration.registered_by_id)
         .outerjoin(deregistered_by, deregistered_by.id == DealRegistration.deregistered_by_id)
         .where(DealRegistration.shared_deal_id == shared_id),
-        _rows(
+        "request": _rows(
             "request",
             RegistrationRequest.id.desc(),
             id=RegistrationRequest.id,
@@ -436,10 +437,11 @@ def _card_statement(with_conflicts: bool) -> sa.Select:
         .outerjoin(decider, decider.id == RegistrationRequest.decided_by_id)
         .where(RegistrationRequest.shared_deal_id == shared_id),
         # Who "Edit deal team" offers: the viewer's account's active users, by name.
-        _rows("candidate", (User.full_name, User.id), id=User.id, text1=User.full_name).where(
-            User.account_id == account_id, User.active.is_(True)
-        ),
-    ]
+        "candidate": _rows(
+            "candidate", (User.full_name, User.id), id=User.id, text1=User.full_name
+        ).where(User.account_id == account_id, User.active.is_(True)),
+    }
+    parts = [rows for kind, rows in every.items() if kind == "party" or kind in lists]
     if with_conflicts:
         open_request = sa.exists().where(
             RegistrationRequest.shared_deal_id == shared_id,
@@ -458,7 +460,7 @@ def _card_statement(with_conflicts: bool) -> sa.Select:
             only_if=open_request,
         ).subquery()
         partner, deal_name, company = conflicts.c
-        lists.append(
+        parts.append(
             _rows(
                 "conflict",
                 (partner, deal_name),
@@ -467,7 +469,7 @@ def _card_statement(with_conflicts: bool) -> sa.Select:
                 text3=company,
             ).where(open_request)
         )
-    union = sa.union_all(*lists).subquery("card")
+    union = sa.union_all(*parts).subquery("card")
     return sa.select(union).order_by(union.c.kind, union.c.position)
 
 
