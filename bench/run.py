@@ -84,13 +84,17 @@ def lookups(url: str) -> dict:
             return c.execute(sa.text(sql), params).scalar()
 
         account = one("SELECT id FROM accounts WHERE name = 'Brightside Agency'")
-        shared_deal, team_deal = c.execute(
+        # One shared deal per connection for the card's saves (team, product interest,
+        # note), as the amount save and the move have: two people seldom save the same
+        # deal at the same moment, and on PostgreSQL the second would wait for the
+        # first's answer (its lock is held until then: services/changes.py).
+        team_deals = c.execute(
             sa.text(
                 "SELECT id, partner_deal_id FROM shared_deals WHERE partner_account_id = :a "
-                "ORDER BY id DESC LIMIT 1"
+                "ORDER BY id DESC LIMIT :n"
             ),
-            {"a": account},
-        ).one()
+            {"a": account, "n": CONNECTIONS},
+        ).all()
         values = {
             "deal": one(
                 "SELECT id FROM deals WHERE account_id = :a AND name = :n",
@@ -102,7 +106,7 @@ def lookups(url: str) -> dict:
                 "WHERE p.account_id = :a ORDER BY p.position, s.position LIMIT 1 OFFSET 1",
                 a=account,
             ),
-            "team_deal": team_deal,
+            "team_deals": [deal for _, deal in team_deals],
             # The board: its first pipeline's stages, and one deal of it per connection to move.
             "board_stages": list(
                 c.execute(
@@ -115,12 +119,15 @@ def lookups(url: str) -> dict:
                     {"a": account},
                 ).scalars()
             ),
-            "team": sorted(
-                c.execute(
-                    sa.text("SELECT user_id FROM deal_team_members WHERE shared_deal_id = :s"),
-                    {"s": shared_deal},
-                ).scalars()
-            ),
+            "teams": [
+                sorted(
+                    c.execute(
+                        sa.text("SELECT user_id FROM deal_team_members WHERE shared_deal_id = :s"),
+                        {"s": shared},
+                    ).scalars()
+                )
+                for shared, _ in team_deals
+            ],
             "togglers": list(
                 c.execute(
                     sa.text(
@@ -130,14 +137,14 @@ def lookups(url: str) -> dict:
                 ).scalars()
             ),
         }
-        values.update(save_lookups(c, account, team_deal))
+        values.update(save_lookups(c, account, values["team_deals"]))
         values["board_deals"] = list(
             c.execute(
                 sa.text(
                     "SELECT id FROM deals WHERE account_id = :a AND stage_id = :s "
-                    "AND id <> :t ORDER BY id LIMIT 2"
-                ),
-                {"a": account, "s": values["board_stages"][0], "t": team_deal},
+                    "AND id NOT IN :t ORDER BY id LIMIT 2"
+                ).bindparams(sa.bindparam("t", expanding=True)),
+                {"a": account, "s": values["board_stages"][0], "t": values["team_deals"]},
             ).scalars()
         )
         values["request_deals"] = request_lookups(c, account, values)
@@ -155,7 +162,7 @@ def request_lookups(c, account: int, values: dict) -> list[int]:
     save's or the board move's."""
     import sqlalchemy as sa
 
-    used = {values["deal"], values["team_deal"], *values["board_deals"]}
+    used = {values["deal"], *values["team_deals"], *values["board_deals"]}
     rows = c.execute(
         sa.text(
             "SELECT d.id FROM shared_deals s JOIN deals d ON d.id = s.partner_deal_id "
@@ -395,10 +402,10 @@ def endpoints(ids: dict) -> list[Endpoint]:
         result.append(Endpoint(f"{name} — fragment", path, htmx=True))
 
     def team_body(worker, state):
-        # Each connection adds, then removes, its own user (Bob or Carol): the
-        # contract applies added/removed to the current team, so both can run at once.
+        # Each connection adds, then removes, a user (Bob or Carol) on its own shared deal.
         user = ids["togglers"][worker % len(ids["togglers"])]
-        base = [u for u in ids["team"] if u not in ids["togglers"]]
+        team = ids["teams"][worker % len(ids["teams"])]
+        base = [u for u in team if u not in ids["togglers"]]
         with_user = base + [user]
         has = state.get(worker, False)
         members, original = (base, with_user) if has else (with_user, base)
@@ -432,7 +439,7 @@ def endpoints(ids: dict) -> list[Endpoint]:
     result.append(
         Endpoint(
             "team save (POST, htmx)",
-            f"/deals/{ids['team_deal']}/team",
+            lambda worker: f"/deals/{card_deal(ids, worker)}/team",
             htmx=True,
             method="POST",
             body=team_body,
@@ -449,16 +456,22 @@ def endpoints(ids: dict) -> list[Endpoint]:
 # ---------------------------------------------------------------- the deal page's saves
 
 
-def save_lookups(c, account: int, team_deal: int) -> dict:
+def card_deal(ids: dict, worker: int) -> int:
+    """The partner deal whose card the connection `worker` saves (team, products, note)."""
+    return ids["team_deals"][worker % len(ids["team_deals"])]
+
+
+def save_lookups(c, account: int, team_deals: list[int]) -> dict:
     """Ids the saves need: the vendor's products, and generated shared deals of their own."""
     import sqlalchemy as sa
 
     rows = c.execute(
         sa.text(
             "SELECT partner_deal_id, vendor_deal_id FROM shared_deals "
-            "WHERE partner_account_id = :a AND partner_deal_id <> :t ORDER BY id DESC LIMIT 200"
-        ),
-        {"a": account, "t": team_deal},
+            "WHERE partner_account_id = :a AND partner_deal_id NOT IN :t "
+            "ORDER BY id DESC LIMIT 200"
+        ).bindparams(sa.bindparam("t", expanding=True)),
+        {"a": account, "t": team_deals},
     ).all()
     products = c.execute(
         sa.text(
@@ -486,12 +499,11 @@ def save_endpoints(ids: dict) -> list[Endpoint]:
     """A field, product interest, a note, a registration request, registration add and
     deregister: each an htmx POST.
 
-    Each connection flips its own value (amount, product, note text), so the two can run
-    at once and every request is a real change with its history row; no `original`, so
-    what is measured is the write, not conflicts between rounds.
+    Each connection flips its own value (amount, product, note text) on its own deal, so
+    the two run at once and every request is a real change with its history row; no
+    `original`, so what is measured is the write, not conflicts between rounds.
     """
     deals = ids["save_deals"]
-    team_deal = ids["team_deal"]
 
     def amount_body(worker, state):
         return urlencode({"amount": "1500" if state.get(worker) else "2500"})
@@ -598,14 +610,14 @@ def save_endpoints(ids: dict) -> list[Endpoint]:
         ),
         Endpoint(
             "product interest save (POST, htmx)",
-            f"/deals/{team_deal}/products",
+            lambda worker: f"/deals/{card_deal(ids, worker)}/products",
             htmx=True,
             method="POST",
             body=products_body,
         ),
         Endpoint(
             "note save (POST, htmx)",
-            f"/deals/{team_deal}/notes/next_steps",
+            lambda worker: f"/deals/{card_deal(ids, worker)}/notes/next_steps",
             htmx=True,
             method="POST",
             body=note_body,
