@@ -41,7 +41,8 @@ class HistoryRow(NamedTuple):
 # The history rows the request's session recorded, as (number, shared deal id, HistoryRow):
 # a change's answer shows the rows it added (shared_card.activity_after) from what it wrote,
 # not by reading them back. The rows of the transaction under way are also counted in
-# _PENDING: a rollback takes them out (`_forget_rolled_back`), a commit keeps them.
+# _PENDING: a rollback takes them out (`_forget_rolled_back`), a commit keeps them. The
+# list lasts as long as the session: one request's (Flask-SQLAlchemy ends it after each).
 _RECORDED = "recorded_activity"
 _PENDING = "recorded_activity_pending"
 _NEXT_NUMBER = "recorded_activity_next"
