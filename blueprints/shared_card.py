@@ -81,17 +81,19 @@ def _card_part(
     template: str,
     with_activity: bool = False,
     oob_parts=(),
+    conflicts: bool = True,
     **state,
 ) -> str:
     """A part of the card for htmx, and `oob_parts` out of band (other places showing what
     changed); after a change, the history rows it added too (out of band).
+    `conflicts=False`: no request is open, so no registration conflicts with one.
 
     `shared` is the route's: a service's commit keeps it loaded as saved (extensions.py),
     a rollback expires it and it is read again."""
     deal = DealLink(deal_id)
     if oob_parts or template not in _PART_CARDS:
         lists = _lists_of(template, *oob_parts)
-        card = shared_card.card_for(signed_in_user(), shared, lists=lists)
+        card = shared_card.card_for(signed_in_user(), shared, conflicts=conflicts, lists=lists)
     else:
         card = _PART_CARDS[template](signed_in_user(), shared)
     body = render_template(template, deal=deal, card=card, **state)
@@ -140,12 +142,13 @@ def _changed(
     template: str,
     anchor: str,
     with_activity: bool = True,
+    conflicts: bool = True,
     **state,
 ):
     """After a change: htmx gets the card's part (rendered now, inside the route's
     `_changing` block), a plain post a 303 back to the deal page."""
     return changed(
-        lambda: _card_part(deal_id, shared, template, with_activity=with_activity, **state),
+        lambda: _card_part(deal_id, shared, template, with_activity, conflicts=conflicts, **state),
         back_to(deal_id, anchor),
     )
 
@@ -358,6 +361,16 @@ def registration_request(deal_id):
         return _requests_refused(deal_id, shared, 400, request_error=error.message)
 
 
+def _decided(deal_id: int, shared: SharedDeal):
+    """After an approval or a decline: the registrations, without the conflicts list. The
+    request decided was the shared deal's one open request (uq_registration_requests_open),
+    so none is open now and nothing conflicts with one: on PostgreSQL the conflicts' part
+    of the card statement is planned at every run (shared_card.card_for)."""
+    return _changed(
+        deal_id, shared, "card/_registrations.html", "shared-registrations", conflicts=False
+    )
+
+
 @bp.post("/deals/<id:deal_id>/registration-requests/<id:request_id>/approval")
 def registration_approve(deal_id, request_id):
     form = ApproveForm()
@@ -368,7 +381,7 @@ def registration_approve(deal_id, request_id):
             registration_requests.approve(
                 shared, signed_in_user(), request_id, form.expires_on.data
             )
-            return _changed(deal_id, shared, "card/_registrations.html", "shared-registrations")
+            return _decided(deal_id, shared)
     except Forbidden:
         abort(403)
     except NotFound:
@@ -385,7 +398,7 @@ def registration_decline(deal_id, request_id):
             if not form.validate_on_submit():
                 raise Invalid(" ".join(map(str, form.reason.errors)), "reason")
             registration_requests.decline(shared, signed_in_user(), request_id, form.reason.data)
-            return _changed(deal_id, shared, "card/_registrations.html", "shared-registrations")
+            return _decided(deal_id, shared)
     except Forbidden:
         abort(403)
     except NotFound:

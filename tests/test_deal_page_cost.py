@@ -460,3 +460,13 @@ def test_the_vendors_page_reads_the_conflicts_only_while_a_request_is_open(
     db_session.commit()
     (card,) = card_statements("get", f"/deals/{vendor_deal}")
     assert "company_name" in card
+    # Deciding the open request leaves none open: its answer reads no conflicts either.
+    request_id = db_session.scalar(
+        sa.select(RegistrationRequest.id).where(
+            RegistrationRequest.shared_deal_id == demo.acme_shared.id,
+            RegistrationRequest.status == "requested",
+        )
+    )
+    decline = f"/deals/{vendor_deal}/registration-requests/{request_id}/decline"
+    (card,) = card_statements("post", decline, data={"reason": "Taken"}, headers=hx)
+    assert "company_name" not in card
