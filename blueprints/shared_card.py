@@ -106,9 +106,10 @@ def _card_part(
 
 @functools.cache
 def _lists_of(*templates: str) -> frozenset[str]:
-    """The card's lists that `templates` show (all of them for a template not in _PART_LISTS)."""
+    """The card's lists that `templates` show; for a template not in _PART_LISTS, all of
+    them but the conflicts (the registrations' alone)."""
     if any(template not in _PART_LISTS for template in templates):
-        return shared_card.CARD_LISTS
+        return shared_card.CARD_LISTS - {"conflict"}
     return frozenset().union(*(_PART_LISTS[template] for template in templates))
 
 
