@@ -77,7 +77,9 @@ def render_deal_page(
         # The deal's open_request_since says whether a request is open (migration 0017's
         # triggers keep it on both deals): the conflicts are read only then.
         context["card"] = shared_card.card_for(
-            signed_in_user(), shared, conflicts=deal.open_request_since is not None
+            signed_in_user(),
+            shared,
+            lists=shared_card.CARD_LISTS if deal.open_request_since else shared_card.NO_CONFLICTS,
         )
         context["activity_rows"], context["activity_more"] = shared_card.activity_for(shared)
     return render_template(template, **context)
@@ -240,7 +242,7 @@ def registration_history(deal_id):
     """Every registration and request of the deal's shared deal (the card shows the newest)."""
     deal, shared = own_shared_deal(deal_id)
     card = shared_card.card_for(
-        signed_in_user(), shared, conflicts=False, shown=shared_card.EVERY_ROW
+        signed_in_user(), shared, shown=shared_card.EVERY_ROW, lists=shared_card.NO_CONFLICTS
     )
     return render_template("deal_page/registrations.html", deal=deal, card=card)
 

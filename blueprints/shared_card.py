@@ -93,7 +93,9 @@ def _card_part(
     deal = DealLink(deal_id)
     if oob_parts or template not in _PART_CARDS:
         lists = _lists_of(template, *oob_parts)
-        card = shared_card.card_for(signed_in_user(), shared, conflicts=conflicts, lists=lists)
+        if not conflicts:
+            lists -= {"conflict"}
+        card = shared_card.card_for(signed_in_user(), shared, lists=lists)
     else:
         card = _PART_CARDS[template](signed_in_user(), shared)
     body = render_template(template, deal=deal, card=card, **state)
@@ -109,7 +111,7 @@ def _lists_of(*templates: str) -> frozenset[str]:
     """The card's lists that `templates` show; for a template not in _PART_LISTS, all of
     them but the conflicts (the registrations' alone)."""
     if any(template not in _PART_LISTS for template in templates):
-        return shared_card.CARD_LISTS - {"conflict"}
+        return shared_card.NO_CONFLICTS
     return frozenset().union(*(_PART_LISTS[template] for template in templates))
 
 

@@ -53,6 +53,9 @@ EVERY_ROW = None  # `card_for(shown=...)`: the history page's, every row
 CARD_LISTS = frozenset(
     ("party", "member", "product", "catalogue", "registration", "request", "candidate", "conflict")
 )
+# All but the registrations that conflict with an open request: for a caller that knows
+# none is open, or shows no registrations.
+NO_CONFLICTS = CARD_LISTS - {"conflict"}
 
 
 @dataclass
@@ -191,22 +194,20 @@ def card_for(
     user: User,
     shared: SharedDeal,
     today: date | None = None,
-    conflicts: bool = True,
     shown: int | None = CARD_HISTORY,
     lists: frozenset[str] = CARD_LISTS,
 ) -> SharedCard:
     """Load everything the card shows in one statement (`_card_statement`), no lazy loads.
 
     `lists`: only these of the card's lists (CARD_LISTS), the other party's always, the
-    rest left empty: for a change's answer that shows a part of the card.
+    rest left empty: for a change's answer that shows a part of the card, or NO_CONFLICTS.
+    The conflicts (the vendor's alone) are worth leaving out when no request can be open:
+    on PostgreSQL their list makes the statement's generic plan look dearer than planning
+    it anew, so with it the statement is planned at every run (1,000,000 shared deals:
+    ~2.5 ms a run).
 
     `shown`: how many of the newest registrations and requests, with the active ones and
     the open one besides (CARD_HISTORY; EVERY_ROW for the registration history page).
-
-    `conflicts=False`: without the registrations that conflict with an open request, for
-    a caller that knows none is open, or shows no registrations. On PostgreSQL the list
-    makes the statement's generic plan look dearer than planning it anew, so with it the
-    statement is planned at every run (1,000,000 shared deals: ~2.5 ms a run).
     """
     today = today or date.today()
     kinds: dict[str, list] = {kind: [] for kind in CARD_LISTS}
@@ -221,8 +222,8 @@ def card_for(
         "partner_deal_id": shared.partner_deal_id,
         "today": today,
     }
-    with_conflicts = is_vendor and conflicts and "conflict" in lists
-    for row in db.session.execute(_card_statement(with_conflicts, lists), parameters):
+    lists = lists if is_vendor else lists - {"conflict"}
+    for row in db.session.execute(_card_statement(lists), parameters):
         kinds[row.kind].append(row)
     (party,) = kinds["party"]
     members = [
@@ -353,11 +354,11 @@ def _column(value, type_):
 
 
 @functools.cache
-def _card_statement(with_conflicts: bool, lists: frozenset[str] = CARD_LISTS) -> sa.Select:
+def _card_statement(lists: frozenset[str]) -> sa.Select:
     """The card's lists in one statement: the other party and its stage, the team, product
-    interest and the catalogue, registrations, requests, who may join the team and,
-    `with_conflicts` (the vendor's users), while a request is open, the conflicting
-    registrations; of these, the other party and those in `lists`.
+    interest and the catalogue, registrations, requests, who may join the team and (the
+    vendor's users), while a request is open, the conflicting registrations; of these,
+    the other party and those in `lists`.
 
     Built once each, with bind parameters (see `card_for`): building a statement this
     size costs more than running it.
@@ -442,7 +443,7 @@ def _card_statement(with_conflicts: bool, lists: frozenset[str] = CARD_LISTS) ->
         ).where(User.account_id == account_id, User.active.is_(True)),
     }
     parts = [rows for kind, rows in every.items() if kind == "party" or kind in lists]
-    if with_conflicts:
+    if "conflict" in lists:
         open_request = sa.exists().where(
             RegistrationRequest.shared_deal_id == shared_id,
             RegistrationRequest.is_open(),

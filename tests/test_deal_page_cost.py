@@ -411,9 +411,10 @@ def test_the_vendors_card_asks_for_an_open_request_before_reading_other_deals():
     open request the key is NULL and SQLite reads no other deal; and on the list itself,
     which PostgreSQL tests once before running it (asked only inside, it planned the whole
     list with parallel workers: 0.43 -> 11.5 ms at 1,000,000 deals)."""
-    from services.shared_card import _card_statement
+    from services.shared_card import CARD_LISTS, _card_statement
 
-    sql = " ".join(str(_card_statement(True).compile(dialect=sa.dialects.sqlite.dialect())).split())
+    statement = _card_statement(CARD_LISTS)
+    sql = " ".join(str(statement.compile(dialect=sa.dialects.sqlite.dialect())).split())
     start = sql.index("(SELECT lower(replace(deals_1.company_name")
     depth, end = 0, start
     while end == start or depth:  # to the parenthesis closing the subquery
